@@ -10,7 +10,7 @@ and from its pull endpoint as a backup: as a POS order in the open session of yo
 """,
     'author': 'pos_orderweb',
     'license': 'LGPL-3',
-    'depends': ['point_of_sale', 'sale_management', 'phone_validation'],
+    'depends': ['point_of_sale', 'sale_management', 'sms'],
     'external_dependencies': {'python': ['websocket-client', 'requests']},
     'data': [
         'security/pos_orderweb_security.xml',
@@ -21,8 +21,8 @@ and from its pull endpoint as a backup: as a POS order in the open session of yo
         'views/orderweb_product_map_views.xml',
         'views/pos_order_views.xml',
         'views/sale_order_views.xml',
-        'views/res_config_settings_views.xml',
         'views/menus.xml',
+        'views/res_config_settings_views.xml',
     ],
     'assets': {
         'point_of_sale._assets_pos': [

@@ -7,3 +7,25 @@ ORDERWEB_STATUSES = [
     ('ready', "Ready"),
     ('done', "Done"),
 ]
+
+# States of the inbound log (orderweb.order).
+LOG_STATES = [
+    ('received', "To Import"),
+    ('waiting', "Waiting for POS Session"),
+    ('done', "Imported"),
+    ('error', "Error"),
+]
+LOG_CHANNELS = [
+    ('push', "Live"),
+    ('pull', "Pull"),
+]
+
+# An order id longer than this is not a platform id (they are UUIDs): the log keys it by hash.
+MAX_ORDERWEB_ID_LENGTH = 128
+
+# How many times the pull cron retries a record in error by itself; Retry has no limit.
+MAX_AUTO_ATTEMPTS = 3
+
+# Deterministic uuids of POS orders and lines made from OrderWeb orders: the same platform
+# order always yields the same pos.order uuid, which Odoo keeps SQL-unique.
+POS_UUID_NAMESPACE = '5a0b7c9e-6c57-4b43-9a53-0c5bde7e4f10'

@@ -4,5 +4,6 @@ from . import orderweb_product_map
 from . import orderweb_order
 from . import pos_config
 from . import pos_order
+from . import pos_order_line
 from . import pos_session
 from . import sale_order

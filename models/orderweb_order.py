@@ -1,0 +1,486 @@
+import hashlib
+import json
+import logging
+import re
+import uuid
+
+import psycopg2
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import float_compare, float_is_zero
+
+from ..const import (
+    LOG_CHANNELS,
+    LOG_STATES,
+    MAX_AUTO_ATTEMPTS,
+    MAX_ORDERWEB_ID_LENGTH,
+    POS_UUID_NAMESPACE,
+)
+from ..orderweb.order import PayloadError, parse_order
+from ..orderweb.pull import OrderWebError
+
+_logger = logging.getLogger(__name__)
+
+
+class MappingWaits(Exception):
+    """The order is fine but cannot be imported yet (no open POS session)."""
+
+
+class OrderwebOrder(models.Model):
+    _name = 'orderweb.order'
+    _description = "OrderWeb Online Order"
+    _inherit = ['mail.thread']
+    _order = 'received_at desc, id desc'
+    _check_company_auto = True
+
+    name = fields.Char(string="Order Number", required=True, readonly=True)
+    orderweb_id = fields.Char(string="OrderWeb ID", required=True, readonly=True, index=True)
+    company_id = fields.Many2one(
+        'res.company', string="Company", required=True, readonly=True, index=True,
+        default=lambda self: self.env.company)
+    payload = fields.Text(string="Raw Payload", required=True, readonly=True,
+                          help="The order exactly as OrderWeb sent it.")
+    state = fields.Selection(LOG_STATES, string="Status", required=True, readonly=True,
+                             default='received', index=True, tracking=True)
+    error = fields.Text(string="Reason", readonly=True)
+    channel = fields.Selection(LOG_CHANNELS, string="Received Via", required=True, readonly=True)
+    received_at = fields.Datetime(string="Received", required=True, readonly=True, default=fields.Datetime.now)
+    processed_at = fields.Datetime(string="Imported", readonly=True)
+    attempt_count = fields.Integer(string="Attempts", readonly=True)
+    # What the list shows of the payload, read once when it is stored.
+    customer_name = fields.Char(string="Customer", readonly=True)
+    customer_phone = fields.Char(string="Phone", readonly=True)
+    order_type = fields.Char(string="Type", readonly=True)
+    scheduled_for = fields.Datetime(string="Scheduled For", readonly=True)
+    currency_id = fields.Many2one(related='company_id.currency_id')
+    amount_total = fields.Monetary(string="Total", readonly=True)
+    pos_order_id = fields.Many2one('pos.order', string="POS Order", readonly=True, index='btree_not_null')
+    sale_order_id = fields.Many2one('sale.order', string="Sales Order", readonly=True, index='btree_not_null')
+
+    _sql_constraints = [
+        ('orderweb_company_uniq', 'unique(orderweb_id, company_id)',
+         "This OrderWeb order is already in the log of this company."),
+    ]
+
+    # ------------------------------------------------------------------
+    # Ingestion: store first, then map, each in its own transaction
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _ingest(self, company, raw_orders, channel):
+        """Store each raw order and commit, then map each one in its own transaction.
+
+        Opens its own cursors, so a caller's transaction neither delays nor loses the
+        payloads. Safe to run in several processes at once: the log's unique key makes a
+        second copy of an order a no-op and the row lock lets only one of them map it.
+        :return: the log records of ``raw_orders`` (new or already known)
+        """
+        registry = self.env.registry
+        with registry.cursor() as cr:
+            log_ids = self.with_env(self.env(cr=cr))._store_payloads(company, raw_orders, channel).ids
+        for log_id in log_ids:
+            with registry.cursor() as cr:
+                self.with_env(self.env(cr=cr)).browse(log_id).filtered(
+                    lambda log: log.state in ('received', 'waiting'))._process()
+        self.invalidate_model()
+        return self.browse(log_ids)
+
+    @api.model
+    def _store_payloads(self, company, raw_orders, channel):
+        records = self.browse()
+        for raw in raw_orders:
+            vals = self._prepare_log_values(company, raw, channel)
+            domain = [('orderweb_id', '=', vals['orderweb_id']), ('company_id', '=', company.id)]
+            record = self.search(domain, limit=1)
+            if not record:
+                try:
+                    with self.env.cr.savepoint():
+                        record = self.with_context(mail_create_nolog=True).create(vals)
+                except psycopg2.errors.UniqueViolation:
+                    # Another process (or the other channel) stored it first: theirs is the record.
+                    record = self.search(domain, limit=1)
+            records |= record
+        return records
+
+    @api.model
+    def _prepare_log_values(self, company, raw, channel):
+        payload = json.dumps(raw, ensure_ascii=False)
+        vals = {
+            'company_id': company.id,
+            'channel': channel,
+            'payload': payload,
+        }
+        try:
+            order = parse_order(raw)
+        except PayloadError as error:
+            raw_id = raw.get('orderId') or raw.get('id') if isinstance(raw, dict) else None
+            raw_number = raw.get('orderNumber') if isinstance(raw, dict) else None
+            valid_id = isinstance(raw_id, (str, int)) and 0 < len(str(raw_id)) <= MAX_ORDERWEB_ID_LENGTH
+            return {
+                **vals,
+                # Without a usable id, the payload itself is the key: the same bad payload is logged once.
+                'orderweb_id': str(raw_id) if valid_id else 'invalid-' + hashlib.sha256(payload.encode()).hexdigest()[:32],
+                'name': str(raw_number)[:64] if isinstance(raw_number, (str, int)) else _("Unreadable order"),
+                'state': 'error',
+                'error': _("OrderWeb sent an order that cannot be read: %(reason)s", reason=error),
+            }
+        return {
+            **vals,
+            'orderweb_id': order.order_id,
+            'name': order.number or order.order_id,
+            'customer_name': order.customer_name,
+            'customer_phone': order.customer_phone,
+            'order_type': order.order_type,
+            'scheduled_for': order.scheduled_for and order.scheduled_for.replace(tzinfo=None),
+            'amount_total': float(order.total if order.total is not None else order.items_total),
+        }
+
+    def _process(self):
+        """Map each record to its Odoo order; a failure leaves the record in error with its reason."""
+        for record in self:
+            # A concurrent process mapping the same record holds this lock: leave it to them.
+            self.env.cr.execute(
+                "SELECT id FROM orderweb_order WHERE id = %s AND state != 'done' FOR NO KEY UPDATE SKIP LOCKED",
+                [record.id])
+            if not self.env.cr.fetchone():
+                continue
+            record.invalidate_recordset()
+            try:
+                with self.env.cr.savepoint():
+                    target = record._map()
+            except MappingWaits as wait:
+                record.write({'state': 'waiting', 'error': str(wait)})
+            except (UserError, ValidationError, PayloadError, ValueError) as error:
+                record._mark_error(str(error))
+            except psycopg2.errors.UniqueViolation:
+                # The Odoo order exists already (made by another process): nothing to redo.
+                record._mark_error(_("This order was imported twice at the same time; check for a duplicate."))
+                _logger.warning("OrderWeb order %s hit a unique constraint while mapping", record.name, exc_info=True)
+            except Exception as error:  # noqa: BLE001 - the log must keep the order and say why
+                _logger.exception("OrderWeb order %s could not be imported", record.name)
+                record._mark_error(_("Unexpected error while importing: %(error)s", error=error))
+            else:
+                record.write({
+                    'state': 'done',
+                    'error': False,
+                    'processed_at': fields.Datetime.now(),
+                    'attempt_count': record.attempt_count + 1,
+                    **target,
+                })
+
+    def _mark_error(self, reason):
+        self.write({'state': 'error', 'error': reason, 'attempt_count': self.attempt_count + 1})
+
+    def _map(self):
+        self.ensure_one()
+        order = parse_order(json.loads(self.payload))
+        company = self.company_id
+        if company.orderweb_target == 'sale':
+            return {'sale_order_id': self._create_sale_order(order).id}
+        return {'pos_order_id': self._create_pos_order(order).id}
+
+    def action_retry(self):
+        to_retry = self.filtered(lambda log: log.state in ('error', 'waiting'))
+        if not to_retry:
+            raise UserError(_("Only orders in error or waiting for a POS session can be retried."))
+        to_retry.write({'state': 'received'})
+        to_retry._process()
+        return True
+
+    # ------------------------------------------------------------------
+    # Pull
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _pull_company(self, company):
+        """Pull the confirmed orders of ``company`` once and ingest them (idempotent)."""
+        client = company._orderweb_pull_client()
+        try:
+            result = client.pull()
+        finally:
+            client.close()
+        company.sudo().orderweb_last_pull_at = fields.Datetime.now()
+        return self._ingest(company, result.orders, 'pull')
+
+    @api.model
+    def _cron_pull(self):
+        now = fields.Datetime.now()
+        companies = self.env['res.company'].sudo().search([('orderweb_enabled', '=', True)])
+        for company in companies:
+            due = not company.orderweb_last_pull_at or (
+                (now - company.orderweb_last_pull_at).total_seconds() >= company.orderweb_pull_interval * 60 - 30)
+            if not due:
+                continue
+            try:
+                self.with_company(company)._pull_company(company)
+            except OrderWebError as error:
+                _logger.warning("OrderWeb pull for %s failed: %s", company.name, error)
+        retry = self.search([
+            ('company_id', 'in', companies.ids),
+            '|', ('state', 'in', ('received', 'waiting')),
+            '&', ('state', '=', 'error'), ('attempt_count', '<', MAX_AUTO_ATTEMPTS),
+        ])
+        retry._process()
+
+    # ------------------------------------------------------------------
+    # Mapping helpers shared by both targets
+    # ------------------------------------------------------------------
+
+    def _find_partner(self, order):
+        """Customer by phone (normalised as Odoo does), else by name, else a new one."""
+        if not (order.customer_name or order.customer_phone):
+            return self.env['res.partner']
+        Partner = self.env['res.partner'].with_company(self.company_id)
+        company_domain = Partner._check_company_domain(self.company_id)
+        phone = order.customer_phone and Partner._phone_format(
+            number=order.customer_phone, country=self.company_id.country_id)
+        partner = phone and Partner.search([('phone_sanitized', '=', phone), *company_domain], limit=1)
+        if not partner and order.customer_name:
+            # A namesake with another phone number is another person.
+            partner = Partner.search([
+                ('name', '=ilike', order.customer_name), *company_domain,
+                *([('phone_sanitized', 'in', [False, phone])] if phone else []),
+            ], limit=1)
+        if not partner:
+            partner = Partner.create({
+                'name': order.customer_name or phone,
+                'phone': phone or order.customer_phone,
+                'email': order.customer_email,
+            })
+        return partner
+
+    def _find_product(self, line, fallback_ref, field_name, for_pos):
+        """The product of an item or add-on: explicit mapping, exact name, else the fallback."""
+        company = self.company_id
+        if line.id:
+            mapping = self.env['orderweb.product.map'].search(
+                [('company_id', '=', company.id), ('orderweb_item_id', '=', line.id)], limit=1)
+            if mapping.product_id:
+                return mapping.product_id
+        Product = self.env['product.product'].with_company(company)
+        domain = [('name', '=', line.name), *Product._check_company_domain(company)]
+        domain.append(('available_in_pos', '=', True) if for_pos else ('sale_ok', '=', True))
+        product = Product.search(domain, limit=1)
+        if product:
+            return product
+        product = company[field_name] or self.env.ref(fallback_ref, raise_if_not_found=False)
+        if not product:
+            raise UserError(_(
+                "No product matches “%(name)s” and no fallback product is set in the OrderWeb settings.",
+                name=line.name))
+        if line.id:
+            self.env['orderweb.product.map']._note_unmapped(company, line)
+        return product
+
+    def _order_lines(self, order, for_pos):
+        """(product, name, unit price incl. taxes, quantity, note, item index) for items then their add-ons."""
+        lines = []
+        for item in order.items:
+            product = self._find_product(item, 'pos_orderweb.product_orderweb_item', 'orderweb_item_product_id', for_pos)
+            addon_names = [
+                addon.name if addon.quantity == 1 else f"{addon.name} ×{addon.quantity.normalize()}"
+                for addon in item.addons
+            ]
+            note = "\n".join(filter(None, [
+                addon_names and _("With: %(addons)s", addons=", ".join(addon_names)),
+                item.note,
+            ]))
+            lines.append({'product': product, 'name': item.name, 'price': item.price,
+                          'qty': item.quantity, 'note': note, 'item': None})
+            item_index = len(lines) - 1
+            for addon in item.addons:
+                addon_product = self._find_product(
+                    addon, 'pos_orderweb.product_orderweb_addon', 'orderweb_addon_product_id', for_pos)
+                lines.append({'product': addon_product, 'name': f"+ {addon.name}", 'price': addon.price,
+                              'qty': addon.quantity * item.quantity, 'note': '', 'item': item_index})
+        return lines
+
+    def _adjustment_product(self):
+        return self.company_id.orderweb_adjustment_product_id or self.env.ref('pos_orderweb.product_orderweb_adjustment')
+
+    @api.model
+    def _adjustment_name(self, gap):
+        return _("Fees and charges (delivery, service)") if gap > 0 else _("Discount")
+
+    def _line_taxes(self, product, fiscal_position):
+        taxes = product.taxes_id.filtered_domain(self.env['account.tax']._check_company_domain(self.company_id))
+        return fiscal_position.map_tax(taxes) if fiscal_position else taxes
+
+    @api.model
+    def _price_excluding(self, taxes, price_included, currency, product):
+        """The unit price that gives back ``price_included`` once ``taxes`` apply.
+
+        OrderWeb prices are what the customer saw, taxes included; a product whose
+        taxes are price-excluded gets its price converted, not re-taxed on top.
+        """
+        if all(tax.price_include for tax in taxes):
+            return price_included
+        details = taxes._get_tax_details(
+            price_included, 1.0, precision_rounding=currency.rounding,
+            product=product, special_mode='total_included')
+        return details['total_excluded']
+
+    # ------------------------------------------------------------------
+    # POS
+    # ------------------------------------------------------------------
+
+    def _create_pos_order(self, order):
+        company = self.company_id
+        config = company.orderweb_pos_config_id
+        if not config:
+            raise UserError(_("No receiving POS shop is set in the OrderWeb settings."))
+        session = config.current_session_id
+        if not session or session.state not in ('opening_control', 'opened'):
+            raise MappingWaits(_("Waiting for a session of %(shop)s to open.", shop=config.name))
+        payment_method = company.orderweb_payment_method_id
+        if payment_method and payment_method not in config.payment_method_ids:
+            raise UserError(_(
+                "The online payment method %(method)s is not enabled on %(shop)s.",
+                method=payment_method.name, shop=config.name))
+
+        currency = config.currency_id
+        fiscal_position = config.default_fiscal_position_id
+        order_uuid = str(uuid.uuid5(uuid.UUID(POS_UUID_NAMESPACE), f'{company.id}:{self.orderweb_id}'))
+        line_vals = []
+        for index, line in enumerate(self._order_lines(order, for_pos=True)):
+            line_vals.append(self._pos_line_values(
+                line, f'{order_uuid}:{index}', fiscal_position, currency,
+                item_uuid=line['item'] is not None and f"{order_uuid}:{line['item']}"))
+        partner = self._find_partner(order)
+        reference = _("OrderWeb %(number)s", number=self.name)
+        digits = re.findall(r'\d+', self.name)
+        order_vals = {
+            'name': reference,
+            'uuid': order_uuid,
+            'session_id': session.id,
+            'sequence_number': int(digits[-1][-6:]) if digits else 0,
+            'user_id': config.current_user_id.id or self.env.uid,
+            'partner_id': partner.id,
+            'date_order': fields.Datetime.to_string(fields.Datetime.now()),
+            'fiscal_position_id': fiscal_position.id,
+            'pricelist_id': config.pricelist_id.id,
+            'state': 'draft',
+            'general_note': order.special_instructions or '',
+            'lines': [(0, 0, vals) for vals in line_vals],
+            'payment_ids': [],
+            'amount_paid': 0,
+            'amount_return': 0,
+            'amount_tax': sum(vals['price_subtotal_incl'] - vals['price_subtotal'] for vals in line_vals),
+            'amount_total': sum(vals['price_subtotal_incl'] for vals in line_vals),
+            'orderweb_order_id': self.id,
+            'orderweb_number': self.name,
+            'orderweb_type': order.order_type,
+            'orderweb_scheduled_for': order.scheduled_for and order.scheduled_for.replace(tzinfo=None),
+            'orderweb_prepaid': bool(payment_method),
+            'orderweb_status': 'new',
+        }
+        PosOrder = self.env['pos.order'].with_company(company)
+        result = PosOrder.sync_from_ui([order_vals])
+        pos_order = PosOrder.browse(result['pos.order'][0]['id'])
+        self._balance_pos_order(pos_order, order, fiscal_position, currency)
+        if payment_method:
+            pos_order.add_payment({
+                'pos_order_id': pos_order.id,
+                'amount': pos_order.amount_total,
+                'payment_method_id': payment_method.id,
+                'name': _("Paid on OrderWeb"),
+                'payment_date': fields.Datetime.now(),
+            })
+            pos_order._process_saved_order(False)
+        pos_order._orderweb_send_notification()
+        return pos_order
+
+    def _pos_line_values(self, line, line_uuid, fiscal_position, currency, item_uuid=False):
+        product = line['product']
+        taxes = self._line_taxes(product, fiscal_position)
+        qty = float(line['qty'])
+        price_unit = self._price_excluding(taxes, float(line['price']), currency, product)
+        amounts = taxes.compute_all(price_unit, currency, qty, product=product)
+        return {
+            'uuid': line_uuid,
+            'product_id': product.id,
+            'full_product_name': line['name'],
+            'qty': qty,
+            'price_unit': price_unit,
+            'price_subtotal': amounts['total_excluded'],
+            'price_subtotal_incl': amounts['total_included'],
+            'discount': 0,
+            'tax_ids': [(6, 0, taxes.ids)],
+            'note': line['note'],
+            'orderweb_item_line_uuid': item_uuid,
+        }
+
+    def _balance_pos_order(self, pos_order, order, fiscal_position, currency):
+        """Make the Odoo total the platform's to the penny, with an explicit line for the gap."""
+        pos_order._compute_prices()
+        if order.total is None:
+            return
+        gap = float(order.total) - pos_order.amount_total
+        if float_is_zero(gap, precision_rounding=currency.rounding):
+            return
+        product = self._adjustment_product()
+        # The gap is what was charged beyond the items: it carries no tax of its own.
+        pos_order.write({'lines': [(0, 0, {
+            'uuid': f'{pos_order.uuid}:adjustment',
+            'product_id': product.id,
+            'full_product_name': self._adjustment_name(gap),
+            'qty': 1,
+            'price_unit': gap,
+            'price_subtotal': gap,
+            'price_subtotal_incl': gap,
+            'tax_ids': [(5, 0, 0)],
+        })]})
+        pos_order._compute_prices()
+        if float_compare(pos_order.amount_total, float(order.total), precision_rounding=currency.rounding):
+            raise UserError(_(
+                "The Odoo total %(odoo)s differs from the OrderWeb total %(platform)s.",
+                odoo=pos_order.amount_total, platform=order.total))
+
+    # ------------------------------------------------------------------
+    # Sales
+    # ------------------------------------------------------------------
+
+    def _create_sale_order(self, order):
+        company = self.company_id
+        partner = self._find_partner(order) or self.env.ref('pos_orderweb.partner_orderweb_guest')
+        SaleOrder = self.env['sale.order'].with_company(company)
+        sale = SaleOrder.create({
+            'company_id': company.id,
+            'partner_id': partner.id,
+            'client_order_ref': self.name,
+            'origin': _("OrderWeb"),
+            'commitment_date': order.scheduled_for and order.scheduled_for.replace(tzinfo=None),
+            'note': order.special_instructions or False,
+            'orderweb_order_id': self.id,
+        })
+        fiscal_position = sale.fiscal_position_id
+        line_vals = []
+        for line in self._order_lines(order, for_pos=False):
+            product = line['product']
+            taxes = self._line_taxes(product, fiscal_position)
+            line_vals.append((0, 0, {
+                'product_id': product.id,
+                'name': "\n".join(filter(None, [line['name'], line['note']])),
+                'product_uom_qty': float(line['qty']),
+                'price_unit': self._price_excluding(taxes, float(line['price']), sale.currency_id, product),
+                'tax_id': [(6, 0, taxes.ids)],
+            }))
+        sale.write({'order_line': line_vals})
+        if order.total is not None:
+            gap = float(order.total) - sale.amount_total
+            if not float_is_zero(gap, precision_rounding=sale.currency_id.rounding):
+                sale.write({'order_line': [(0, 0, {
+                    'product_id': self._adjustment_product().id,
+                    'name': self._adjustment_name(gap),
+                    'product_uom_qty': 1,
+                    'price_unit': gap,
+                    'tax_id': [(5, 0, 0)],
+                })]})
+            if float_compare(sale.amount_total, float(order.total), precision_rounding=sale.currency_id.rounding):
+                raise UserError(_(
+                    "The Odoo total %(odoo)s differs from the OrderWeb total %(platform)s.",
+                    odoo=sale.amount_total, platform=order.total))
+        if company.orderweb_sale_confirm:
+            sale.action_confirm()
+        return sale

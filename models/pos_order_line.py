@@ -1,0 +1,8 @@
+from odoo import fields, models
+
+
+class PosOrderLine(models.Model):
+    _inherit = 'pos.order.line'
+
+    # Ties an add-on line to its item line (same order), so screens and tickets can nest it.
+    orderweb_item_line_uuid = fields.Char(string="OrderWeb Add-on Of", readonly=True, copy=False)

@@ -1,0 +1,82 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..orderweb.pull import PullClient
+from ..orderweb.utils import endpoints
+
+DEFAULT_URL = 'wss://orderweb.net'
+
+
+class ResCompany(models.Model):
+    _inherit = 'res.company'
+
+    orderweb_enabled = fields.Boolean(string="Receive OrderWeb Orders")
+    orderweb_url = fields.Char(
+        string="OrderWeb Server", default=DEFAULT_URL,
+        help="Base address of the OrderWeb platform, e.g. wss://orderweb.net. "
+             "ws://, wss://, http:// and https:// are accepted; the push and pull "
+             "addresses are derived from it.")
+    orderweb_tenant = fields.Char(string="OrderWeb Tenant", help="Your restaurant's slug on OrderWeb, e.g. kitchen.")
+    orderweb_api_key = fields.Char(
+        string="OrderWeb API Key", groups='base.group_system', copy=False,
+        help="The pos_… key OrderWeb gave you. Only Settings administrators can read or change it.")
+    orderweb_target = fields.Selection(
+        [('pos', "Point of Sale order"), ('sale', "Sales order")],
+        string="Create Online Orders As", default='pos', required=True)
+    orderweb_pos_config_id = fields.Many2one(
+        'pos.config', string="Receiving POS Shop", check_company=True,
+        help="Online orders land in the open session of this shop.")
+    orderweb_payment_method_id = fields.Many2one(
+        'pos.payment.method', string="Online Payment Method", check_company=True,
+        help="Orders paid on OrderWeb are registered as paid with this method. "
+             "Leave empty to have them paid at the counter.")
+    orderweb_item_product_id = fields.Many2one(
+        'product.product', string="Fallback Product for Items", check_company=True,
+        help="Used for menu items that match no product; the line keeps the item's name.")
+    orderweb_addon_product_id = fields.Many2one(
+        'product.product', string="Fallback Product for Add-ons", check_company=True)
+    orderweb_adjustment_product_id = fields.Many2one(
+        'product.product', string="Fees & Discounts Product", check_company=True,
+        help="Carries the difference between the items and the total the customer paid "
+             "(delivery fee, service charge, discount), as an explicit line.")
+    orderweb_sale_confirm = fields.Boolean(
+        string="Confirm Sales Orders", default=True,
+        help="Confirm imported sales orders; if unchecked they stay quotations.")
+    orderweb_pull_interval = fields.Integer(
+        string="Pull Every (minutes)", default=5,
+        help="How often the backup pull endpoint is checked, on top of the live connection.")
+    orderweb_last_pull_at = fields.Datetime(string="Last OrderWeb Pull", readonly=True, copy=False)
+
+    _sql_constraints = [
+        ('orderweb_pull_interval_positive', 'CHECK(orderweb_pull_interval > 0)',
+         "The OrderWeb pull interval must be at least one minute."),
+    ]
+
+    @api.constrains('orderweb_url')
+    def _check_orderweb_url(self):
+        for company in self.filtered('orderweb_url'):
+            try:
+                endpoints(company.orderweb_url)
+            except ValueError as error:
+                raise ValidationError(_("The OrderWeb server address is not valid: %(reason)s", reason=error)) from None
+
+    @api.constrains('orderweb_enabled', 'orderweb_tenant', 'orderweb_target', 'orderweb_pos_config_id', 'orderweb_url')
+    def _check_orderweb_ready(self):
+        for company in self.filtered('orderweb_enabled'):
+            missing = [
+                label for label, ok in (
+                    (_("the OrderWeb server"), company.orderweb_url),
+                    (_("the tenant"), company.orderweb_tenant),
+                    (_("the API key"), company.sudo().orderweb_api_key),
+                    (_("the receiving POS shop"), company.orderweb_target != 'pos' or company.orderweb_pos_config_id),
+                ) if not ok
+            ]
+            if missing:
+                raise ValidationError(_(
+                    "OrderWeb cannot be enabled for %(company)s without %(missing)s.",
+                    company=company.name, missing=", ".join(missing)))
+
+    def _orderweb_pull_client(self):
+        self.ensure_one()
+        company = self.sudo()
+        return PullClient(company.orderweb_url, company.orderweb_tenant.strip(), company.orderweb_api_key.strip())

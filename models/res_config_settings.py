@@ -1,0 +1,50 @@
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+
+from ..orderweb.pull import KeyRefused, OrderWebError, TenantNotFound, Unreachable
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = 'res.config.settings'
+
+    orderweb_enabled = fields.Boolean(related='company_id.orderweb_enabled', readonly=False)
+    orderweb_url = fields.Char(related='company_id.orderweb_url', readonly=False)
+    orderweb_tenant = fields.Char(related='company_id.orderweb_tenant', readonly=False)
+    orderweb_api_key = fields.Char(related='company_id.orderweb_api_key', readonly=False, groups='base.group_system')
+    orderweb_target = fields.Selection(related='company_id.orderweb_target', readonly=False)
+    orderweb_pos_config_id = fields.Many2one(related='company_id.orderweb_pos_config_id', readonly=False)
+    orderweb_payment_method_id = fields.Many2one(related='company_id.orderweb_payment_method_id', readonly=False)
+    orderweb_item_product_id = fields.Many2one(related='company_id.orderweb_item_product_id', readonly=False)
+    orderweb_addon_product_id = fields.Many2one(related='company_id.orderweb_addon_product_id', readonly=False)
+    orderweb_adjustment_product_id = fields.Many2one(related='company_id.orderweb_adjustment_product_id', readonly=False)
+    orderweb_sale_confirm = fields.Boolean(related='company_id.orderweb_sale_confirm', readonly=False)
+    orderweb_pull_interval = fields.Integer(related='company_id.orderweb_pull_interval', readonly=False)
+
+    def action_orderweb_test_connection(self):
+        """Pull once with the saved settings and say in plain words what happened."""
+        self.ensure_one()
+        company = self.company_id.sudo()
+        if not (company.orderweb_url and company.orderweb_tenant and company.orderweb_api_key):
+            raise UserError(_("Fill in the OrderWeb server, tenant and API key first."))
+        client = company._orderweb_pull_client()
+        try:
+            result = client.pull()
+        except KeyRefused:
+            message, kind = _("OrderWeb refused the API key. Copy it again from your OrderWeb account."), 'danger'
+        except TenantNotFound:
+            message, kind = _("OrderWeb does not know the tenant “%(tenant)s”.", tenant=company.orderweb_tenant), 'danger'
+        except Unreachable as error:
+            message, kind = _("OrderWeb could not be reached: %(error)s", error=error), 'danger'
+        except OrderWebError as error:
+            message, kind = _("OrderWeb answered with an error: %(error)s", error=error), 'danger'
+        else:
+            message, kind = _(
+                "Connected to OrderWeb as %(tenant)s: %(count)s order(s) waiting.",
+                tenant=result.tenant.get('name') or company.orderweb_tenant, count=len(result.orders)), 'success'
+        finally:
+            client.close()
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {'title': _("OrderWeb connection"), 'message': message, 'type': kind, 'sticky': kind != 'success'},
+        }

@@ -1,0 +1,13 @@
+from odoo import fields, models
+
+
+class SaleOrder(models.Model):
+    _inherit = 'sale.order'
+
+    orderweb_order_id = fields.Many2one(
+        'orderweb.order', string="OrderWeb Order", readonly=True, copy=False, index='btree_not_null')
+
+    _sql_constraints = [
+        ('orderweb_order_uniq', 'unique(orderweb_order_id)',
+         "An OrderWeb order can only become one sales order."),
+    ]
