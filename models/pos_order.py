@@ -1,4 +1,5 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
 
 from ..const import ORDERWEB_STATUSES
 
@@ -18,3 +19,70 @@ class PosOrder(models.Model):
         ('orderweb_order_uniq', 'unique(orderweb_order_id)',
          "An OrderWeb order can only become one POS order."),
     ]
+
+    # pos.order has no _load_pos_data_fields of its own (empty list = every field), so the
+    # orderweb_* fields reach the POS screens without an override; extending that list
+    # would restrict the POS to the fields named in it.
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_orderweb(self):
+        # The POS order is the shop's record of what a customer ordered (and maybe paid)
+        # online: it only goes away once deliberately cancelled (backend "Cancel Order").
+        online = self.filtered(lambda order: order.orderweb_order_id and order.state != 'cancel')
+        if online:
+            raise UserError(_(
+                "Online orders cannot be deleted: %(orders)s. Cancel them first if the customer cancelled.",
+                orders=", ".join(online.mapped('orderweb_number'))))
+
+    def _orderweb_send_notification(self):
+        """Alert the open POS screens of each shop that online orders arrived.
+
+        ``sync_from_ui``, which created the orders, already sent SYNCHRONISATION, so the
+        screens load new draft orders like those of another device. ORDERWEB_NEW_ORDER
+        makes them ring and show the order; prepaid orders are already paid, which that
+        synchronisation skips, so the screens read them by id. Only ids travel: the bus
+        channel is the shop's token, shared with its customer display (as
+        pos_online_payment does, the screens read the rest over RPC).
+        """
+        for config in self.config_id:
+            config._notify('ORDERWEB_NEW_ORDER', {
+                'order_ids': self.filtered(lambda order: order.config_id == config).ids,
+            })
+
+    # ------------------------------------------------------------------
+    # Called by the POS screen (Online orders): accept, ready, done
+    # ------------------------------------------------------------------
+
+    def orderweb_accept(self, config_id):
+        return self._orderweb_set_status('accepted', ('new',), config_id)
+
+    def orderweb_ready(self, config_id):
+        return self._orderweb_set_status('ready', ('new', 'accepted'), config_id)
+
+    def orderweb_done(self, config_id):
+        to_pay = self.filtered(lambda order: order.state == 'draft')
+        if to_pay:
+            raise UserError(_(
+                "Take the payment of %(orders)s before marking it done.",
+                orders=", ".join(to_pay.mapped('orderweb_number'))))
+        return self._orderweb_set_status('done', ('new', 'accepted', 'ready'), config_id)
+
+    def _orderweb_set_status(self, status, from_statuses, config_id):
+        """Move the online orders still in ``from_statuses`` to ``status``.
+
+        Orders already further on (another screen was quicker) are left as they are; all
+        of them are returned in the POS data format, so the calling screen shows the truth.
+        """
+        not_online = self.filtered(lambda order: not order.orderweb_order_id)
+        if not_online:
+            raise UserError(_("%(orders)s is not an online order.", orders=", ".join(not_online.mapped('name'))))
+        to_move = self.filtered(lambda order: order.orderweb_status in from_statuses)
+        to_move.write({'orderweb_status': status})
+        for config in to_move.config_id:
+            # The other screens of the shop re-read these orders: SYNCHRONISATION would skip
+            # the paid ones (prepaid orders are paid from the start).
+            config._notify('ORDERWEB_ORDER_STATUS', {
+                'order_ids': to_move.filtered(lambda order: order.config_id == config).ids,
+                'login_number': self.env.context.get('login_number', 0),
+            })
+        return self.read_pos_data([], config_id)
