@@ -1,0 +1,80 @@
+"""Constants of the OrderWeb wire protocol and of this client's defaults."""
+
+from decimal import Decimal
+
+# --- Keys ---------------------------------------------------------------------
+API_KEY_PREFIX = "pos_"
+# Fixed, obviously fake key of the local stand-in: never a real tenant's key.
+SIMULATOR_API_KEY = "pos_0000000000000000deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef"
+# Below this length even the last characters of a key would say too much.
+MASK_MIN_KEY_LENGTH = 16
+MASK_VISIBLE_TAIL = 4
+
+# --- Endpoints ----------------------------------------------------------------
+WS_PATH = "/ws/pos/{tenant}"
+PULL_PATH = "/api/pos/pull-orders"
+# ws scheme -> (ws scheme, http scheme); any other scheme is refused.
+SCHEME_PAIRS = {
+    "wss": ("wss", "https"),
+    "https": ("wss", "https"),
+    "ws": ("ws", "http"),
+    "http": ("ws", "http"),
+}
+DEFAULT_STATUS = "confirmed"
+DEFAULT_LIMIT = 50
+
+# --- WebSocket messages -------------------------------------------------------
+MSG_CONNECTED = "connected"
+MSG_NEW_ORDER = "new_order"
+MSG_PING = "ping"
+MSG_PONG = "pong"
+# Close codes a server uses to say "not with this key" right after the upgrade.
+REFUSED_CLOSE_CODES = frozenset({1008, 4001, 4003, 4401, 4403})
+REFUSED_HTTP_STATUSES = frozenset({401, 403})
+# A hostile server could invent endless message types; remember only so many.
+MAX_REMEMBERED_UNKNOWN_TYPES = 64
+
+# --- Listener states ----------------------------------------------------------
+STATE_STOPPED = "stopped"
+STATE_CONNECTING = "connecting"
+STATE_CONNECTED = "connected"
+STATE_RECONNECTING = "reconnecting"
+STATE_KEY_REFUSED = "key_refused"
+STATES = (STATE_STOPPED, STATE_CONNECTING, STATE_CONNECTED, STATE_RECONNECTING, STATE_KEY_REFUSED)
+
+# --- Listener defaults (seconds) ----------------------------------------------
+PING_INTERVAL = 30.0
+PONG_TIMEOUT = 10.0
+BACKOFF_FIRST = 5.0
+BACKOFF_CAP = 60.0
+STABLE_AFTER = 60.0
+REFUSED_RETRY = 300.0
+CONNECT_TIMEOUT = 10.0
+STOP_TIMEOUT = 2.0
+# 2**30 times any first delay is far beyond any cap; avoids float overflow.
+MAX_BACKOFF_EXPONENT = 30
+
+# --- Pull client defaults -----------------------------------------------------
+PULL_TIMEOUT = (5, 15)  # (connect, read) seconds
+PULL_RETRIES = 3
+PULL_BACKOFF_FACTOR = 0.5
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A Retry-After of an hour would freeze the calling worker: wait at most this.
+RETRY_AFTER_CAP = 30.0
+
+# --- Order payloads -----------------------------------------------------------
+SHAPE_PUSH = "push"
+SHAPE_PULL = "pull"
+# Identifiers longer than this are rejected (truncating one could merge orders).
+MAX_ID_LENGTH = 128
+# Free text longer than this is truncated, ending with TRUNCATION_MARK.
+MAX_SHORT_TEXT = 255  # names, phone, email, type, source, status, group
+MAX_LONG_TEXT = 4000  # instructions and item notes
+TRUNCATION_MARK = "…"
+MAX_ITEMS = 500
+MAX_ADDONS = 100
+# Sanity ceilings: beyond these a payload is broken or hostile, not an order.
+MAX_AMOUNT = Decimal("1000000")
+MAX_QUANTITY = Decimal("10000")
+ITEM_NOTE_KEYS = ("notes", "note", "specialInstructions")
+ADDON_GROUP_KEYS = ("group", "groupName")
