@@ -7,3 +7,4 @@ from . import pos_order
 from . import pos_order_line
 from . import pos_session
 from . import sale_order
+from . import orderweb_connection
