@@ -1,1 +1,0 @@
-from . import test_listener_runner
