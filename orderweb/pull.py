@@ -4,7 +4,9 @@ import logging
 from dataclasses import dataclass
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import NewConnectionError
 from urllib3.util.retry import Retry
 
 from .const import (
@@ -126,11 +128,13 @@ class PullClient:
                 timeout=self.timeout,
             )
         except requests.exceptions.SSLError as exc:
-            raise Unreachable(f"{where}: the TLS certificate could not be verified ({exc})") from None
-        except requests.exceptions.Timeout:
-            raise Unreachable(f"{where} did not answer in time ({self._describe_timeout()})") from None
+            raise Unreachable(f"{where}: TLS failed, e.g. the certificate could not be verified "
+                              f"({_innermost(exc)})") from None
         except requests.exceptions.RequestException as exc:
-            raise Unreachable(f"{where} could not be reached: {_root_cause(exc)}") from None
+            cause = _innermost(exc)
+            if isinstance(cause, (TimeoutError, urllib3.exceptions.TimeoutError)):
+                raise Unreachable(f"{where} did not answer in time ({self._describe_timeout()})") from None
+            raise Unreachable(f"{where} could not be reached: {cause}") from None
         with response:
             return self._read(response, where)
 
@@ -174,9 +178,16 @@ class PullClient:
         return f"connect timeout {connect} s, read timeout {read} s"
 
 
-def _root_cause(exc: BaseException) -> str:
-    """The innermost reason (e.g. 'Connection refused'), not urllib3's nested repr."""
-    while exc.__cause__ is not None or (exc.args and isinstance(exc.args[0], BaseException)):
-        exc = exc.__cause__ or exc.args[0]
-    reason = getattr(exc, "reason", None)
-    return str(reason or exc)
+def _innermost(exc: BaseException) -> BaseException:
+    """The first cause (e.g. ConnectionRefusedError) under requests' and urllib3's wrappers."""
+    while True:
+        if isinstance(exc, NewConnectionError):
+            # Its text starts with an object repr; the socket error it wraps is the context.
+            inner = exc.__context__
+        else:
+            reason = getattr(exc, "reason", None)  # urllib3's MaxRetryError
+            wrapped = exc.args[0] if exc.args else None  # requests wraps urllib3's error
+            inner = next((e for e in (reason, wrapped, exc.__cause__) if isinstance(e, BaseException)), None)
+        if inner is None:
+            return exc
+        exc = inner

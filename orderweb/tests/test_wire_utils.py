@@ -1,0 +1,61 @@
+import pytest
+
+from orderweb.const import SIMULATOR_API_KEY
+from orderweb.utils import check_tenant, endpoints, mask_key, ws_url
+
+
+@pytest.mark.parametrize("base_url, expected", [
+    ("wss://orderweb.net", ("wss://orderweb.net", "https://orderweb.net")),
+    ("https://orderweb.net", ("wss://orderweb.net", "https://orderweb.net")),
+    ("https://orderweb.net/", ("wss://orderweb.net", "https://orderweb.net")),
+    ("HTTPS://OrderWeb.NET", ("wss://orderweb.net", "https://orderweb.net")),
+    ("http://127.0.0.1:9011", ("ws://127.0.0.1:9011", "http://127.0.0.1:9011")),
+    ("ws://localhost:9011", ("ws://localhost:9011", "http://localhost:9011")),
+    ("  wss://orderweb.net:8443  ", ("wss://orderweb.net:8443", "https://orderweb.net:8443")),
+    ("http://[::1]:9011", ("ws://[::1]:9011", "http://[::1]:9011")),
+])
+def test_endpoints_derives_both_schemes(base_url, expected):
+    assert endpoints(base_url) == expected
+
+
+@pytest.mark.parametrize("base_url, complaint", [
+    ("", "empty"),
+    (None, "empty"),
+    ("orderweb.net", "must start with"),
+    ("ftp://orderweb.net", "must start with"),
+    ("https://", "no host"),
+    ("https://orderweb.net/ws/pos/kitchen", "without a path"),
+    ("https://orderweb.net?tenant=kitchen", "without a path"),
+    ("https://orderweb.net#x", "without a path"),
+    ("https://orderweb.net?", "without a path"),
+    ("https://user:secret@orderweb.net", "credentials"),
+    ("http://127.0.0.1:99999", "not a valid URL"),
+])
+def test_endpoints_refuses_anything_else_clearly(base_url, complaint):
+    with pytest.raises(ValueError, match=complaint):
+        endpoints(base_url)
+
+
+def test_ws_url_quotes_the_tenant():
+    assert ws_url("wss://orderweb.net", "kitchen") == "wss://orderweb.net/ws/pos/kitchen"
+    assert ws_url("ws://h", "a?b") == "ws://h/ws/pos/a%3Fb"
+
+
+@pytest.mark.parametrize("tenant", ["", "  ", " kitchen", "a/b", None])
+def test_check_tenant_refuses_unusable_slugs(tenant):
+    with pytest.raises(ValueError):
+        check_tenant(tenant)
+
+
+@pytest.mark.parametrize("key, masked", [
+    (SIMULATOR_API_KEY, "pos_…beef"),
+    ("pos_" + "ab" * 31 + "0c2f", "pos_…0c2f"),
+    ("sk_live_0123456789abcdef", "…cdef"),
+    ("pos_short", "****"),
+    ("", "(no key)"),
+    (None, "(no key)"),
+])
+def test_mask_key_never_shows_the_key(key, masked):
+    assert mask_key(key) == masked
+    if key:
+        assert key not in mask_key(key)
