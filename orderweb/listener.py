@@ -22,6 +22,7 @@ import struct
 import threading
 import time
 from dataclasses import dataclass, replace
+from http import HTTPStatus
 from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import urlsplit
@@ -234,18 +235,21 @@ class Listener:
         port = parts.port or (443 if parts.scheme == "wss" else 80)
         sock = self._open_tcp(parts.hostname, port, deadline)
         try:
-            if parts.scheme == "wss":
-                # Certificate and host name are verified; socket.timeout bounds the handshake.
+            if parts.scheme == "wss":  # certificate and host name are verified
                 sock = ssl.create_default_context().wrap_socket(sock, server_hostname=parts.hostname)
                 with self._lock:
                     self._sock = sock
-            return websocket.create_connection(
+            ws = websocket.create_connection(
                 self.url,
-                timeout=max(deadline - time.monotonic(), 0.001),
                 socket=sock,
                 header=[f"X-API-Key: {self._api_key}"],
+                redirect_limit=0,  # following a redirect would hand the key to another URL
                 skip_utf8_validation=True,  # invalid UTF-8 is reported as one bad frame
             )
+            if ws.getstatus() != HTTPStatus.SWITCHING_PROTOCOLS:
+                ws.shutdown()
+                raise ConnectionError(f"WebSocket upgrade answered HTTP {ws.getstatus()} (redirects are not followed)")
+            return ws
         except websocket.WebSocketBadStatusException as exc:
             sock.close()
             self._raise_if_stopping()
@@ -281,7 +285,8 @@ class Listener:
                         if code:
                             raise OSError(code, os.strerror(code))
                         break
-                sock.setblocking(True)
+                # Bounds the TLS and upgrade handshakes that follow on this socket.
+                sock.settimeout(max(deadline - time.monotonic(), 0.001))
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # orders are small frames
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
                 return sock
