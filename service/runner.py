@@ -204,8 +204,9 @@ class _Link:
 class Runner:
     """Every listener of this process. ``tick`` and ``close`` are called from one thread."""
 
-    def __init__(self, dbnames=None, **listener_options):
+    def __init__(self, dbnames=None, tick=TICK, **listener_options):
         self.dbnames = dbnames  # None: the databases the server serves
+        self.tick_interval = tick
         self.listener_options = listener_options  # tests shorten the backoff
         self._links = {}  # (dbname, company_id) -> _Link
         self._locks = {}  # dbname -> _LockConnection
@@ -227,7 +228,7 @@ class Runner:
         _logger.info("OrderWeb runner started in %s", holder())
         while not self._stop.is_set():
             self.tick()
-            self._stop.wait(TICK)
+            self._stop.wait(self.tick_interval)
         self.close()
 
     # --- one pass -----------------------------------------------------------------

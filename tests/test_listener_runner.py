@@ -1,0 +1,153 @@
+"""The live listener runner on real Odoo, against the OrderWeb stand-in over real sockets.
+
+The registry is in test mode (OrderWebCommon): the runner's cursors are test cursors
+sharing the test transaction and its lock, so this thread reads only under
+``self.registry.cursor()`` while runners are alive. Two *server processes* on one
+database need committed data: that proof is tools/prove_deployments.py.
+"""
+import time
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import tagged
+
+from ..orderweb.simulator import SimulatorThread
+from .. import service
+from ..service.runner import Runner
+from .common import OrderWebCommon
+
+TENANT = 'kitchen'
+SETTINGS_DEADLINE = 10.0  # issue 4: settings apply within 10 s
+
+
+@tagged('post_install', '-at_install')
+class TestListenerRunner(OrderWebCommon):
+
+    def setUp(self):
+        super().setUp()
+        self.sim = SimulatorThread(host='127.0.0.1', port=0, tenants=(TENANT,), empty=True).start()
+        self.addCleanup(self.sim.stop)
+        self.company.write({'orderweb_url': self.sim.base_url, 'orderweb_api_key': self.sim.api_key})
+        self.session = self.open_new_session()
+
+    def start_runner(self):
+        self.env.flush_all()  # the runner reads through its own (test) cursors
+        runner = Runner([self.env.cr.dbname], tick=0.3, backoff_first=0.2, backoff_cap=1.0, refused_retry=1.0)
+        runner.start()
+        self.addCleanup(runner.stop)
+        return runner
+
+    def wait_for(self, condition, timeout=SETTINGS_DEADLINE, message=""):
+        """Poll ``condition(env)`` under the test lock; return its first truthy value."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self.registry.cursor() as cr:
+                result = condition(api.Environment(cr, SUPERUSER_ID, {}))
+            if result or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertTrue(result, message or "not within %s s" % timeout)
+        return result
+
+    def in_transaction(self, function):
+        with self.registry.cursor() as cr:
+            return function(api.Environment(cr, SUPERUSER_ID, {'allowed_company_ids': self.company.ids}))
+
+    def status(self, env, state):
+        """The status record's values when it is in ``state`` (read now: the cursor closes)."""
+        record = env['res.company'].browse(self.company.id)._orderweb_connection_status()
+        return record.state == state and record.read()[0]
+
+    def connections(self):
+        return self.sim.stats(TENANT)['connections']
+
+    def wait_connected(self):
+        record = self.wait_for(lambda env: self.status(env, 'connected'), message="never connected")
+        self.assertEqual(self.connections(), 1)
+        return record
+
+    def test_not_started_by_the_test_runner(self):
+        self.assertIsNone(service._threaded_runner)
+        time.sleep(0.5)
+        self.assertEqual(self.sim.stats(TENANT)['connections_total'], 0)
+
+    def test_listener_starts_after_settings_save(self):
+        self.company.orderweb_enabled = False
+        self.start_runner()
+        time.sleep(1.0)  # a few passes with OrderWeb disabled
+        self.assertEqual(self.sim.stats(TENANT)['connections_total'], 0)
+
+        saved_at = time.monotonic()
+        self.in_transaction(lambda env: env['res.config.settings'].create({
+            'orderweb_enabled': True,
+            'orderweb_url': self.sim.base_url,
+            'orderweb_tenant': TENANT,
+            'orderweb_api_key': self.sim.api_key,
+            'orderweb_target': 'pos',
+            'orderweb_pos_config_id': self.config.id,
+        }).execute())
+        record = self.wait_connected()
+        self.assertLess(time.monotonic() - saved_at, SETTINGS_DEADLINE)
+        self.assertEqual(record['tenant'], TENANT)
+        self.assertTrue(record['holder'])
+
+    def test_pushed_order_arrives_as_pos_order(self):
+        self.start_runner()
+        self.wait_connected()
+        pushed_at = time.monotonic()
+        order = self.sim.push_order(TENANT, self.new_order())
+        imported = self.wait_for(lambda env: [
+            (log.channel, log.pos_order_id.session_id.id) for log in env['orderweb.order'].search(
+                [('orderweb_id', '=', order['orderId']), ('pos_order_id', '!=', False)])])
+        elapsed = time.monotonic() - pushed_at
+        self.assertEqual(imported, [('push', self.session.id)])
+        self.assertLess(elapsed, 3.0, "pushed order took %.2f s" % elapsed)
+        self.wait_for(lambda env: (self.status(env, 'connected') or {}).get('last_order_at'), message="last order not shown")
+
+    def test_drop_reconnect_recovers_pull_only_orders(self):
+        self.start_runner()
+        self.wait_connected()
+        # Orders OrderWeb holds but never pushes to this client: only the pull brings them.
+        missed = [self.sim.push_order(TENANT, self.new_order(), push=False) for _i in range(2)]
+        self.assertEqual(self.sim.drop(TENANT), 1)
+        self.wait_for(lambda env: env['orderweb.order'].search_count(
+            [('orderweb_id', 'in', [o['orderId'] for o in missed]), ('pos_order_id', '!=', False)]) == 2,
+            message="orders missed during the outage were not recovered")
+        record = self.wait_for(lambda env: self.status(env, 'connected'))
+        self.assertGreaterEqual(record['reconnect_count'], 1)
+        self.assertEqual(self.connections(), 1)
+
+    def test_one_connection_for_two_runners(self):
+        # Two runners = two PostgreSQL sessions competing for the company's lock, as two processes.
+        first, second = self.start_runner(), self.start_runner()
+        self.wait_connected()
+        time.sleep(1.5)  # several passes of both runners
+        stats = self.sim.stats(TENANT)
+        self.assertEqual((stats['connections'], stats['connections_total']), (1, 1))
+
+        holder = first if first._links else second
+        standby = second if holder is first else first
+        self.assertFalse(standby._links)
+        holder.stop()
+        self.wait_for(lambda env: standby._links and self.status(env, 'connected'), message="no takeover")
+        self.assertEqual(self.connections(), 1)
+
+    def test_disable_stops_listener(self):
+        self.start_runner()
+        self.wait_connected()
+        self.in_transaction(lambda env: env['res.company'].browse(self.company.id).write({'orderweb_enabled': False}))
+        self.wait_for(lambda env: self.status(env, 'disabled'), message="status not disabled")
+        self.assertEqual(self.connections(), 0)
+
+    def test_refused_key_shows_in_status(self):
+        wrong_key = 'pos_' + 'f' * 64
+        self.company.orderweb_api_key = wrong_key
+        self.start_runner()
+        record = self.wait_for(lambda env: self.status(env, 'key_refused'), message="refusal not shown")
+        self.assertNotIn(wrong_key, record['last_error'] or '')
+        self.assertEqual(self.connections(), 0)
+        self.assertGreaterEqual(self.sim.stats(TENANT)['refused'], 1)
+
+        # a new key saved in the settings applies without restart
+        self.in_transaction(lambda env: env['res.company'].browse(self.company.id).write(
+            {'orderweb_api_key': self.sim.api_key}))
+        self.wait_connected()

@@ -1,0 +1,128 @@
+"""One-command demo (``make demo``): OrderWeb orders flowing live into a POS session.
+
+Starts the OrderWeb stand-in, creates the demo database with the addon and demo
+data (once), points the company at the stand-in, opens a POS session, starts Odoo
+and then pushes a new order every 20-30 s; the stand-in's three sample orders
+come in first, through the catch-up pull of the first connection. Ctrl+C stops
+everything. Run with Odoo's Python (the Makefile does): /opt/odoo18/venv/bin/python.
+
+Environment: OW_DEMO_DB (orderweb_demo), OW_DEMO_PORT (8069), OW_SIM_PORT (9011).
+"""
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import psycopg2
+import requests
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DB = os.environ.get('OW_DEMO_DB', 'orderweb_demo')
+PORT = int(os.environ.get('OW_DEMO_PORT', '8069'))
+SIM_PORT = int(os.environ.get('OW_SIM_PORT', '9011'))
+SIM = 'http://127.0.0.1:%s' % SIM_PORT
+KEY = 'pos_0000000000000000deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef'  # the stand-in's fake key
+TENANT = 'kitchen'
+ODOO_HOME = os.environ.get('ODOO_HOME', '/opt/odoo18')
+ADDONS_DIR = os.environ.get('OW_ADDONS', os.path.join(os.path.dirname(HERE), '.pos_orderweb_addons'))
+PG = ['--db_host', os.environ.get('PGHOST', '127.0.0.1'), '--db_user', os.environ.get('PGUSER', 'root')]
+
+CONFIGURE = """
+company = env.company
+config = env['pos.config'].search([('company_id', '=', company.id)], limit=1)
+company.write({'orderweb_url': %r, 'orderweb_tenant': %r, 'orderweb_api_key': %r,
+               'orderweb_target': 'pos', 'orderweb_pos_config_id': config.id, 'orderweb_enabled': True})
+if not config.current_session_id:
+    config.with_user(env.ref('base.user_admin')).open_ui()
+env.cr.commit()
+print(config.name)
+"""
+
+
+def say(message, *args):
+    print('[demo] ' + message % args, flush=True)
+
+
+def addons_path():
+    """Odoo wants the directory holding the addon: link this checkout as pos_orderweb."""
+    os.makedirs(ADDONS_DIR, exist_ok=True)
+    link = os.path.join(ADDONS_DIR, 'pos_orderweb')
+    if os.path.realpath(link) != HERE:
+        if os.path.islink(link):
+            os.unlink(link)
+        os.symlink(HERE, link)
+    return '%s,%s/addons,%s/odoo/addons' % (ADDONS_DIR, ODOO_HOME, ODOO_HOME)
+
+
+def database_exists():
+    with psycopg2.connect(dbname='postgres', host=PG[1], user=PG[3]) as cnx, cnx.cursor() as cr:
+        cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB,))
+        return bool(cr.fetchone())
+
+
+def wait_http(url, timeout, **kw):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2, **kw).ok:
+                return True
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def push_order():
+    response = requests.post(SIM + '/_sim/orders', params={'tenant': TENANT}, json={},
+                             headers={'Authorization': 'Bearer ' + KEY}, timeout=5)
+    response.raise_for_status()
+    return response.json()
+
+
+def main():
+    addons = addons_path()
+    odoo = ['odoo', '--addons-path=' + addons, *PG]
+    children = []
+    stand_in = subprocess.Popen([sys.executable, '-m', 'orderweb.simulator', '--port', str(SIM_PORT)], cwd=HERE)
+    children.append(stand_in)
+    try:
+        if not wait_http(SIM + '/_sim/stats', 10, params={'tenant': TENANT},
+                         headers={'Authorization': 'Bearer ' + KEY}):
+            raise SystemExit('the OrderWeb stand-in did not start on port %s' % SIM_PORT)
+        if not database_exists():
+            say('creating database %s with pos_orderweb and demo data (a minute or two)...', DB)
+            subprocess.run(odoo + ['-d', DB, '-i', 'pos_orderweb', '--stop-after-init', '--no-http'], check=True)
+        shop = subprocess.run(['odoo', 'shell', '--addons-path=' + addons, *PG, '-d', DB, '--no-http',
+                               '--log-level=warn'], input=CONFIGURE % (SIM, TENANT, KEY), text=True,
+                              check=True, capture_output=True).stdout.strip().splitlines()[-1]
+        say('company configured for the stand-in at %s; POS session of "%s" open', SIM, shop)
+        server = subprocess.Popen(odoo + ['-d', DB, '--http-port', str(PORT)])
+        children.append(server)
+        if not wait_http('http://localhost:%s/web/login' % PORT, 60):
+            raise SystemExit('Odoo did not answer on port %s' % PORT)
+        say('Odoo is up. Log in at http://localhost:%s/odoo/action-pos_orderweb.action_orderweb_connection '
+            '(login admin, password admin)', PORT)
+        say('online orders: http://localhost:%s/odoo/action-pos_orderweb.action_orderweb_order ; '
+            'the POS orders of the session: Point of Sale > Orders', PORT)
+        say('the 3 sample orders arrive with the first connection; a new order every 20-30 s. Ctrl+C stops.')
+        while server.poll() is None:
+            time.sleep(random.uniform(20, 30))
+            order = push_order()
+            say('pushed %s (%s, %.2f)', order['orderNumber'], order['customerName'], order['totalAmount'])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in reversed(children):
+            if child.poll() is None:
+                child.send_signal(signal.SIGINT)
+                try:
+                    child.wait(15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+        say('stopped')
+
+
+if __name__ == '__main__':
+    main()
