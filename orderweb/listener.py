@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, NoReturn
 from urllib.parse import urlsplit
 
 import websocket
@@ -214,20 +214,21 @@ class Listener:
         self._raise_if_stopping()
         return bool(ready)
 
-    def _connect_and_listen(self) -> None:
+    def _connect_and_listen(self) -> NoReturn:
+        """One connection, from connect to its end, which is always an exception."""
         self._update(state=STATE_CONNECTING)
         ws = self._connect()
         try:
             self._connections += 1
-            now = _utcnow()
-            self._update(state=STATE_CONNECTED, connected_since=now,
+            self._update(state=STATE_CONNECTED, connected_since=_utcnow(),
                          reconnect_count=self._connections - 1)
             self._call(self._on_connected)
             self._listen(ws)
         finally:
             with self._lock:
                 self._sock = None
-            ws.close(timeout=0)  # no close handshake wait: the link may be dead
+            ws.close(timeout=0)  # a close frame, without waiting for the answer: the link may be dead
+            ws.shutdown()  # closes the socket even when close() had nothing to send
 
     def _connect(self) -> websocket.WebSocket:
         deadline = time.monotonic() + self.connect_timeout
@@ -248,7 +249,8 @@ class Listener:
             )
             if ws.getstatus() != HTTPStatus.SWITCHING_PROTOCOLS:
                 ws.shutdown()
-                raise ConnectionError(f"WebSocket upgrade answered HTTP {ws.getstatus()} (redirects are not followed)")
+                raise ConnectionError(
+                    f"WebSocket upgrade answered HTTP {ws.getstatus()} (redirects are not followed)")
             return ws
         except websocket.WebSocketBadStatusException as exc:
             sock.close()
@@ -302,7 +304,7 @@ class Listener:
         if self._stopping.is_set():
             raise _Stopped
 
-    def _listen(self, ws: websocket.WebSocket) -> None:
+    def _listen(self, ws: websocket.WebSocket) -> NoReturn:
         """Receive frames and ping until the link drops, goes silent, or stop()."""
         ws.settimeout(self.pong_timeout)  # bounds the read of a frame already begun
         got_first_message = False
@@ -393,8 +395,8 @@ def _decode(opcode: int, payload: bytes) -> dict:
         message = json.loads(payload.decode("utf-8"))
     except UnicodeDecodeError:
         raise _Malformed("text frame that is not valid UTF-8") from None
-    except ValueError as exc:
-        raise _Malformed(f"not JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise _Malformed(f"not JSON ({type(exc).__name__}: {exc})") from None
     if not isinstance(message, dict):
         raise _Malformed(f"JSON {type(message).__name__} instead of an object")
     return message

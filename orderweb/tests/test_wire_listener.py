@@ -167,6 +167,7 @@ def test_malformed_frames_are_skipped_and_the_link_lives_on(sim, listen):
     b'{"type": "new_order", "data": [1, 2]}',
     b'{"type": "new_order", "data": {"orderId": "x", "items": [{"name": "a", "price": NaN}]}}',
     b"\x00" * 100_000,
+    b"[" * 100_000,
 ])
 def test_hostile_frames_do_not_break_the_link(sim, listen, frame):
     listener, seen = listen()
