@@ -8,7 +8,6 @@ callback, so it includes the stand-in's own work: an upper bound of the wire's.
 """
 
 import argparse
-import statistics
 import sys
 import threading
 import time

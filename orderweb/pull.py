@@ -155,12 +155,16 @@ class PullClient:
             body = response.json()
         except ValueError:
             kind = response.headers.get("Content-Type", "no content type")
-            raise BadResponse(f"{where} answered HTTP {code} with a body that is not JSON ({kind})", code) from None
+            raise BadResponse(
+                f"{where} answered HTTP {code} with a body that is not JSON ({kind})", code
+            ) from None
         if not isinstance(body, dict):
             raise BadResponse(f"{where} answered a JSON {type(body).__name__}, not an object", code)
         if body.get("success") is False or not 200 <= code < 300:
             platform_message = str(body.get("message") or body.get("error") or "no message given")
-            raise PlatformError(f"{where} reported an error (HTTP {code}): {platform_message}", platform_message, code)
+            raise PlatformError(
+                f"{where} reported an error (HTTP {code}): {platform_message}", platform_message, code
+            )
         if body.get("success") is not True:
             raise BadResponse(f"{where} answered without 'success: true'", code)
         orders = body.get("orders")
