@@ -3,6 +3,11 @@ from odoo.exceptions import UserError
 
 from ..const import ORDERWEB_STATUSES
 
+ORDERWEB_ORIGIN_FIELDS = (
+    'orderweb_order_id', 'orderweb_number', 'orderweb_type', 'orderweb_scheduled_for',
+    'orderweb_prepaid', 'orderweb_status',
+)
+
 
 class PosOrder(models.Model):
     _inherit = 'pos.order'
@@ -23,6 +28,16 @@ class PosOrder(models.Model):
     # pos.order has no _load_pos_data_fields of its own (empty list = every field), so the
     # orderweb_* fields reach the POS screens without an override; extending that list
     # would restrict the POS to the fields named in it.
+
+    @api.model
+    def _process_order(self, order, existing_order):
+        if existing_order:
+            # A screen saving the order sends back every field it loaded. The online origin
+            # is set by the mapping only (the link to the log, a model the POS does not load,
+            # would come back empty) and the status by the orderweb_* methods below.
+            for field in ORDERWEB_ORIGIN_FIELDS:
+                order.pop(field, None)
+        return super()._process_order(order, existing_order)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_orderweb(self):
@@ -86,3 +101,13 @@ class PosOrder(models.Model):
                 'login_number': self.env.context.get('login_number', 0),
             })
         return self.read_pos_data([], config_id)
+
+
+class PosOrderLine(models.Model):
+    _inherit = 'pos.order.line'
+
+    @api.model
+    def _load_pos_data_fields(self, config_id):
+        # Lines, unlike orders, load an explicit list of fields: the screens need to know
+        # which lines are add-ons, to nest them under their item.
+        return super()._load_pos_data_fields(config_id) + ['orderweb_item_line_uuid']

@@ -1,0 +1,92 @@
+import { PosOrder } from "@point_of_sale/app/models/pos_order";
+import { PosOrderline } from "@point_of_sale/app/models/pos_order_line";
+import { parseUTCString } from "@point_of_sale/utils";
+import { formatDateTime } from "@web/core/l10n/dates";
+import { _t } from "@web/core/l10n/translation";
+import { patch } from "@web/core/utils/patch";
+
+const { DateTime } = luxon;
+
+const STATUS_RANK = { new: 0, accepted: 1, ready: 2, done: 3 };
+
+patch(PosOrder.prototype, {
+    setup() {
+        super.setup(...arguments);
+        // As pos_self_order does for its orders: the number the customer knows is the
+        // one shown on the order tabs and the kitchen tickets.
+        if (this.isOrderweb) {
+            this.tracking_number = this.orderweb_number;
+        }
+    },
+    /** An order placed by a customer on OrderWeb (the mapping sets the platform number). */
+    get isOrderweb() {
+        return Boolean(this.orderweb_number);
+    },
+    get orderwebStatusRank() {
+        return STATUS_RANK[this.orderweb_status] ?? 0;
+    },
+    get orderwebStatusLabel() {
+        return {
+            new: _t("New"),
+            accepted: _t("Accepted"),
+            ready: _t("Ready"),
+            done: _t("Done"),
+        }[this.orderweb_status || "new"];
+    },
+    /** pickup and delivery are translated; other types are shown as the platform sent them. */
+    get orderwebTypeLabel() {
+        const labels = { pickup: _t("Pickup"), delivery: _t("Delivery") };
+        return labels[this.orderweb_type] || this.orderweb_type || "";
+    },
+    /** "As soon as possible", a time today, or a date and time for later days. */
+    get orderwebScheduledLabel() {
+        if (!this.orderweb_scheduled_for) {
+            return _t("As soon as possible");
+        }
+        const scheduled = parseUTCString(this.orderweb_scheduled_for).setZone("default");
+        if (scheduled.hasSame(DateTime.now(), "day")) {
+            return scheduled.toLocaleString(DateTime.TIME_SIMPLE);
+        }
+        return formatDateTime(scheduled);
+    },
+    /** Prepaid orders are paid when they arrive; the others are paid at the counter. */
+    get orderwebPaymentLabel() {
+        if (this.orderweb_prepaid) {
+            return _t("Paid online");
+        }
+        return this.finalized ? _t("Paid") : _t("To pay");
+    },
+    get orderwebToPay() {
+        return !this.finalized;
+    },
+    export_for_printing() {
+        const result = super.export_for_printing(...arguments);
+        if (this.isOrderweb) {
+            result.orderweb = {
+                number: this.orderweb_number,
+                type: this.orderwebTypeLabel,
+                scheduled: this.orderwebScheduledLabel,
+                payment: this.orderwebPaymentLabel,
+            };
+        }
+        return result;
+    },
+});
+
+patch(PosOrderline.prototype, {
+    setup(vals) {
+        super.setup(...arguments);
+        // The POS renames every line after its product; an online item may sit on a
+        // generic product and add-ons are named "+ …": keep the name the order came with.
+        if (vals.full_product_name && this.order_id?.isOrderweb) {
+            this.full_product_name = vals.full_product_name;
+        }
+    },
+    /** An add-on line of an online order: shown nested under the item it belongs to. */
+    get isOrderwebAddon() {
+        return Boolean(this.orderweb_item_line_uuid);
+    },
+    getDisplayData() {
+        return { ...super.getDisplayData(...arguments), orderwebAddon: this.isOrderwebAddon };
+    },
+});

@@ -1,0 +1,159 @@
+import * as Chrome from "@point_of_sale/../tests/tours/utils/chrome_util";
+import * as Dialog from "@point_of_sale/../tests/tours/utils/dialog_util";
+import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
+import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
+import { negate } from "@point_of_sale/../tests/tours/utils/common";
+import { registry } from "@web/core/registry";
+
+// The test ingests the OrderWeb order from Python once the register is open, while the
+// page runs: a flag set on the page before it must still be there when the order shows.
+function markPage() {
+    return {
+        content: "mark the loaded page (a reload would lose the mark)",
+        trigger: ".pos .pos-topheader",
+        run: () => {
+            window.orderwebPageMark = true;
+        },
+    };
+}
+function pageNotReloaded() {
+    return {
+        content: "the order came without reloading the page",
+        trigger: ".pos",
+        run: () => {
+            if (!window.orderwebPageMark) {
+                throw new Error("The POS page was reloaded.");
+            }
+        },
+    };
+}
+function openRegister() {
+    return [Chrome.startPoS(), Dialog.confirm("Open Register")];
+}
+function notificationShown(number, texts) {
+    return texts.map((text) => ({
+        content: `the notification of ${number} shows ${text}`,
+        trigger: `.o_orderweb_notification:contains(${number}):contains(${text})`,
+    }));
+}
+function waitingCountIs(count) {
+    return {
+        content: `${count} online order(s) waiting in the navbar`,
+        trigger: `.orderweb-navbar-button .orderweb-waiting-count:contains(${count})`,
+    };
+}
+function openFromNotification(number) {
+    return {
+        content: `open ${number} from its notification`,
+        trigger: `.o_orderweb_notification:contains(${number}) .o_notification_buttons button:contains(Open)`,
+        run: "click",
+    };
+}
+function detailHas(selector, text) {
+    return {
+        content: `the opened order shows ${text}`,
+        trigger: `.orderweb-detail ${selector}:contains(${text})`,
+    };
+}
+function click(selector, content) {
+    return { content, trigger: selector, run: "click" };
+}
+function statusIs(label) {
+    return detailHas(".orderweb-status", label);
+}
+
+registry.category("web_tour.tours").add("pos_orderweb_live_order", {
+    steps: () =>
+        [
+            ...openRegister(),
+            markPage(),
+            {
+                content: "the shop receives online orders: the button is there, nothing waits",
+                trigger: `.orderweb-navbar-button:not(:has(.orderweb-waiting-count))`,
+            },
+            // The test now ingests KIT-5001 through orderweb.order._ingest.
+            ...notificationShown("KIT-5001", ["Ada Lovelace", "Pickup", "As soon as possible", "To pay"]),
+            waitingCountIs(1),
+            pageNotReloaded(),
+            openFromNotification("KIT-5001"),
+            {
+                content: "acknowledged: the notification is gone",
+                trigger: negate(".o_orderweb_notification"),
+            },
+            {
+                content: "the list shows number, customer, phone, type, total, payment, status",
+                trigger:
+                    ".orderweb-row[data-number='KIT-5001']:contains(Ada Lovelace):contains(+447700900123):contains(Pickup):contains(18.49):contains(To pay):contains(New)",
+            },
+            detailHas(".badge", "Online order"),
+            detailHas(".orderweb-detail-number", "KIT-5001"),
+            {
+                content: "the add-on is its own line right under its item",
+                trigger:
+                    `.orderweb-detail .orderline:contains(Classic Burger) + .orderline.orderweb-addon:contains("+ Extra cheese")`,
+            },
+            detailHas(".orderline:contains(Classic Burger) .internal-note", "With: Extra cheese"),
+            detailHas(".orderline", "Sweet potato fries"),
+            detailHas(".orderweb-instructions", "No onions please"),
+            click(".orderweb-detail .orderweb-accept", "accept the order"),
+            statusIs("Accepted"),
+            {
+                content: "nothing waits any more",
+                trigger: ".orderweb-navbar-button:not(:has(.orderweb-waiting-count))",
+            },
+            click(".orderweb-detail .orderweb-ready", "mark it ready"),
+            statusIs("Ready"),
+            {
+                content: "an order to pay at the counter cannot be done before it is paid",
+                trigger: ".orderweb-detail:not(:has(.orderweb-done))",
+            },
+            click(".orderweb-detail .orderweb-pay", "pay it at the counter"),
+            PaymentScreen.isShown(),
+            PaymentScreen.totalIs("18.49"),
+            PaymentScreen.clickPaymentMethod("Bank"),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+            {
+                content: "the receipt names the online order, its type and time",
+                trigger:
+                    ".pos-receipt .orderweb-receipt:contains(KIT-5001):contains(Pickup):contains(As soon as possible)",
+            },
+            {
+                content: "the receipt lists the add-on",
+                trigger: `.pos-receipt .orderline.orderweb-addon:contains("+ Extra cheese")`,
+            },
+            ReceiptScreen.clickNextOrder(),
+            click(".orderweb-navbar-button", "back to the online orders"),
+            click(".orderweb-row[data-number='KIT-5001']", "open KIT-5001 again"),
+            detailHas(".orderweb-detail-payment", "Paid"),
+            click(".orderweb-detail .orderweb-done", "hand it over: done"),
+            statusIs("Done"),
+            pageNotReloaded(),
+        ].flat(),
+});
+
+registry.category("web_tour.tours").add("pos_orderweb_prepaid_order", {
+    steps: () =>
+        [
+            ...openRegister(),
+            markPage(),
+            // The test now ingests KIT-5002, paid on OrderWeb, for delivery at 18:30 today.
+            ...notificationShown("KIT-5002", ["Grace Hopper", "Delivery", "Paid online"]),
+            waitingCountIs(1),
+            pageNotReloaded(),
+            openFromNotification("KIT-5002"),
+            detailHas(".orderweb-detail-number", "KIT-5002"),
+            detailHas(".orderweb-detail-payment", "Paid online"),
+            detailHas(".orderweb-detail-when", "Delivery"),
+            {
+                content: "a prepaid order has no payment step",
+                trigger: ".orderweb-detail:not(:has(.orderweb-pay))",
+            },
+            click(".orderweb-detail .orderweb-accept", "accept the order"),
+            statusIs("Accepted"),
+            {
+                content: "it can be handed over straight away",
+                trigger: ".orderweb-detail .orderweb-done",
+            },
+        ].flat(),
+});
