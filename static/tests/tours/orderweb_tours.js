@@ -157,3 +157,27 @@ registry.category("web_tour.tours").add("pos_orderweb_prepaid_order", {
             },
         ].flat(),
 });
+
+registry.category("web_tour.tours").add("pos_orderweb_guards", {
+    steps: () =>
+        [
+            ...openRegister(),
+            // The test now ingests KIT-5004, to pay at the counter.
+            ...notificationShown("KIT-5004", ["Ada Lovelace"]),
+            Chrome.clickMenuOption("Orders"),
+            {
+                content: "the online order is listed with its number, without a delete button",
+                trigger: ".ticket-screen .order-row:contains(KIT-5004):not(:has(.delete-button))",
+            },
+            Chrome.clickMenuOption("Close Register"),
+            {
+                content: "the closing popup names the online order still to pay",
+                trigger: ".close-pos-popup .orderweb-closing li:contains(KIT-5004):contains(18.49)",
+            },
+            click(".close-pos-popup .orderweb-closing button", "open the online orders from there"),
+            {
+                content: "the online orders screen lists it",
+                trigger: ".orderweb-orders-screen .orderweb-row[data-number='KIT-5004']",
+            },
+        ].flat(),
+});
