@@ -3,6 +3,7 @@ import * as Dialog from "@point_of_sale/../tests/tours/utils/dialog_util";
 import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
 import { negate } from "@point_of_sale/../tests/tours/utils/common";
+import { changesToOrder } from "@point_of_sale/app/models/utils/order_change";
 import { registry } from "@web/core/registry";
 
 // The test ingests the OrderWeb order from Python once the register is open, while the
@@ -58,6 +59,27 @@ function detailHas(selector, text) {
 function click(selector, content) {
     return { content, trigger: selector, run: "click" };
 }
+/** Render the kitchen ticket the order printers would get, as the POS builds it. */
+function kitchenTicketShows(number, texts) {
+    return {
+        content: `the kitchen ticket of ${number} shows ${texts.join(", ")}`,
+        trigger: ".pos",
+        run: async () => {
+            const pos = window.posmodel;
+            const order = pos.models["pos.order"].find((o) => o.orderweb_number === number);
+            const changes = changesToOrder(order, false, pos.orderPreparationCategories);
+            const ticket = await pos.getRenderedReceipt(order, "New", changes.new, true);
+            for (const text of texts) {
+                if (!ticket.textContent.includes(text)) {
+                    throw new Error(`The kitchen ticket lacks "${text}": ${ticket.textContent}`);
+                }
+            }
+            if (!ticket.querySelector(".orderline.ms-5")?.textContent.includes("+ Extra cheese")) {
+                throw new Error("The add-on is not nested under its item on the kitchen ticket.");
+            }
+        },
+    };
+}
 function statusIs(label) {
     return detailHas(".orderweb-status", label);
 }
@@ -97,6 +119,16 @@ registry.category("web_tour.tours").add("pos_orderweb_live_order", {
             detailHas(".orderweb-instructions", "No onions please"),
             click(".orderweb-detail .orderweb-accept", "accept the order"),
             statusIs("Accepted"),
+            kitchenTicketShows("KIT-5001", [
+                "KIT-5001",
+                "Pickup",
+                "As soon as possible",
+                "Classic Burger",
+                "With: Extra cheese",
+                "+ Extra cheese",
+                "Sweet potato fries",
+                "No onions please",
+            ]),
             {
                 content: "nothing waits any more",
                 trigger: ".orderweb-navbar-button:not(:has(.orderweb-waiting-count))",
