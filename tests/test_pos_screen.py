@@ -1,0 +1,190 @@
+"""The POS screen side of online orders, in Chromium: live arrival, list, accept, pay.
+
+The tours run against the real ingestion: once a tour has opened the register, a thread of
+the test calls ``orderweb.order._ingest`` (the path the live listener and the pull use),
+while the page keeps running, then wakes the bus websockets up as Odoo's own bus tests do
+(the post-commit hook that normally wakes them does not run in tests).
+"""
+import base64
+import contextlib
+import os
+import pathlib
+import threading
+import time
+import uuid
+from unittest.mock import patch
+
+from odoo import SUPERUSER_ID, api
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tests.common import ChromeBrowser
+
+from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
+from odoo.addons.bus.tests.common import WebsocketCase
+from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
+
+from ..orderweb.const import SIMULATOR_API_KEY
+from .common import UNREACHABLE_URL
+
+# README pictures, refreshed on demand only (a test run should not rewrite the repository):
+#   POS_ORDERWEB_SCREENSHOTS=1 odoo ... --test-tags /pos_orderweb:TestPosScreen
+SCREENSHOT = pathlib.Path(__file__).resolve().parent.parent / 'docs' / 'pos-online-order.png'
+
+
+def online_order(number, **values):
+    order = {
+        'orderId': str(uuid.uuid4()),
+        'orderNumber': number,
+        'customerName': 'Ada Lovelace',
+        'customerPhone': '+447700900123',
+        'orderType': 'pickup',
+        'totalAmount': 18.49,
+        'items': [
+            {'id': 'item-burger', 'name': 'Classic Burger', 'price': 12.99, 'quantity': 1,
+             'selectedAddons': [{'id': 'addon-cheese', 'name': 'Extra cheese', 'price': 1.00, 'quantity': 1}]},
+            {'id': 'item-fries', 'name': 'Sweet potato fries', 'price': 4.50, 'quantity': 1, 'selectedAddons': []},
+        ],
+        'specialInstructions': 'No onions please',
+        'scheduledFor': None,
+        'createdAt': '2025-11-20T21:50:58.000Z',
+    }
+    order.update(values)
+    return order
+
+
+@tagged('post_install', '-at_install')
+class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
+    # WebsocketCase lets the page's bus websocket connect during the test (Odoo refuses
+    # websockets in tests otherwise).
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.config = cls.main_pos_config
+        cls.company = cls.config.company_id
+        cls.company.write({
+            'orderweb_enabled': True,
+            'orderweb_url': UNREACHABLE_URL,
+            'orderweb_tenant': 'kitchen',
+            'orderweb_api_key': SIMULATOR_API_KEY,
+            'orderweb_target': 'pos',
+            'orderweb_pos_config_id': cls.config.id,
+        })
+        for name, price in (('Classic Burger', 12.99), ('Sweet potato fries', 4.50), ('Extra cheese', 1.00)):
+            cls.env['product.product'].create({
+                'name': name, 'list_price': price, 'available_in_pos': True, 'taxes_id': [(5, 0, 0)],
+            })
+
+    def _ingest_once_register_open(self, raw_order):
+        """Start a thread that ingests ``raw_order`` as soon as the tour opened the register.
+
+        The page is loaded by then, so the order can only reach it live. The thread keeps
+        off the database until the page listens on the shop's bus channel (the test thread
+        is then only waiting for the browser); from there its cursors are test cursors,
+        which share the test transaction one request at a time.
+        """
+        session_id, company_id = self.config.current_session_id.id, self.company.id
+        channel = hashable(channel_with_db(self.registry.db_name, self.config.access_token))
+        result = {}
+
+        def run():
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if dispatch._channels_to_ws.get(channel):
+                    with self.registry.cursor() as cr:
+                        env = api.Environment(cr, SUPERUSER_ID, {})
+                        if env['pos.session'].browse(session_id).state == 'opened':
+                            company = env['res.company'].browse(company_id)
+                            logs = env['orderweb.order']._ingest(company, [raw_order], 'push')
+                            result['pos_order_id'] = logs.pos_order_id.id
+                            break
+                time.sleep(0.2)
+            # What the bus's post-commit hook does outside tests: wake the page's websocket
+            # (the bus.bus rows were written when the cursor committed).
+            for websocket in dispatch._channels_to_ws.get(channel, ()):
+                websocket.trigger_notification_dispatching()
+
+        thread = threading.Thread(target=run, name='orderweb-ingest')
+        thread.start()
+        return thread, result
+
+    @contextlib.contextmanager
+    def _screenshot_on_close(self, path):
+        """Save what the tour's browser shows as it closes, i.e. the tour's last screen."""
+        if not os.environ.get('POS_ORDERWEB_SCREENSHOTS'):
+            yield
+            return
+        stop = ChromeBrowser.stop
+
+        def screenshot_then_stop(browser):
+            try:
+                shot = browser._websocket_request('Page.captureScreenshot', timeout=20)
+                path.parent.mkdir(exist_ok=True)
+                path.write_bytes(base64.b64decode(shot['data']))
+            finally:
+                stop(browser)
+
+        with patch.object(ChromeBrowser, 'stop', screenshot_then_stop):
+            yield
+
+    def test_live_order_to_pay_at_counter(self):
+        self.config.with_user(self.pos_user).open_ui()
+        thread, result = self._ingest_once_register_open(online_order('KIT-5001'))
+        try:
+            self.start_pos_tour('pos_orderweb_live_order')
+        finally:
+            thread.join()
+        self.env.invalidate_all()
+        order = self.env['pos.order'].browse(result['pos_order_id'])
+        self.assertEqual(order.state, 'paid')
+        self.assertEqual(order.orderweb_status, 'done')
+        self.assertEqual(order.payment_ids.payment_method_id, self.bank_payment_method)
+
+    def test_live_prepaid_order(self):
+        self._run_prepaid_order_tour('KIT-5002', SCREENSHOT)
+
+    def test_live_prepaid_order_on_a_tablet(self):
+        """The same on a portrait tablet: the list gives way to the opened order."""
+        self.browser_size = '768,1024'
+        self._run_prepaid_order_tour('KIT-5002', SCREENSHOT.with_name('pos-online-order-tablet.png'))
+
+    def _run_prepaid_order_tour(self, number, screenshot):
+        self.company.orderweb_payment_method_id = self.bank_payment_method
+        self.config.with_user(self.pos_user).open_ui()
+        thread, result = self._ingest_once_register_open(online_order(
+            number, customerName='Grace Hopper', customerPhone='+447700900456', orderType='delivery',
+            specialInstructions='Ring twice, flat 3'))
+        try:
+            with self._screenshot_on_close(screenshot):
+                self.start_pos_tour('pos_orderweb_prepaid_order')
+        finally:
+            thread.join()
+        self.env.invalidate_all()
+        order = self.env['pos.order'].browse(result['pos_order_id'])
+        self.assertEqual(order.orderweb_status, 'accepted')
+        self.assertEqual(order.state, 'paid', "a prepaid order needs no payment at the counter")
+
+    def test_guards_on_screen(self):
+        self.config.with_user(self.pos_user).open_ui()
+        thread, _result = self._ingest_once_register_open(online_order('KIT-5004'))
+        try:
+            self.start_pos_tour('pos_orderweb_guards')
+        finally:
+            thread.join()
+
+    def test_online_order_guards(self):
+        """No deletion by mistake; closing names the open online orders instead of cancelling them."""
+        self.config.open_ui()
+        session = self.config.current_session_id
+        logs = self.env['orderweb.order']._ingest(self.company, [online_order('KIT-5003')], 'push')
+        order = logs.pos_order_id
+        self.assertEqual((order.state, order.orderweb_status), ('draft', 'new'))
+        with self.assertRaises(UserError):
+            order.unlink()
+        with self.assertRaises(UserError):
+            order.orderweb_done(self.config.id)
+        answer = session._cannot_close_session()
+        self.assertEqual(answer['orderweb_order_ids'], order.ids)
+        self.assertIn('KIT-5003', answer['message'])
+        data = order.orderweb_accept(self.config.id)
+        self.assertEqual(data['pos.order'][0]['orderweb_status'], 'accepted')
