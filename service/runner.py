@@ -32,6 +32,7 @@ from datetime import timezone
 import psycopg2
 
 from odoo import SUPERUSER_ID, api, fields, sql_db
+from odoo.http import db_filter
 from odoo.modules.db import is_initialized
 from odoo.modules.registry import Registry
 from odoo.service.db import list_dbs
@@ -261,6 +262,8 @@ class Runner:
             candidates = config['db_name'].split(',')
         else:
             candidates = list_dbs(True)
+            if config['dbfilter'] and '%h' not in config['dbfilter'] and '%d' not in config['dbfilter']:
+                candidates = db_filter(candidates, host='')  # a host-based filter needs a request: all, as cron
         found = []
         for dbname in candidates:
             with closing(sql_db.db_connect(dbname).cursor()) as cr:

@@ -13,6 +13,7 @@ import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import psycopg2
@@ -25,8 +26,10 @@ SIM_PORT = int(os.environ.get('OW_SIM_PORT', '9011'))
 SIM = 'http://127.0.0.1:%s' % SIM_PORT
 KEY = 'pos_0000000000000000deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef'  # the stand-in's fake key
 TENANT = 'kitchen'
+LOGFILE = os.path.join(tempfile.gettempdir(), 'pos_orderweb_demo.log')
 ODOO_HOME = os.environ.get('ODOO_HOME', '/opt/odoo18')
-ADDONS_DIR = os.environ.get('OW_ADDONS', os.path.join(os.path.dirname(HERE), '.pos_orderweb_addons'))
+ADDONS = '%s,%s/addons,%s/odoo/addons' % (  # OW_ADDONS holds the addon as pos_orderweb (see Makefile)
+    os.environ.get('OW_ADDONS', os.path.expanduser('~/.cache/pos_orderweb/addons')), ODOO_HOME, ODOO_HOME)
 PG = ['--db_host', os.environ.get('PGHOST', '127.0.0.1'), '--db_user', os.environ.get('PGUSER', 'root')]
 
 CONFIGURE = """
@@ -43,17 +46,6 @@ print(config.name)
 
 def say(message, *args):
     print('[demo] ' + message % args, flush=True)
-
-
-def addons_path():
-    """Odoo wants the directory holding the addon: link this checkout as pos_orderweb."""
-    os.makedirs(ADDONS_DIR, exist_ok=True)
-    link = os.path.join(ADDONS_DIR, 'pos_orderweb')
-    if os.path.realpath(link) != HERE:
-        if os.path.islink(link):
-            os.unlink(link)
-        os.symlink(HERE, link)
-    return '%s,%s/addons,%s/odoo/addons' % (ADDONS_DIR, ODOO_HOME, ODOO_HOME)
 
 
 def database_exists():
@@ -82,10 +74,12 @@ def push_order():
 
 
 def main():
-    addons = addons_path()
-    odoo = ['odoo', '--addons-path=' + addons, *PG]
+    odoo = ['odoo', '--addons-path=' + ADDONS, *PG]
     children = []
-    stand_in = subprocess.Popen([sys.executable, '-m', 'orderweb.simulator', '--port', str(SIM_PORT)], cwd=HERE)
+    # Own sessions: Ctrl+C reaches this script only, which then stops each child once
+    # (a second SIGINT would force Odoo's shutdown).
+    stand_in = subprocess.Popen([sys.executable, '-m', 'orderweb.simulator', '--port', str(SIM_PORT)], cwd=HERE,
+                                stdout=subprocess.DEVNULL, start_new_session=True)
     children.append(stand_in)
     try:
         if not wait_http(SIM + '/_sim/stats', 10, params={'tenant': TENANT},
@@ -93,12 +87,14 @@ def main():
             raise SystemExit('the OrderWeb stand-in did not start on port %s' % SIM_PORT)
         if not database_exists():
             say('creating database %s with pos_orderweb and demo data (a minute or two)...', DB)
-            subprocess.run(odoo + ['-d', DB, '-i', 'pos_orderweb', '--stop-after-init', '--no-http'], check=True)
-        shop = subprocess.run(['odoo', 'shell', '--addons-path=' + addons, *PG, '-d', DB, '--no-http',
+            subprocess.run(odoo + ['-d', DB, '-i', 'pos_orderweb', '--stop-after-init', '--no-http',
+                                   '--log-level=warn'], check=True)
+        shop = subprocess.run(['odoo', 'shell', '--addons-path=' + ADDONS, *PG, '-d', DB, '--no-http',
                                '--log-level=warn'], input=CONFIGURE % (SIM, TENANT, KEY), text=True,
                               check=True, capture_output=True).stdout.strip().splitlines()[-1]
         say('company configured for the stand-in at %s; POS session of "%s" open', SIM, shop)
-        server = subprocess.Popen(odoo + ['-d', DB, '--http-port', str(PORT)])
+        server = subprocess.Popen(odoo + ['-d', DB, '--http-port', str(PORT), '--logfile', LOGFILE],
+                                  start_new_session=True)
         children.append(server)
         if not wait_http('http://localhost:%s/web/login' % PORT, 60):
             raise SystemExit('Odoo did not answer on port %s' % PORT)
@@ -106,6 +102,7 @@ def main():
             '(login admin, password admin)', PORT)
         say('online orders: http://localhost:%s/odoo/action-pos_orderweb.action_orderweb_order ; '
             'the POS orders of the session: Point of Sale > Orders', PORT)
+        say('Odoo log: %s', LOGFILE)
         say('the 3 sample orders arrive with the first connection; a new order every 20-30 s. Ctrl+C stops.')
         while server.poll() is None:
             time.sleep(random.uniform(20, 30))

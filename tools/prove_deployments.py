@@ -25,7 +25,7 @@ SIM = 'http://127.0.0.1:%s' % SIM_PORT
 KEY = 'pos_0000000000000000deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef'  # the stand-in's fake key
 TENANT = 'kitchen'
 ADDONS = '%s,%s/addons,%s/odoo/addons' % (
-    os.environ.get('OW_ADDONS', '/work/odoo-addons'), os.environ.get('ODOO_HOME', '/opt/odoo18'),
+    os.environ.get('OW_ADDONS', os.path.expanduser('~/.cache/pos_orderweb/addons')), os.environ.get('ODOO_HOME', '/opt/odoo18'),
     os.environ.get('ODOO_HOME', '/opt/odoo18'))
 ODOO = ['odoo', '--addons-path=' + ADDONS, '--db_host', '127.0.0.1', '--db_user', os.environ.get('PGUSER', 'root'),
         '--http-interface', '127.0.0.1']
@@ -74,7 +74,10 @@ def holder_pid():
 def wait(condition, timeout, step=0.2):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = condition()
+        try:
+            value = condition()
+        except (requests.ConnectionError, psycopg2.OperationalError):
+            value = None  # the stand-in or a process is still starting
         if value:
             return value
         time.sleep(step)
