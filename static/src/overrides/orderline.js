@@ -1,4 +1,16 @@
 import { Orderline } from "@point_of_sale/app/generic_components/orderline/orderline";
+import { patch } from "@web/core/utils/patch";
 
 // getDisplayData() now tells whether a line is an add-on of an online order item.
-Orderline.props.line.shape.orderwebAddon = { type: Boolean, optional: true };
+patch(Orderline, {
+    props: {
+        ...Orderline.props,
+        line: {
+            ...Orderline.props.line,
+            shape: {
+                ...Orderline.props.line.shape,
+                orderwebAddon: { type: Boolean, optional: true },
+            },
+        },
+    },
+});
