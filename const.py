@@ -29,3 +29,9 @@ MAX_AUTO_ATTEMPTS = 3
 # Deterministic uuids of POS orders and lines made from OrderWeb orders: the same platform
 # order always yields the same pos.order uuid, which Odoo keeps SQL-unique.
 POS_UUID_NAMESPACE = '5a0b7c9e-6c57-4b43-9a53-0c5bde7e4f10'
+
+# Precision of a unit price converted from tax-included to tax-excluded (POS stores it unrounded).
+UNROUNDED_PRICE_PRECISION = 1e-6
+
+# One number of seconds for the whole pull request (connect and read).
+PULL_TIMEOUT = 15

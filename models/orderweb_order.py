@@ -16,6 +16,7 @@ from ..const import (
     MAX_AUTO_ATTEMPTS,
     MAX_ORDERWEB_ID_LENGTH,
     POS_UUID_NAMESPACE,
+    UNROUNDED_PRICE_PRECISION,
 )
 from ..orderweb.order import PayloadError, parse_order
 from ..orderweb.pull import OrderWebError
@@ -98,8 +99,8 @@ class OrderwebOrder(models.Model):
                     with self.env.cr.savepoint():
                         record = self.with_context(mail_create_nolog=True).create(vals)
                 except psycopg2.errors.UniqueViolation:
-                    # Another process (or the other channel) stored it first: theirs is the record.
-                    record = self.search(domain, limit=1)
+                    # Another transaction stored it first and owns it; this snapshot may not even see it.
+                    continue
             records |= record
         return records
 
@@ -233,18 +234,23 @@ class OrderwebOrder(models.Model):
             return self.env['res.partner']
         Partner = self.env['res.partner'].with_company(self.company_id)
         company_domain = Partner._check_company_domain(self.company_id)
+        partner = Partner
         phone = order.customer_phone and Partner._phone_format(
             number=order.customer_phone, country=self.company_id.country_id)
-        partner = phone and Partner.search([('phone_sanitized', '=', phone), *company_domain], limit=1)
+        if phone:
+            partner = Partner.search([('phone_sanitized', '=', phone), *company_domain], limit=1)
+        elif order.customer_phone:
+            # A number phonenumbers cannot validate is matched digit for digit.
+            partner = Partner.search([('phone_mobile_search', '=', order.customer_phone), *company_domain], limit=1)
         if not partner and order.customer_name:
             # A namesake with another phone number is another person.
             partner = Partner.search([
                 ('name', '=ilike', order.customer_name), *company_domain,
-                *([('phone_sanitized', 'in', [False, phone])] if phone else []),
+                *([('phone', '=', False)] if order.customer_phone else []),
             ], limit=1)
         if not partner:
             partner = Partner.create({
-                'name': order.customer_name or phone,
+                'name': order.customer_name or order.customer_phone,
                 'phone': phone or order.customer_phone,
                 'email': order.customer_email,
             })
@@ -264,7 +270,7 @@ class OrderwebOrder(models.Model):
         product = Product.search(domain, limit=1)
         if product:
             return product
-        product = company[field_name] or self.env.ref(fallback_ref, raise_if_not_found=False)
+        product = (company[field_name] or self.env.ref(fallback_ref, raise_if_not_found=False)).filtered('active')
         if not product:
             raise UserError(_(
                 "No product matches “%(name)s” and no fallback product is set in the OrderWeb settings.",
@@ -299,27 +305,53 @@ class OrderwebOrder(models.Model):
     def _adjustment_product(self):
         return self.company_id.orderweb_adjustment_product_id or self.env.ref('pos_orderweb.product_orderweb_adjustment')
 
-    @api.model
-    def _adjustment_name(self, gap):
-        return _("Fees and charges (delivery, service)") if gap > 0 else _("Discount")
+    def _adjustments(self, order, odoo_items_total):
+        """(label, amount) lines that bring Odoo's total to what the customer paid.
+
+        Charges beyond the items (delivery fee, service charge, discount) and the penny
+        that Odoo's tax rounding may differ by are shown apart, never folded into prices.
+        """
+        if order.total is None:
+            return []
+        currency = self.company_id.currency_id
+        charges = float(order.total - order.items_total)
+        rounding = float(order.items_total) - odoo_items_total
+        return [
+            (label, currency.round(amount)) for label, amount in (
+                (_("Fees and charges (delivery, service)") if charges > 0 else _("Discount"), charges),
+                (_("Tax rounding"), rounding),
+            ) if not currency.is_zero(amount)
+        ]
+
+    def _check_total(self, odoo_total, order, currency):
+        if order.total is not None and not currency.is_zero(odoo_total - float(order.total)):
+            raise UserError(_(
+                "The Odoo total %(odoo)s differs from the OrderWeb total %(platform)s.",
+                odoo=odoo_total, platform=order.total))
 
     def _line_taxes(self, product, fiscal_position):
         taxes = product.taxes_id.filtered_domain(self.env['account.tax']._check_company_domain(self.company_id))
         return fiscal_position.map_tax(taxes) if fiscal_position else taxes
 
     @api.model
-    def _price_excluding(self, taxes, price_included, currency, product):
-        """The unit price that gives back ``price_included`` once ``taxes`` apply.
+    def _price_excluding(self, taxes, price_included, qty, currency, product):
+        """The unit price that gives back the customer's ``price_included × qty`` once ``taxes`` apply.
 
         OrderWeb prices are what the customer saw, taxes included; a product whose
         taxes are price-excluded gets its price converted, not re-taxed on top.
         """
         if all(tax.price_include for tax in taxes):
             return price_included
-        details = taxes._get_tax_details(
-            price_included, 1.0, precision_rounding=currency.rounding,
-            product=product, special_mode='total_included')
-        return details['total_excluded']
+        exact = taxes._get_tax_details(
+            price_included, 1.0, precision_rounding=UNROUNDED_PRICE_PRECISION,
+            product=product, special_mode='total_included')['total_excluded']
+        # Odoo taxes a rounded base: the nearest unit price that lands on the customer's total wins.
+        target = currency.round(price_included * qty)
+        for candidate in (exact, *(currency.round(exact) + step * currency.rounding for step in (0, -1, 1))):
+            included = taxes.compute_all(candidate, currency, qty, product=product)['total_included']
+            if currency.is_zero(included - target):
+                return candidate
+        return exact
 
     # ------------------------------------------------------------------
     # POS
@@ -378,7 +410,7 @@ class OrderwebOrder(models.Model):
         PosOrder = self.env['pos.order'].with_company(company)
         result = PosOrder.sync_from_ui([order_vals])
         pos_order = PosOrder.browse(result['pos.order'][0]['id'])
-        self._balance_pos_order(pos_order, order, fiscal_position, currency)
+        self._balance_pos_order(pos_order, order, currency)
         if payment_method:
             pos_order.add_payment({
                 'pos_order_id': pos_order.id,
@@ -395,7 +427,7 @@ class OrderwebOrder(models.Model):
         product = line['product']
         taxes = self._line_taxes(product, fiscal_position)
         qty = float(line['qty'])
-        price_unit = self._price_excluding(taxes, float(line['price']), currency, product)
+        price_unit = self._price_excluding(taxes, float(line['price']), qty, currency, product)
         amounts = taxes.compute_all(price_unit, currency, qty, product=product)
         return {
             'uuid': line_uuid,
@@ -411,31 +443,26 @@ class OrderwebOrder(models.Model):
             'orderweb_item_line_uuid': item_uuid,
         }
 
-    def _balance_pos_order(self, pos_order, order, fiscal_position, currency):
-        """Make the Odoo total the platform's to the penny, with an explicit line for the gap."""
+    def _balance_pos_order(self, pos_order, order, currency):
+        """Make the Odoo total the platform's to the penny, with explicit lines for the gaps."""
         pos_order._compute_prices()
-        if order.total is None:
-            return
-        gap = float(order.total) - pos_order.amount_total
-        if float_is_zero(gap, precision_rounding=currency.rounding):
+        adjustments = self._adjustments(order, pos_order.amount_total)
+        if not adjustments:
             return
         product = self._adjustment_product()
-        # The gap is what was charged beyond the items: it carries no tax of its own.
+        # The gaps are what was charged beyond the items: they carry no tax of their own.
         pos_order.write({'lines': [(0, 0, {
-            'uuid': f'{pos_order.uuid}:adjustment',
+            'uuid': f'{pos_order.uuid}:adjustment:{index}',
             'product_id': product.id,
-            'full_product_name': self._adjustment_name(gap),
+            'full_product_name': label,
             'qty': 1,
-            'price_unit': gap,
-            'price_subtotal': gap,
-            'price_subtotal_incl': gap,
+            'price_unit': amount,
+            'price_subtotal': amount,
+            'price_subtotal_incl': amount,
             'tax_ids': [(5, 0, 0)],
-        })]})
+        }) for index, (label, amount) in enumerate(adjustments)]})
         pos_order._compute_prices()
-        if float_compare(pos_order.amount_total, float(order.total), precision_rounding=currency.rounding):
-            raise UserError(_(
-                "The Odoo total %(odoo)s differs from the OrderWeb total %(platform)s.",
-                odoo=pos_order.amount_total, platform=order.total))
+        self._check_total(pos_order.amount_total, order, currency)
 
     # ------------------------------------------------------------------
     # Sales
@@ -463,24 +490,20 @@ class OrderwebOrder(models.Model):
                 'product_id': product.id,
                 'name': "\n".join(filter(None, [line['name'], line['note']])),
                 'product_uom_qty': float(line['qty']),
-                'price_unit': self._price_excluding(taxes, float(line['price']), sale.currency_id, product),
+                'price_unit': self._price_excluding(
+                    taxes, float(line['price']), float(line['qty']), sale.currency_id, product),
                 'tax_id': [(6, 0, taxes.ids)],
             }))
         sale.write({'order_line': line_vals})
-        if order.total is not None:
-            gap = float(order.total) - sale.amount_total
-            if not float_is_zero(gap, precision_rounding=sale.currency_id.rounding):
-                sale.write({'order_line': [(0, 0, {
-                    'product_id': self._adjustment_product().id,
-                    'name': self._adjustment_name(gap),
-                    'product_uom_qty': 1,
-                    'price_unit': gap,
-                    'tax_id': [(5, 0, 0)],
-                })]})
-            if float_compare(sale.amount_total, float(order.total), precision_rounding=sale.currency_id.rounding):
-                raise UserError(_(
-                    "The Odoo total %(odoo)s differs from the OrderWeb total %(platform)s.",
-                    odoo=sale.amount_total, platform=order.total))
+        product = self._adjustment_product()
+        sale.write({'order_line': [(0, 0, {
+            'product_id': product.id,
+            'name': label,
+            'product_uom_qty': 1,
+            'price_unit': amount,
+            'tax_id': [(5, 0, 0)],
+        }) for label, amount in self._adjustments(order, sale.amount_total)]})
+        self._check_total(sale.amount_total, order, sale.currency_id)
         if company.orderweb_sale_confirm:
             sale.action_confirm()
         return sale

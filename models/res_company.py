@@ -1,6 +1,7 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..const import PULL_TIMEOUT
 from ..orderweb.pull import PullClient
 from ..orderweb.utils import endpoints
 
@@ -60,7 +61,8 @@ class ResCompany(models.Model):
             except ValueError as error:
                 raise ValidationError(_("The OrderWeb server address is not valid: %(reason)s", reason=error)) from None
 
-    @api.constrains('orderweb_enabled', 'orderweb_tenant', 'orderweb_target', 'orderweb_pos_config_id', 'orderweb_url')
+    @api.constrains('orderweb_enabled', 'orderweb_tenant', 'orderweb_api_key', 'orderweb_target',
+                    'orderweb_pos_config_id', 'orderweb_url')
     def _check_orderweb_ready(self):
         for company in self.filtered('orderweb_enabled'):
             missing = [
@@ -79,4 +81,5 @@ class ResCompany(models.Model):
     def _orderweb_pull_client(self):
         self.ensure_one()
         company = self.sudo()
-        return PullClient(company.orderweb_url, company.orderweb_tenant.strip(), company.orderweb_api_key.strip())
+        return PullClient(company.orderweb_url, company.orderweb_tenant.strip(), company.orderweb_api_key.strip(),
+                          timeout=PULL_TIMEOUT)

@@ -1,0 +1,3 @@
+from . import test_ingest
+from . import test_pos_screen
+from . import test_listener_runner

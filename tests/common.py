@@ -1,0 +1,83 @@
+import copy
+import uuid
+
+from odoo.addons.point_of_sale.tests.common import TestPoSCommon
+
+from ..orderweb.const import SIMULATOR_API_KEY
+from ..orderweb.simulator.data import SAMPLE_ORDERS
+
+# Nothing listens on the discard port: a pull there fails at once.
+UNREACHABLE_URL = 'http://127.0.0.1:9'
+
+
+class OrderWebCommon(TestPoSCommon):
+    """A company with taxes, a POS shop and OrderWeb enabled, in registry test mode.
+
+    Ingestion opens its own cursors (payloads are committed before mapping): test mode
+    makes those cursors share the test transaction, so each test still rolls back.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry.enter_test_mode(cls.cr)
+        cls.addClassCleanup(cls.registry.leave_test_mode)
+        cls.config = cls.basic_config
+        cls.company.write({
+            'orderweb_enabled': True,
+            'orderweb_url': UNREACHABLE_URL,
+            'orderweb_tenant': 'kitchen',
+            'orderweb_api_key': SIMULATOR_API_KEY,
+            'orderweb_target': 'pos',
+            'orderweb_pos_config_id': cls.config.id,
+        })
+        # Prices are tax-included on OrderWeb: one included and one excluded tax, on purpose.
+        cls.burger = cls._create_menu_product('Classic Burger', 12.99, cls.taxes['tax10'])
+        cls.fries = cls._create_menu_product('Sweet potato fries', 4.50, cls.taxes['tax7'])
+        cls.cheese = cls._create_menu_product('Extra cheese', 1.00, cls.taxes['tax10'])
+        cls.log = cls.env['orderweb.order']
+
+    @classmethod
+    def _create_menu_product(cls, name, price, tax):
+        return cls.env['product.product'].create({
+            'name': name,
+            'list_price': price,
+            'available_in_pos': True,
+            'taxes_id': [(6, 0, tax.ids)],
+        })
+
+    def sample(self, number):
+        """A sample order of the protocol note (push shape), by order number."""
+        return copy.deepcopy(next(o for o in SAMPLE_ORDERS['kitchen'] if o['orderNumber'] == number))
+
+    def samples(self):
+        return copy.deepcopy(SAMPLE_ORDERS['kitchen'])
+
+    def new_order(self, **values):
+        """A fresh push-shape order with its own id."""
+        order = {
+            'orderId': str(uuid.uuid4()),
+            'orderNumber': 'KIT-%04d' % (uuid.uuid4().int % 10000),
+            'customerName': 'Priya Patel',
+            'customerPhone': '+447700900777',
+            'orderType': 'delivery',
+            'totalAmount': 12.99,
+            'items': [{'id': 'item-classic-burger', 'name': 'Classic Burger', 'price': 12.99, 'quantity': 1,
+                       'selectedAddons': []}],
+            'specialInstructions': None,
+            'scheduledFor': None,
+            'createdAt': '2025-11-20T21:50:58.000Z',
+        }
+        order.update(values)
+        return order
+
+    @staticmethod
+    def pull_shape(order):
+        pulled = {key: value for key, value in order.items() if key not in ('orderId', 'totalAmount')}
+        pulled.update(id=order['orderId'], total=order['totalAmount'])
+        return pulled
+
+    def ingest(self, *raw_orders, channel='push', company=None):
+        # Ingestion reads through its own cursors: what the test changed must be in the database.
+        self.env.flush_all()
+        return self.log._ingest(company or self.company, list(raw_orders), channel)
