@@ -35,3 +35,6 @@ UNROUNDED_PRICE_PRECISION = 1e-6
 
 # One number of seconds for the whole pull request (connect and read).
 PULL_TIMEOUT = 15
+
+# Orders asked per pull: the pull has no cursor, so ask for more than a busy evening leaves confirmed.
+PULL_LIMIT = 100

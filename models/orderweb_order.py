@@ -8,7 +8,7 @@ import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare, float_is_zero
+from odoo.tools import mute_logger
 
 from ..const import (
     LOG_CHANNELS,
@@ -16,6 +16,7 @@ from ..const import (
     MAX_AUTO_ATTEMPTS,
     MAX_ORDERWEB_ID_LENGTH,
     POS_UUID_NAMESPACE,
+    PULL_LIMIT,
     UNROUNDED_PRICE_PRECISION,
 )
 from ..orderweb.order import PayloadError, parse_order
@@ -96,8 +97,9 @@ class OrderwebOrder(models.Model):
             record = self.search(domain, limit=1)
             if not record:
                 try:
-                    with self.env.cr.savepoint():
-                        record = self.with_context(mail_create_nolog=True).create(vals)
+                    # The log's chatter starts with what happens to the order, not its creation.
+                    with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
+                        record = self.with_context(tracking_disable=True).create(vals)
                 except psycopg2.errors.UniqueViolation:
                     # Another transaction stored it first and owns it; this snapshot may not even see it.
                     continue
@@ -162,7 +164,8 @@ class OrderwebOrder(models.Model):
                 _logger.exception("OrderWeb order %s could not be imported", record.name)
                 record._mark_error(_("Unexpected error while importing: %(error)s", error=error))
             else:
-                record.write({
+                # The usual first-time import is not news for the chatter; a retry that worked is.
+                record.with_context(mail_notrack=record.state == 'received').write({
                     'state': 'done',
                     'error': False,
                     'processed_at': fields.Datetime.now(),
@@ -198,7 +201,7 @@ class OrderwebOrder(models.Model):
         """Pull the confirmed orders of ``company`` once and ingest them (idempotent)."""
         client = company._orderweb_pull_client()
         try:
-            result = client.pull()
+            result = client.pull(limit=PULL_LIMIT)
         finally:
             client.close()
         company.sudo().orderweb_last_pull_at = fields.Datetime.now()
@@ -256,21 +259,38 @@ class OrderwebOrder(models.Model):
             })
         return partner
 
-    def _find_product(self, line, fallback_ref, field_name, for_pos):
-        """The product of an item or add-on: explicit mapping, exact name, else the fallback."""
+    def _resolve_products(self, lines, for_pos):
+        """Product of each OrderWeb item or add-on: explicit mapping, then exact name, else the fallback.
+
+        :param lines: [(orderweb line, is_addon)]; answered with two searches, whatever their number
+        """
         company = self.company_id
-        if line.id:
-            mapping = self.env['orderweb.product.map'].search(
-                [('company_id', '=', company.id), ('orderweb_item_id', '=', line.id)], limit=1)
-            if mapping.product_id:
-                return mapping.product_id
+        line_ids = {line.id for line, _is_addon in lines if line.id}
+        mapped = {
+            mapping.orderweb_item_id: mapping.product_id
+            for mapping in self.env['orderweb.product.map'].search([
+                ('company_id', '=', company.id), ('orderweb_item_id', 'in', list(line_ids)), ('product_id', '!=', False)])
+        } if line_ids else {}
         Product = self.env['product.product'].with_company(company)
-        domain = [('name', '=', line.name), *Product._check_company_domain(company)]
-        domain.append(('available_in_pos', '=', True) if for_pos else ('sale_ok', '=', True))
-        product = Product.search(domain, limit=1)
-        if product:
-            return product
-        product = (company[field_name] or self.env.ref(fallback_ref, raise_if_not_found=False)).filtered('active')
+        by_name = {}
+        for product in Product.search([
+            ('name', 'in', list({line.name for line, _is_addon in lines})),
+            *Product._check_company_domain(company),
+            ('available_in_pos', '=', True) if for_pos else ('sale_ok', '=', True),
+        ], order='id'):
+            by_name.setdefault(product.name, product)
+        products = []
+        for line, is_addon in lines:
+            product = mapped.get(line.id) or by_name.get(line.name) or self._fallback_product(line, is_addon)
+            products.append(product)
+        return products
+
+    def _fallback_product(self, line, is_addon):
+        company = self.company_id
+        field_name, xmlid = (
+            ('orderweb_addon_product_id', 'pos_orderweb.product_orderweb_addon') if is_addon
+            else ('orderweb_item_product_id', 'pos_orderweb.product_orderweb_item'))
+        product = (company[field_name] or self.env.ref(xmlid, raise_if_not_found=False)).filtered('active')
         if not product:
             raise UserError(_(
                 "No product matches “%(name)s” and no fallback product is set in the OrderWeb settings.",
@@ -280,10 +300,10 @@ class OrderwebOrder(models.Model):
         return product
 
     def _order_lines(self, order, for_pos):
-        """(product, name, unit price incl. taxes, quantity, note, item index) for items then their add-ons."""
+        """Items, each followed by its add-ons: product, name, unit price incl. taxes, quantity,
+        note, and for an add-on the index of its item."""
         lines = []
         for item in order.items:
-            product = self._find_product(item, 'pos_orderweb.product_orderweb_item', 'orderweb_item_product_id', for_pos)
             addon_names = [
                 addon.name if addon.quantity == 1 else f"{addon.name} ×{addon.quantity.normalize()}"
                 for addon in item.addons
@@ -292,14 +312,15 @@ class OrderwebOrder(models.Model):
                 addon_names and _("With: %(addons)s", addons=", ".join(addon_names)),
                 item.note,
             ]))
-            lines.append({'product': product, 'name': item.name, 'price': item.price,
+            item_index = len(lines)
+            lines.append({'source': item, 'is_addon': False, 'name': item.name, 'price': item.price,
                           'qty': item.quantity, 'note': note, 'item': None})
-            item_index = len(lines) - 1
-            for addon in item.addons:
-                addon_product = self._find_product(
-                    addon, 'pos_orderweb.product_orderweb_addon', 'orderweb_addon_product_id', for_pos)
-                lines.append({'product': addon_product, 'name': f"+ {addon.name}", 'price': addon.price,
-                              'qty': addon.quantity * item.quantity, 'note': '', 'item': item_index})
+            lines.extend({'source': addon, 'is_addon': True, 'name': f"+ {addon.name}", 'price': addon.price,
+                          'qty': addon.quantity * item.quantity, 'note': '', 'item': item_index}
+                         for addon in item.addons)
+        products = self._resolve_products([(line['source'], line['is_addon']) for line in lines], for_pos)
+        for line, product in zip(lines, products):
+            line['product'] = product
         return lines
 
     def _adjustment_product(self):
@@ -330,7 +351,7 @@ class OrderwebOrder(models.Model):
                 odoo=odoo_total, platform=order.total))
 
     def _line_taxes(self, product, fiscal_position):
-        taxes = product.taxes_id.filtered_domain(self.env['account.tax']._check_company_domain(self.company_id))
+        taxes = product.taxes_id._filter_taxes_by_company(self.company_id)
         return fiscal_position.map_tax(taxes) if fiscal_position else taxes
 
     @api.model
@@ -374,11 +395,16 @@ class OrderwebOrder(models.Model):
         currency = config.currency_id
         fiscal_position = config.default_fiscal_position_id
         order_uuid = str(uuid.uuid5(uuid.UUID(POS_UUID_NAMESPACE), f'{company.id}:{self.orderweb_id}'))
-        line_vals = []
-        for index, line in enumerate(self._order_lines(order, for_pos=True)):
-            line_vals.append(self._pos_line_values(
-                line, f'{order_uuid}:{index}', fiscal_position, currency,
-                item_uuid=line['item'] is not None and f"{order_uuid}:{line['item']}"))
+        line_vals = [
+            self._pos_line_values(line, f'{order_uuid}:{index}', fiscal_position, currency,
+                                  item_uuid=line['item'] is not None and f"{order_uuid}:{line['item']}")
+            for index, line in enumerate(self._order_lines(order, for_pos=True))
+        ]
+        line_vals += [
+            self._pos_adjustment_values(f'{order_uuid}:adjustment:{index}', label, amount)
+            for index, (label, amount) in enumerate(
+                self._adjustments(order, sum(vals['price_subtotal_incl'] for vals in line_vals)))
+        ]
         partner = self._find_partner(order)
         reference = _("OrderWeb %(number)s", number=self.name)
         digits = re.findall(r'\d+', self.name)
@@ -443,25 +469,35 @@ class OrderwebOrder(models.Model):
             'orderweb_item_line_uuid': item_uuid,
         }
 
-    def _balance_pos_order(self, pos_order, order, currency):
-        """Make the Odoo total the platform's to the penny, with explicit lines for the gaps."""
-        pos_order._compute_prices()
-        adjustments = self._adjustments(order, pos_order.amount_total)
-        if not adjustments:
-            return
-        product = self._adjustment_product()
-        # The gaps are what was charged beyond the items: they carry no tax of their own.
-        pos_order.write({'lines': [(0, 0, {
-            'uuid': f'{pos_order.uuid}:adjustment:{index}',
-            'product_id': product.id,
+    def _pos_adjustment_values(self, line_uuid, label, amount):
+        # A gap is what was charged beyond the items, or a rounding: it carries no tax of its own.
+        return {
+            'uuid': line_uuid,
+            'product_id': self._adjustment_product().id,
             'full_product_name': label,
             'qty': 1,
             'price_unit': amount,
             'price_subtotal': amount,
             'price_subtotal_incl': amount,
+            'discount': 0,
             'tax_ids': [(5, 0, 0)],
-        }) for index, (label, amount) in enumerate(adjustments)]})
-        pos_order._compute_prices()
+        }
+
+    def _balance_pos_order(self, pos_order, order, currency):
+        """Make sure Odoo's total is the platform's; a gap left by taxes rounded over the
+        whole order (rather than per line, as the lines were computed) gets its own line."""
+        company = self.company_id
+        # Rounded per line, the amounts given to sync_from_ui are what Odoo computes: recompute
+        # only when Odoo rounds otherwise.
+        if company.tax_calculation_rounding_method != 'round_per_line' or pos_order.config_id.cash_rounding:
+            pos_order._compute_prices()
+        if order.total is None:
+            return
+        residual = currency.round(float(order.total) - pos_order.amount_total)
+        if not currency.is_zero(residual):
+            pos_order.write({'lines': [
+                (0, 0, self._pos_adjustment_values(f'{pos_order.uuid}:rounding', _("Tax rounding"), residual))]})
+            pos_order._compute_prices()
         self._check_total(pos_order.amount_total, order, currency)
 
     # ------------------------------------------------------------------

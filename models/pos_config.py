@@ -19,9 +19,3 @@ class PosConfig(models.Model):
                 company.orderweb_enabled and company.orderweb_target == 'pos'
                 and company.orderweb_pos_config_id == config)
 
-
-class ResConfigSettings(models.TransientModel):
-    # The settings screen edits the shop selected at its top through pos_* related fields.
-    _inherit = 'res.config.settings'
-
-    pos_orderweb_sound = fields.Boolean(related='pos_config_id.orderweb_sound', readonly=False)

@@ -1,6 +1,7 @@
 from odoo import _, fields, models
 from odoo.exceptions import UserError
 
+from ..const import PULL_LIMIT
 from ..orderweb.pull import KeyRefused, OrderWebError, TenantNotFound, Unreachable
 
 
@@ -19,6 +20,8 @@ class ResConfigSettings(models.TransientModel):
     orderweb_adjustment_product_id = fields.Many2one(related='company_id.orderweb_adjustment_product_id', readonly=False)
     orderweb_sale_confirm = fields.Boolean(related='company_id.orderweb_sale_confirm', readonly=False)
     orderweb_pull_interval = fields.Integer(related='company_id.orderweb_pull_interval', readonly=False)
+    # Per shop, like the other pos_* settings: edits the shop selected at the top of the screen.
+    pos_orderweb_sound = fields.Boolean(related='pos_config_id.orderweb_sound', readonly=False)
 
     def action_orderweb_test_connection(self):
         """Pull once with the saved settings and say in plain words what happened."""
@@ -28,7 +31,7 @@ class ResConfigSettings(models.TransientModel):
             raise UserError(_("Fill in the OrderWeb server, tenant and API key first."))
         client = company._orderweb_pull_client()
         try:
-            result = client.pull()
+            result = client.pull(limit=PULL_LIMIT)
         except KeyRefused:
             message, kind = _("OrderWeb refused the API key. Copy it again from your OrderWeb account."), 'danger'
         except TenantNotFound:
