@@ -10,6 +10,18 @@ from ..orderweb.simulator.data import SAMPLE_ORDERS
 UNREACHABLE_URL = 'http://127.0.0.1:9'
 
 
+def orderweb_settings(config, url=UNREACHABLE_URL):
+    """res.company values that send the stand-in's tenant to ``config``'s sessions."""
+    return {
+        'orderweb_enabled': True,
+        'orderweb_url': url,
+        'orderweb_tenant': 'kitchen',
+        'orderweb_api_key': SIMULATOR_API_KEY,
+        'orderweb_target': 'pos',
+        'orderweb_pos_config_id': config.id,
+    }
+
+
 class OrderWebCommon(TestPoSCommon):
     """A company with taxes, a POS shop and OrderWeb enabled, in registry test mode.
 
@@ -23,14 +35,7 @@ class OrderWebCommon(TestPoSCommon):
         cls.registry.enter_test_mode(cls.cr)
         cls.addClassCleanup(cls.registry.leave_test_mode)
         cls.config = cls.basic_config
-        cls.company.write({
-            'orderweb_enabled': True,
-            'orderweb_url': UNREACHABLE_URL,
-            'orderweb_tenant': 'kitchen',
-            'orderweb_api_key': SIMULATOR_API_KEY,
-            'orderweb_target': 'pos',
-            'orderweb_pos_config_id': cls.config.id,
-        })
+        cls.company.write(orderweb_settings(cls.config))
         # Prices are tax-included on OrderWeb: one included and one excluded tax, on purpose.
         cls.burger = cls._create_menu_product('Classic Burger', 12.99, cls.taxes['tax10'])
         cls.fries = cls._create_menu_product('Sweet potato fries', 4.50, cls.taxes['tax7'])

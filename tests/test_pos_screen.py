@@ -23,8 +23,7 @@ from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 
-from ..orderweb.const import SIMULATOR_API_KEY
-from .common import UNREACHABLE_URL
+from .common import orderweb_settings
 
 # README pictures, refreshed on demand only (a test run should not rewrite the repository):
 #   POS_ORDERWEB_SCREENSHOTS=1 odoo ... --test-tags /pos_orderweb:TestPosScreen
@@ -62,14 +61,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         super().setUpClass()
         cls.config = cls.main_pos_config
         cls.company = cls.config.company_id
-        cls.company.write({
-            'orderweb_enabled': True,
-            'orderweb_url': UNREACHABLE_URL,
-            'orderweb_tenant': 'kitchen',
-            'orderweb_api_key': SIMULATOR_API_KEY,
-            'orderweb_target': 'pos',
-            'orderweb_pos_config_id': cls.config.id,
-        })
+        cls.company.write(orderweb_settings(cls.config))
         for name, price in (('Classic Burger', 12.99), ('Sweet potato fries', 4.50), ('Extra cheese', 1.00)):
             cls.env['product.product'].create({
                 'name': name, 'list_price': price, 'available_in_pos': True, 'taxes_id': [(5, 0, 0)],
