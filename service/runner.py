@@ -23,6 +23,7 @@ pass starts afresh; the loop itself never dies.
 
 import logging
 import os
+import queue
 import socket
 import threading
 import time
@@ -45,6 +46,9 @@ _logger = logging.getLogger(__name__)
 
 TICK = 5.0
 HEARTBEAT = 30.0  # the status record says "no process holds it" after 2 missed beats
+DRAIN_TIMEOUT = 20.0  # at stop, orders already received get this long to be stored
+STOP = 'stop'
+BATCH = 500  # at most this many queued orders stored per commit
 # First key of pg_try_advisory_lock(int, int), the second is the company id:
 # 'OW' in ASCII, so that ops can spot it in pg_locks (classid = 20311).
 LOCK_CLASS = 0x4F57
@@ -110,39 +114,51 @@ class _LockConnection:
 
 
 class _Link:
-    """The listener of one company, run while this process holds the company's lock."""
+    """The listener of one company, run while this process holds the company's lock.
+
+    The listener thread only receives: orders and catch-up pulls go, in arrival
+    order, to this link's own worker thread, which stores them through the inbound
+    log. So the socket is always read, pongs are seen at once however long a burst
+    takes to store, and a slow pull never delays the next frame.
+    """
 
     def __init__(self, dbname, company_id, settings, listener_options):
         self.dbname = dbname
         self.company_id = company_id
         self.settings = settings  # (url, tenant, api key): any change restarts the link
         url, tenant, api_key = settings
-        self._write_lock = threading.Lock()  # the listener and the runner both report
-        self._pull_wanted = threading.Event()
+        self._write_lock = threading.Lock()  # the listener, the worker and the runner all report
+        self._jobs = queue.SimpleQueue()  # ('push', raw order) | ('pull', None) | (STOP, None)
         self._closing = False
         self._last_order_at = self._reported_order_at = None
         self._beat = 0.0
         self.listener = Listener(  # raises ValueError on a URL or tenant it cannot use
             url, tenant, api_key,
-            on_order=self._on_order, on_invalid=self._on_invalid,
-            on_connected=self._pull_wanted.set, on_status=self._on_status,
-            **listener_options)
-        # Catch-up pulls run beside the listener: a slow pull must not hold pushes back.
-        self._puller = threading.Thread(target=self._pull_loop, daemon=True,
-                                        name='orderweb-pull-%s-%s' % (dbname, company_id))
+            on_order=lambda order, raw: self._jobs.put(('push', raw)),
+            # an order that does not parse is still stored, in state error: nothing vanishes
+            on_invalid=lambda raw, error: self._jobs.put(('push', raw)),
+            on_connected=lambda: self._jobs.put(('pull', None)),
+            on_status=self._on_status, **listener_options)
+        self._worker = threading.Thread(target=self._work, daemon=True,
+                                        name='orderweb-ingest-%s-%s' % (dbname, company_id))
 
     def start(self):
         self.report(state='connecting', since=fields.Datetime.now(), tenant=self.settings[1],
                     holder=holder(), heartbeat=fields.Datetime.now(), last_error=False, reconnect_count=0)
         self._beat = time.monotonic()
-        self._puller.start()
+        self._worker.start()
         self.listener.start()
 
     def close(self, state):
+        """Stop receiving, store what was received (bounded wait), then say ``state``."""
         self._closing = True
-        self._pull_wanted.set()
         self.listener.stop()
-        self._puller.join(2.0)
+        self._jobs.put((STOP, None))
+        self._worker.join(DRAIN_TIMEOUT)
+        if self._worker.is_alive():
+            _logger.warning("OrderWeb company %s of %s: %s orders still being stored at stop; "
+                            "the next catch-up pull brings them back", self.company_id, self.dbname,
+                            self._jobs.qsize())
         self.report(state=state, since=fields.Datetime.now(), holder=False)
 
     def flush(self):
@@ -164,20 +180,8 @@ class _Link:
         with self._write_lock:
             _report(self.dbname, self.company_id, values)
 
-    # --- listener callbacks, in the listener thread -------------------------
-
-    def _on_order(self, order, raw):
-        self._ingest(raw)
-        self._last_order_at = fields.Datetime.now()
-
-    def _on_invalid(self, raw, error):
-        self._ingest(raw)  # stored in state error by the inbound log: nothing vanishes
-
-    def _ingest(self, raw):
-        with _company_env(self.dbname, self.company_id) as (env, company):
-            env['orderweb.order']._ingest(company, [raw], 'push')
-
     def _on_status(self, status):
+        """Listener thread: every state change is written at once."""
         if self._closing:  # the runner writes the final state itself
             return
         values = {'state': status.state, 'reconnect_count': status.reconnect_count,
@@ -188,18 +192,37 @@ class _Link:
             values['since'] = fields.Datetime.now()
         self.report(**values)
 
-    def _pull_loop(self):
+    def _work(self):
+        job = None
         while True:
-            self._pull_wanted.wait()
-            if self._closing:
+            kind, raw = job or self._jobs.get()
+            job = None
+            if kind == STOP:
                 return
-            self._pull_wanted.clear()
+            # Orders that queued up during a burst are stored in one commit, then
+            # mapped one by one: all of them are safe in the database within moments.
+            raws = [raw]
+            while kind == 'push' and len(raws) < BATCH:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job[0] != 'push':
+                    break
+                raws.append(job[1])
+                job = None
             try:
-                with _company_env(self.dbname, self.company_id) as (env, company):
-                    env['orderweb.order']._pull_company(company)
+                self._handle(kind, raws)
             except Exception:
-                _logger.exception("OrderWeb catch-up pull failed for company %s of %s",
-                                  self.company_id, self.dbname)
+                _logger.exception("OrderWeb %s failed for company %s of %s", kind, self.company_id, self.dbname)
+
+    def _handle(self, kind, raws):
+        with _company_env(self.dbname, self.company_id) as (env, company):
+            if kind == 'pull':
+                env['orderweb.order']._pull_company(company)
+            else:
+                env['orderweb.order']._ingest(company, raws, 'push')
+                self._last_order_at = fields.Datetime.now()
 
 
 class Runner:
@@ -220,7 +243,7 @@ class Runner:
         self._thread = threading.Thread(target=self._run, name='orderweb.runner', daemon=True)
         self._thread.start()
 
-    def stop(self, timeout=10.0):
+    def stop(self, timeout=DRAIN_TIMEOUT + 10):
         self._stop.set()
         if self._thread:
             self._thread.join(timeout)
