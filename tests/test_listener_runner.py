@@ -7,8 +7,8 @@ database need committed data: that proof is tools/prove_deployments.py.
 """
 import time
 
-from odoo import SUPERUSER_ID, api
-from odoo.tests import tagged
+from odoo import SUPERUSER_ID, api, fields
+from odoo.tests import HttpCase, tagged
 
 from ..orderweb.simulator import SimulatorThread
 from .. import service
@@ -151,3 +151,26 @@ class TestListenerRunner(OrderWebCommon):
         self.in_transaction(lambda env: env['res.company'].browse(self.company.id).write(
             {'orderweb_api_key': self.sim.api_key}))
         self.wait_connected()
+
+
+@tagged('post_install', '-at_install')
+class TestConnectionDashboard(HttpCase):
+
+    def test_dashboard_shows_the_status(self):
+        self.env['orderweb.connection']._orderweb_report(self.env.company, {
+            'state': 'key_refused', 'tenant': TENANT, 'since': fields.Datetime.now(),
+            'last_error': "OrderWeb refused the API key pos_…beef for tenant kitchen (HTTP 401)"})
+        self.browser_js('/odoo/action-pos_orderweb.action_orderweb_connection', """
+            const deadline = Date.now() + 20000;
+            (function check() {
+                const card = document.querySelector('.o_kanban_record');
+                const text = card ? card.textContent : '';
+                if (text.includes('Key Refused') && text.includes('kitchen') && text.includes('HTTP 401')) {
+                    console.log('test successful');
+                } else if (Date.now() > deadline) {
+                    console.error('dashboard card not rendered as expected: ' + text);
+                } else {
+                    setTimeout(check, 100);
+                }
+            })();
+        """, login='admin')
