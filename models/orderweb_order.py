@@ -43,6 +43,7 @@ class OrderwebOrder(models.Model):
         default=lambda self: self.env.company)
     payload = fields.Text(string="Raw Payload", required=True, readonly=True,
                           help="The order exactly as OrderWeb sent it.")
+    payload_display = fields.Text(string="Payload", compute='_compute_payload_display')
     state = fields.Selection(LOG_STATES, string="Status", required=True, readonly=True,
                              default='received', index=True, tracking=True)
     error = fields.Text(string="Reason", readonly=True)
@@ -64,6 +65,11 @@ class OrderwebOrder(models.Model):
         ('orderweb_company_uniq', 'unique(orderweb_id, company_id)',
          "This OrderWeb order is already in the log of this company."),
     ]
+
+    @api.depends('payload')
+    def _compute_payload_display(self):
+        for record in self:
+            record.payload_display = json.dumps(json.loads(record.payload), indent=2, ensure_ascii=False)
 
     # ------------------------------------------------------------------
     # Ingestion: store first, then map, each in its own transaction

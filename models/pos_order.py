@@ -25,6 +25,13 @@ class PosOrder(models.Model):
          "An OrderWeb order can only become one POS order."),
     ]
 
+    @api.depends('orderweb_order_id')
+    def _compute_display_name(self):
+        super()._compute_display_name()
+        # Odoo names an order '/' until it is paid: an online one is known by its reference meanwhile.
+        for order in self.filtered(lambda order: order.orderweb_order_id and order.name == '/'):
+            order.display_name = order.pos_reference
+
     # pos.order has no _load_pos_data_fields of its own (empty list = every field), so the
     # orderweb_* fields reach the POS screens without an override; extending that list
     # would restrict the POS to the fields named in it.
