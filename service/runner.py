@@ -270,7 +270,7 @@ class Runner:
                 self._tick_db(dbname)
             except Exception:
                 _logger.exception("OrderWeb runner: the pass on database %s failed; its "
-                                  "listeners stop and are retried in %s s", dbname, TICK)
+                                  "listeners stop and are retried in %s s", dbname, self.tick_interval)
                 self._drop(dbname)
 
     def close(self):
@@ -289,12 +289,15 @@ class Runner:
                 candidates = db_filter(candidates, host='')  # a host-based filter needs a request: all, as cron
         found = []
         for dbname in candidates:
-            with closing(sql_db.db_connect(dbname).cursor()) as cr:
-                if is_initialized(cr):
-                    cr.execute("SELECT 1 FROM ir_module_module WHERE name = 'pos_orderweb' "
-                               "AND state IN ('installed', 'to upgrade')")
-                    if cr.rowcount:
-                        found.append(dbname)
+            try:
+                with closing(sql_db.db_connect(dbname).cursor()) as cr:
+                    if is_initialized(cr):
+                        cr.execute("SELECT 1 FROM ir_module_module WHERE name = 'pos_orderweb' "
+                                   "AND state IN ('installed', 'to upgrade')")
+                        if cr.rowcount:
+                            found.append(dbname)
+            except psycopg2.Error as error:  # dropped, or not reachable now: its listeners stop
+                _logger.warning("OrderWeb runner: database %s skipped: %s", dbname, error)
         return found
 
     def _tick_db(self, dbname):

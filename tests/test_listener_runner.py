@@ -5,6 +5,7 @@ sharing the test transaction and its lock, so this thread reads only under
 ``self.registry.cursor()`` while runners are alive. Two *server processes* on one
 database need committed data: that proof is tools/prove_deployments.py.
 """
+import threading
 import time
 
 from odoo import SUPERUSER_ID, api, fields
@@ -137,6 +138,17 @@ class TestListenerRunner(OrderWebCommon):
         self.in_transaction(lambda env: env['res.company'].browse(self.company.id).write({'orderweb_enabled': False}))
         self.wait_for(lambda env: self.status(env, 'disabled'), message="status not disabled")
         self.assertEqual(self.connections(), 0)
+
+    def test_stop_is_prompt_and_leaves_no_thread(self):
+        runner = self.start_runner()
+        self.wait_connected()
+        started = time.monotonic()
+        runner.stop()
+        self.assertLess(time.monotonic() - started, 3.0)
+        self.assertEqual([t.name for t in threading.enumerate() if t.name.startswith(
+            ('orderweb.runner', 'orderweb-listener', 'orderweb-ingest'))], [])
+        self.assertEqual(self.connections(), 0)
+        self.wait_for(lambda env: self.status(env, 'stopped'))
 
     def test_refused_key_shows_in_status(self):
         wrong_key = 'pos_' + 'f' * 64
