@@ -22,10 +22,10 @@ and from its pull endpoint as a backup: as a POS order in the open session of yo
         'views/pos_order_views.xml',
         'views/sale_order_views.xml',
         'views/menus.xml',
-        'views/res_config_settings_views.xml',
-        'views/pos_config_views.xml',
         'security/orderweb_connection_security.xml',
         'views/orderweb_connection_views.xml',
+        'views/res_config_settings_views.xml',
+        'views/pos_config_views.xml',
     ],
     'assets': {
         'point_of_sale._assets_pos': [

@@ -78,6 +78,20 @@ class ResCompany(models.Model):
                     "OrderWeb cannot be enabled for %(company)s without %(missing)s.",
                     company=company.name, missing=", ".join(missing)))
 
+    @api.constrains('orderweb_enabled', 'orderweb_tenant', 'orderweb_url')
+    def _check_orderweb_tenant_once(self):
+        # The live connection is held per company: two companies on one tenant would both
+        # connect and split its orders between them.
+        for company in self.filtered('orderweb_enabled'):
+            twin = self.sudo().search([
+                ('id', '!=', company.id), ('orderweb_enabled', '=', True),
+                ('orderweb_tenant', '=', company.orderweb_tenant), ('orderweb_url', '=', company.orderweb_url),
+            ], limit=1)
+            if twin:
+                raise ValidationError(_(
+                    "%(company)s already receives the orders of OrderWeb tenant “%(tenant)s”.",
+                    company=twin.name, tenant=company.orderweb_tenant))
+
     def _orderweb_pull_client(self):
         self.ensure_one()
         company = self.sudo()

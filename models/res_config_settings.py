@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..const import PULL_LIMIT
@@ -20,8 +20,20 @@ class ResConfigSettings(models.TransientModel):
     orderweb_adjustment_product_id = fields.Many2one(related='company_id.orderweb_adjustment_product_id', readonly=False)
     orderweb_sale_confirm = fields.Boolean(related='company_id.orderweb_sale_confirm', readonly=False)
     orderweb_pull_interval = fields.Integer(related='company_id.orderweb_pull_interval', readonly=False)
+    orderweb_connection_id = fields.Many2one('orderweb.connection', compute='_compute_orderweb_connection_id')
+    orderweb_connection_state = fields.Selection(related='orderweb_connection_id.state', string="Live Connection")
+    orderweb_connection_since = fields.Datetime(related='orderweb_connection_id.since')
+    orderweb_connection_last_order_at = fields.Datetime(related='orderweb_connection_id.last_order_at')
+    orderweb_connection_last_error = fields.Char(related='orderweb_connection_id.last_error')
+    orderweb_connection_reconnect_count = fields.Integer(related='orderweb_connection_id.reconnect_count')
+    orderweb_connection_no_holder = fields.Boolean(related='orderweb_connection_id.no_holder')
     # Per shop, like the other pos_* settings: edits the shop selected at the top of the screen.
     pos_orderweb_sound = fields.Boolean(related='pos_config_id.orderweb_sound', readonly=False)
+
+    @api.depends('company_id')
+    def _compute_orderweb_connection_id(self):
+        for settings in self:
+            settings.orderweb_connection_id = settings.company_id._orderweb_connection_status()
 
     def action_orderweb_test_connection(self):
         """Pull once with the saved settings and say in plain words what happened."""

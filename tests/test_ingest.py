@@ -188,6 +188,12 @@ class TestSettingsAndSecurity(OrderWebCommon):
         with self.assertRaises(ValidationError):
             self.company.write({'orderweb_api_key': False})
 
+    def test_one_company_per_tenant(self):
+        other = self.env['res.company'].create({'name': 'Other Restaurant'})
+        with self.assertRaises(ValidationError):
+            other.write({**self.company.read(['orderweb_url', 'orderweb_tenant'])[0], 'id': other.id,
+                         'orderweb_enabled': True, 'orderweb_target': 'sale', 'orderweb_api_key': 'pos_fake'})
+
     def test_only_settings_admins_see_the_key(self):
         cashier = new_test_user(self.env, 'ow_cashier', groups='base.group_user,point_of_sale.group_pos_user', company_id=self.company.id)
         manager = new_test_user(self.env, 'ow_manager', groups='base.group_user,point_of_sale.group_pos_manager', company_id=self.company.id)

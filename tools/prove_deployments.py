@@ -87,9 +87,11 @@ def wait(condition, timeout, step=0.2):
 def prepare_database():
     exists = sql_postgres("SELECT 1 FROM pg_database WHERE datname = %s", (DB,))
     if not exists:
-        log('creating %s with pos_orderweb (about a minute)', DB)
-        subprocess.run(ODOO + ['-d', DB, '-i', 'pos_orderweb', '--stop-after-init', '--no-http'],
-                       check=True, stdout=subprocess.DEVNULL)
+        install_log = '/tmp/ow_prove_install.log'
+        log('creating %s with pos_orderweb (about a minute, log %s)', DB, install_log)
+        with open(install_log, 'w') as output:
+            subprocess.run(ODOO + ['-d', DB, '-i', 'pos_orderweb', '--stop-after-init', '--no-http'],
+                           check=True, stdout=output, stderr=subprocess.STDOUT)
     subprocess.run(['odoo', 'shell', '--addons-path=' + ADDONS, '--db_host', '127.0.0.1', '--db_user',
                     os.environ.get('PGUSER', 'root'), '-d', DB, '--no-http'],
                    input=CONFIGURE % (SIM, TENANT, KEY), text=True, check=True,

@@ -3,7 +3,6 @@ import * as Dialog from "@point_of_sale/../tests/tours/utils/dialog_util";
 import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
 import { negate } from "@point_of_sale/../tests/tours/utils/common";
-import { changesToOrder } from "@point_of_sale/app/models/utils/order_change";
 import { registry } from "@web/core/registry";
 
 // The test ingests the OrderWeb order from Python once the register is open, while the
@@ -65,6 +64,9 @@ function kitchenTicketShows(number, texts) {
         content: `the kitchen ticket of ${number} shows ${texts.join(", ")}`,
         trigger: ".pos",
         run: async () => {
+            // Looked up at run time: this file is also loaded by backend pages, where the POS
+            // modules are absent and a static import would break every backend tour.
+            const { changesToOrder } = odoo.loader.modules.get("@point_of_sale/app/models/utils/order_change");
             const pos = window.posmodel;
             const order = pos.models["pos.order"].find((o) => o.orderweb_number === number);
             const changes = changesToOrder(order, false, pos.orderPreparationCategories);
