@@ -333,6 +333,8 @@ class Listener:
                                    f"the upgrade: API key {mask_key(self._api_key)} refused")
                 raise ConnectionError(f"closed by OrderWeb (code {code})")
             got_first_message = True
+            # Any frame proves the link alive: a burst of orders may hold the pong back.
+            pong_due = None
             self._update(last_message_at=_utcnow())
             try:
                 message = _decode(opcode, payload)
@@ -340,11 +342,9 @@ class Listener:
                 self._report(f"Malformed frame skipped: {exc}")
                 continue
             kind = message.get("type")
-            if kind == MSG_PONG:
-                pong_due = None
-            elif kind == MSG_NEW_ORDER:
+            if kind == MSG_NEW_ORDER:
                 self._deliver(message.get("data"))
-            elif kind != MSG_CONNECTED:
+            elif kind not in (MSG_CONNECTED, MSG_PONG):
                 self._note_unknown(kind)
 
     def _deliver(self, data: Any) -> None:

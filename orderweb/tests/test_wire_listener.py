@@ -85,6 +85,18 @@ def test_missing_pong_means_a_dead_link(sim, listen):
     assert wait_for(lambda: connected(listener))
 
 
+def test_orders_arriving_keep_a_link_alive_whose_pong_is_late(sim, listen):
+    # A busy evening: frames keep coming while the pong is held back behind them.
+    sim.set_faults(TENANT, no_pong=True)
+    listener, seen = listen(ping_interval=0.2, pong_timeout=0.5)
+    assert wait_for(lambda: connected(listener))
+    for _ in range(15):
+        sim.push_order(TENANT)
+        time.sleep(0.1)
+    assert wait_for(lambda: len(seen.orders) == 15)
+    assert (listener.status().state, listener.status().reconnect_count) == ("connected", 0)
+
+
 def test_reconnects_after_a_drop(sim, listen):
     listener, seen = listen()
     assert wait_for(lambda: seen.connected == 1)
