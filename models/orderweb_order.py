@@ -194,7 +194,6 @@ class OrderwebOrder(models.Model):
         to_retry = self.filtered(lambda log: log.state in ('error', 'waiting'))
         if not to_retry:
             raise UserError(_("Only orders in error or waiting for a POS session can be retried."))
-        to_retry.write({'state': 'received'})
         to_retry._process()
         return True
 
@@ -224,7 +223,8 @@ class OrderwebOrder(models.Model):
                 continue
             try:
                 self.with_company(company)._pull_company(company)
-            except OrderWebError as error:
+            except (OrderWebError, ValueError) as error:
+                # One company's outage or bad settings must not stop the others' pulls.
                 _logger.warning("OrderWeb pull for %s failed: %s", company.name, error)
         retry = self.search([
             ('company_id', 'in', companies.ids),
@@ -354,7 +354,7 @@ class OrderwebOrder(models.Model):
         if order.total is not None and not currency.is_zero(odoo_total - float(order.total)):
             raise UserError(_(
                 "The Odoo total %(odoo)s differs from the OrderWeb total %(platform)s.",
-                odoo=odoo_total, platform=order.total))
+                odoo=currency.format(odoo_total), platform=currency.format(float(order.total))))
 
     def _line_taxes(self, product, fiscal_position):
         taxes = product.taxes_id._filter_taxes_by_company(self.company_id)
