@@ -8,7 +8,7 @@ import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import mute_logger
+from odoo.tools import escape_psql, mute_logger
 
 from ..const import (
     LOG_CHANNELS,
@@ -23,6 +23,10 @@ from ..orderweb.order import PayloadError, parse_order
 from ..orderweb.pull import OrderWebError
 
 _logger = logging.getLogger(__name__)
+
+
+TRANSIENT_ERRORS = (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected,
+                    psycopg2.errors.LockNotAvailable)
 
 
 class MappingWaits(Exception):
@@ -101,7 +105,10 @@ class OrderwebOrder(models.Model):
             vals = self._prepare_log_values(company, raw, channel)
             domain = [('orderweb_id', '=', vals['orderweb_id']), ('company_id', '=', company.id)]
             record = self.search(domain, limit=1)
-            if not record:
+            if record.state == 'error' and vals.get('state') != 'error':
+                # A readable copy (the other channel, a resend) replaces an unreadable one.
+                record.write({**vals, 'state': 'received', 'error': False})
+            elif not record:
                 try:
                     # The log's chatter starts with what happens to the order, not its creation.
                     with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
@@ -149,15 +156,24 @@ class OrderwebOrder(models.Model):
         """Map each record to its Odoo order; a failure leaves the record in error with its reason."""
         for record in self:
             # A concurrent process mapping the same record holds this lock: leave it to them.
-            self.env.cr.execute(
-                "SELECT id FROM orderweb_order WHERE id = %s AND state != 'done' FOR NO KEY UPDATE SKIP LOCKED",
-                [record.id])
-            if not self.env.cr.fetchone():
+            # One that finished after this transaction began makes the lock fail: same answer.
+            try:
+                with mute_logger('odoo.sql_db'), self.env.cr.savepoint(flush=False):
+                    self.env.cr.execute(
+                        "SELECT id FROM orderweb_order WHERE id = %s AND state != 'done' FOR NO KEY UPDATE SKIP LOCKED",
+                        [record.id])
+                    locked = self.env.cr.fetchone()
+            except psycopg2.errors.SerializationFailure:
+                locked = None
+            if not locked:
                 continue
             record.invalidate_recordset()
             try:
                 with self.env.cr.savepoint():
                     target = record._map()
+            except TRANSIENT_ERRORS:
+                # A conflict with another transaction, not a fault of the order: the next run retries it.
+                _logger.info("OrderWeb order %s met a concurrent update; left for the next run", record.name)
             except MappingWaits as wait:
                 record.write({'state': 'waiting', 'error': str(wait)})
             except (UserError, ValidationError, PayloadError, ValueError) as error:
@@ -223,7 +239,7 @@ class OrderwebOrder(models.Model):
                 continue
             try:
                 self.with_company(company)._pull_company(company)
-            except (OrderWebError, ValueError) as error:
+            except (OrderWebError, ValueError, *TRANSIENT_ERRORS) as error:
                 # One company's outage or bad settings must not stop the others' pulls.
                 _logger.warning("OrderWeb pull for %s failed: %s", company.name, error)
         retry = self.search([
@@ -231,7 +247,11 @@ class OrderwebOrder(models.Model):
             '|', ('state', 'in', ('received', 'waiting')),
             '&', ('state', '=', 'error'), ('attempt_count', '<', MAX_AUTO_ATTEMPTS),
         ])
-        retry._process()
+        # Each in its own transaction, as _ingest does: one order's trouble holds no other back.
+        for log_id in retry.ids:
+            with self.env.registry.cursor() as cr:
+                self.with_env(self.env(cr=cr)).browse(log_id)._process()
+        self.invalidate_model()
 
     # ------------------------------------------------------------------
     # Mapping helpers shared by both targets
@@ -254,11 +274,12 @@ class OrderwebOrder(models.Model):
         if not partner and order.customer_name:
             # A namesake with another phone number is another person.
             partner = Partner.search([
-                ('name', '=ilike', order.customer_name), *company_domain,
+                ('name', '=ilike', escape_psql(order.customer_name)), *company_domain,
                 *([('phone', '=', False)] if order.customer_phone else []),
             ], limit=1)
         if not partner:
             partner = Partner.create({
+                'company_id': self.company_id.id,
                 'name': order.customer_name or order.customer_phone,
                 'phone': phone or order.customer_phone,
                 'email': order.customer_email,
@@ -343,6 +364,12 @@ class OrderwebOrder(models.Model):
         currency = self.company_id.currency_id
         charges = float(order.total - order.items_total)
         rounding = float(order.items_total) - odoo_items_total
+        if abs(rounding) > currency.rounding * len(order.items) * 2:
+            # More than pennies: prices were changed on the way (pricelist, mixed taxes), not rounded.
+            raise UserError(_(
+                "Odoo prices the items at %(odoo)s where the customer paid %(platform)s for them; "
+                "check the taxes and pricelist of the products.",
+                odoo=currency.format(odoo_items_total), platform=currency.format(float(order.items_total))))
         return [
             (label, currency.round(amount)) for label, amount in (
                 (_("Fees and charges (delivery, service)") if charges > 0 else _("Discount"), charges),
@@ -440,6 +467,11 @@ class OrderwebOrder(models.Model):
             'orderweb_status': 'new',
         }
         PosOrder = self.env['pos.order'].with_company(company)
+        made = PosOrder.search([('uuid', '=', order_uuid)], limit=1)
+        if made:
+            # Made from this platform order before (its log was deleted since): link, never redo.
+            made.orderweb_order_id = self
+            return made
         result = PosOrder.sync_from_ui([order_vals])
         pos_order = PosOrder.browse(result['pos.order'][0]['id'])
         self._balance_pos_order(pos_order, order, currency)
@@ -470,6 +502,8 @@ class OrderwebOrder(models.Model):
             'price_subtotal': amounts['total_excluded'],
             'price_subtotal_incl': amounts['total_included'],
             'discount': 0,
+            # The customer's price, not the catalogue's: the POS must not re-price it.
+            'price_type': 'manual',
             'tax_ids': [(6, 0, taxes.ids)],
             'note': line['note'],
             'orderweb_item_line_uuid': item_uuid,
@@ -486,6 +520,7 @@ class OrderwebOrder(models.Model):
             'price_subtotal': amount,
             'price_subtotal_incl': amount,
             'discount': 0,
+            'price_type': 'manual',
             'tax_ids': [(5, 0, 0)],
         }
 
@@ -532,6 +567,7 @@ class OrderwebOrder(models.Model):
                 'product_id': product.id,
                 'name': "\n".join(filter(None, [line['name'], line['note']])),
                 'product_uom_qty': float(line['qty']),
+                'discount': 0,  # the customer's price already; no pricelist discount on top
                 'price_unit': self._price_excluding(
                     taxes, float(line['price']), float(line['qty']), sale.currency_id, product),
                 'tax_id': [(6, 0, taxes.ids)],

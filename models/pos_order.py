@@ -13,7 +13,8 @@ class PosOrder(models.Model):
     _inherit = 'pos.order'
 
     orderweb_order_id = fields.Many2one(
-        'orderweb.order', string="OrderWeb Order", readonly=True, copy=False, index='btree_not_null')
+        'orderweb.order', string="OrderWeb Order", readonly=True, copy=False, index='btree_not_null',
+        ondelete='restrict')
     orderweb_number = fields.Char(string="Online Order No.", readonly=True, copy=False, index='btree_not_null')
     orderweb_type = fields.Char(string="Online Order Type", readonly=True, copy=False)
     orderweb_scheduled_for = fields.Datetime(string="Scheduled For", readonly=True, copy=False)

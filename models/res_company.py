@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
@@ -6,6 +8,7 @@ from ..orderweb.pull import PullClient
 from ..orderweb.utils import endpoints
 
 DEFAULT_URL = 'wss://orderweb.net'
+LOOPBACK_HOSTS = ('localhost', '127.0.0.1', '::1')
 
 
 class ResCompany(models.Model):
@@ -15,8 +18,8 @@ class ResCompany(models.Model):
     orderweb_url = fields.Char(
         string="OrderWeb Server", default=DEFAULT_URL,
         help="Base address of the OrderWeb platform, e.g. wss://orderweb.net. "
-             "ws://, wss://, http:// and https:// are accepted; the push and pull "
-             "addresses are derived from it.")
+             "wss:// or https://; the push and pull addresses are derived from it. "
+             "ws:// and http:// only for a local test server.")
     orderweb_tenant = fields.Char(string="OrderWeb Tenant", help="Your restaurant's slug on OrderWeb, e.g. kitchen.")
     orderweb_api_key = fields.Char(
         string="OrderWeb API Key", groups='base.group_system', copy=False,
@@ -57,9 +60,14 @@ class ResCompany(models.Model):
     def _check_orderweb_url(self):
         for company in self.filtered('orderweb_url'):
             try:
-                endpoints(company.orderweb_url)
+                ws_base, _http_base = endpoints(company.orderweb_url)
             except ValueError as error:
                 raise ValidationError(_("The OrderWeb server address is not valid: %(reason)s", reason=error)) from None
+            # The key travels in the headers: in clear text only to this very machine (a local stand-in).
+            if ws_base.startswith('ws://') and urlsplit(ws_base).hostname not in LOOPBACK_HOSTS:
+                raise ValidationError(_(
+                    "The OrderWeb server must be reached over TLS (wss:// or https://): "
+                    "ws:// and http:// are for a server on this machine only."))
 
     @api.constrains('orderweb_enabled', 'orderweb_tenant', 'orderweb_api_key', 'orderweb_target',
                     'orderweb_pos_config_id', 'orderweb_url')

@@ -5,7 +5,8 @@ class SaleOrder(models.Model):
     _inherit = 'sale.order'
 
     orderweb_order_id = fields.Many2one(
-        'orderweb.order', string="OrderWeb Order", readonly=True, copy=False, index='btree_not_null')
+        'orderweb.order', string="OrderWeb Order", readonly=True, copy=False, index='btree_not_null',
+        ondelete='restrict')
 
     _sql_constraints = [
         ('orderweb_order_uniq', 'unique(orderweb_order_id)',

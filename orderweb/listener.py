@@ -325,7 +325,12 @@ class Listener:
             if not (isinstance(ws.sock, ssl.SSLSocket) and ws.sock.pending()):
                 if not self._select(ws.sock, wake_at - now):
                     continue
-            opcode, payload = ws.recv_data()
+            # Control frames come back too: a server's ping (answered by websocket-client) must
+            # not leave this loop blocked in a read waiting for the next data frame.
+            opcode, payload = ws.recv_data(control_frame=True)
+            if opcode in (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG):
+                pong_due = None
+                continue
             if opcode == websocket.ABNF.OPCODE_CLOSE:
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
                 if not got_first_message and code in REFUSED_CLOSE_CODES:

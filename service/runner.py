@@ -49,6 +49,7 @@ HEARTBEAT = 30.0  # the status record says "no process holds it" after 2 missed 
 DRAIN_TIMEOUT = 20.0  # at stop, orders already received get this long to be stored
 STOP = 'stop'
 BATCH = 500  # at most this many queued orders stored per commit
+RETRY_CAP = 30.0  # seconds between attempts to store received orders while the database fails
 # First key of pg_try_advisory_lock(int, int), the second is the company id:
 # 'OW' in ASCII, so that ops can spot it in pg_locks (classid = 20311).
 LOCK_CLASS = 0x4F57
@@ -211,10 +212,19 @@ class _Link:
                     break
                 raws.append(job[1])
                 job = None
-            try:
-                self._handle(kind, raws)
-            except Exception:
-                _logger.exception("OrderWeb %s failed for company %s of %s", kind, self.company_id, self.dbname)
+            delay = 1.0
+            while True:
+                try:
+                    self._handle(kind, raws)
+                    break
+                except Exception:
+                    _logger.exception("OrderWeb %s failed for company %s of %s", kind, self.company_id, self.dbname)
+                # Received orders are kept until stored (the database may be restarting); a
+                # failed pull just waits for the next one.
+                if kind != 'push' or self._closing:
+                    break
+                time.sleep(delay)
+                delay = min(delay * 2, RETRY_CAP)
 
     def _handle(self, kind, raws):
         with _company_env(self.dbname, self.company_id) as (env, company):

@@ -2,10 +2,13 @@ import json
 import uuid
 from decimal import Decimal
 
+from psycopg2 import IntegrityError
+
 from odoo import SUPERUSER_ID, api
 from odoo.exceptions import AccessError, ValidationError
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from ..orderweb.simulator import SimulatorThread
 from .common import OrderWebCommon
@@ -42,7 +45,7 @@ class TestIngestToPos(OrderWebCommon):
         burger_order = logs.filtered(lambda log: log.name == 'KIT-3763').pos_order_id
         self.assertEqual(burger_order.general_note, 'Extra sauce please')
         burger = burger_order.lines.filtered(lambda line: line.product_id == self.burger)
-        self.assertEqual((burger.qty, burger.price_unit), (2, 12.99))
+        self.assertEqual((burger.qty, burger.price_unit, burger.price_type), (2, 12.99, 'manual'))
         self.assertIn('Extra cheese', burger.note)
         cheese = burger_order.lines.filtered(lambda line: line.product_id == self.cheese)
         self.assertEqual((cheese.qty, cheese.price_subtotal_incl), (2, 2.0), "an add-on is priced per unit of its item")
@@ -119,6 +122,20 @@ class TestIngestToPos(OrderWebCommon):
         # The same bad payload again is the same record, not a new one.
         self.assertEqual(self.ingest(['not', 'an', 'order']), logs[1])
 
+    def test_a_readable_copy_replaces_an_unreadable_one(self):
+        order = self.new_order()
+        broken = self.ingest({**order, 'customerPhone': 7700900777})
+        self.assertEqual(broken.state, 'error')
+        fixed = self.ingest(self.pull_shape(order), channel='pull')
+        self.assertEqual(fixed, broken)
+        self.assertEqual(fixed.state, 'done')
+        self.assertTotal(fixed.pos_order_id, order['totalAmount'])
+
+    def test_an_imported_order_keeps_its_log(self):
+        log = self.ingest(self.new_order())
+        with self.assertRaises(IntegrityError), mute_logger('odoo.sql_db'):
+            log.unlink()
+
     def test_mapping_failure_is_explained_and_retry_imports(self):
         self.company.orderweb_item_product_id = False
         self.env.ref('pos_orderweb.product_orderweb_item').active = False
@@ -185,6 +202,8 @@ class TestSettingsAndSecurity(OrderWebCommon):
     def test_bad_settings_are_refused(self):
         with self.assertRaises(ValidationError):
             self.company.write({'orderweb_url': 'ftp://orderweb.net'})
+        with self.assertRaises(ValidationError, msg="the key never travels in clear to another machine"):
+            self.company.write({'orderweb_url': 'ws://orderweb.net'})
         with self.assertRaises(ValidationError):
             self.company.write({'orderweb_api_key': False})
 

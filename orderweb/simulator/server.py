@@ -152,6 +152,11 @@ class OrderWebSimulator:
         """Send bytes verbatim to every client of the tenant, for protocol tests."""
         await self._broadcast(self.tenant(slug), payload, binary)
 
+    async def ping_clients(self, slug: str) -> None:
+        """A WebSocket-level ping to every client, as proxies and many servers send."""
+        for ws in list(self.tenant(slug).sockets):
+            await ws.ping()
+
     async def close_all(self) -> None:
         await asyncio.gather(*(self.drop(slug) for slug in self.tenants), return_exceptions=True)
 

@@ -76,6 +76,9 @@ class SimulatorThread:
         data = payload.encode() if isinstance(payload, str) else payload
         self._run(self.simulator.send_raw(tenant, data, binary))
 
+    def ping_clients(self, tenant: str) -> None:
+        self._run(self.simulator.ping_clients(tenant))
+
     # --- internals ------------------------------------------------------------
 
     @staticmethod

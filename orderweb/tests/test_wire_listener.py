@@ -97,6 +97,16 @@ def test_orders_arriving_keep_a_link_alive_whose_pong_is_late(sim, listen):
     assert (listener.status().state, listener.status().reconnect_count) == ("connected", 0)
 
 
+def test_a_server_ping_is_answered_and_the_link_stays(sim, listen):
+    listener, seen = listen(ping_interval=5.0, pong_timeout=0.5)
+    assert wait_for(lambda: connected(listener))
+    sim.ping_clients(TENANT)
+    time.sleep(1.2)  # longer than the read deadline: a read stuck after the ping would have failed
+    sim.push_order(TENANT)
+    assert wait_for(lambda: len(seen.orders) == 1)
+    assert (listener.status().state, listener.status().reconnect_count) == ("connected", 0)
+
+
 def test_reconnects_after_a_drop(sim, listen):
     listener, seen = listen()
     assert wait_for(lambda: seen.connected == 1)
