@@ -17,7 +17,6 @@ data on first use), ports 8281-8284.
 """
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import threading

@@ -10,6 +10,25 @@ from ..orderweb.simulator.data import SAMPLE_ORDERS
 UNREACHABLE_URL = 'http://127.0.0.1:9'
 
 
+def new_order(**values):
+    """A fresh push-shape order with its own id: one burger for 12.99 unless ``values`` say otherwise."""
+    order = {
+        'orderId': str(uuid.uuid4()),
+        'orderNumber': 'KIT-%04d' % (uuid.uuid4().int % 10000),
+        'customerName': 'Priya Patel',
+        'customerPhone': '+447700900777',
+        'orderType': 'delivery',
+        'totalAmount': 12.99,
+        'items': [{'id': 'item-classic-burger', 'name': 'Classic Burger', 'price': 12.99, 'quantity': 1,
+                   'selectedAddons': []}],
+        'specialInstructions': None,
+        'scheduledFor': None,
+        'createdAt': '2025-11-20T21:50:58.000Z',
+    }
+    order.update(values)
+    return order
+
+
 def orderweb_settings(config, url=UNREACHABLE_URL):
     """res.company values that send the stand-in's tenant to ``config``'s sessions."""
     return {
@@ -57,24 +76,6 @@ class OrderWebCommon(TestPoSCommon):
 
     def samples(self):
         return copy.deepcopy(SAMPLE_ORDERS['kitchen'])
-
-    def new_order(self, **values):
-        """A fresh push-shape order with its own id."""
-        order = {
-            'orderId': str(uuid.uuid4()),
-            'orderNumber': 'KIT-%04d' % (uuid.uuid4().int % 10000),
-            'customerName': 'Priya Patel',
-            'customerPhone': '+447700900777',
-            'orderType': 'delivery',
-            'totalAmount': 12.99,
-            'items': [{'id': 'item-classic-burger', 'name': 'Classic Burger', 'price': 12.99, 'quantity': 1,
-                       'selectedAddons': []}],
-            'specialInstructions': None,
-            'scheduledFor': None,
-            'createdAt': '2025-11-20T21:50:58.000Z',
-        }
-        order.update(values)
-        return order
 
     @staticmethod
     def pull_shape(order):

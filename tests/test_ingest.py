@@ -11,7 +11,7 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..orderweb.simulator import SimulatorThread
-from .common import OrderWebCommon
+from .common import OrderWebCommon, new_order
 
 
 @tagged('post_install', '-at_install')
@@ -72,7 +72,7 @@ class TestIngestToPos(OrderWebCommon):
         self.assertEqual(self.env['pos.order'].search_count([('orderweb_number', '=', 'KIT-4227')]), 1)
 
     def test_excluded_tax_keeps_the_customer_price(self):
-        log = self.ingest(self.new_order(
+        log = self.ingest(new_order(
             totalAmount=13.50,
             items=[{'id': 'x', 'name': 'Sweet potato fries', 'price': 4.50, 'quantity': 3}]))
         pos_order = log.pos_order_id
@@ -81,7 +81,7 @@ class TestIngestToPos(OrderWebCommon):
         self.assertGreater(pos_order.amount_tax, 0, "the excluded tax is inside the customer's price")
 
     def test_discount_becomes_a_negative_line(self):
-        log = self.ingest(self.new_order(totalAmount=10.00))
+        log = self.ingest(new_order(totalAmount=10.00))
         self.assertTotal(log.pos_order_id, 10.00)
         discount = log.pos_order_id.lines.filtered(lambda line: line.price_subtotal_incl < 0)
         self.assertAlmostEqual(discount.price_subtotal_incl, -2.99)
@@ -89,17 +89,17 @@ class TestIngestToPos(OrderWebCommon):
     def test_explicit_item_mapping_wins_over_name(self):
         self.env['orderweb.product.map'].create({
             'company_id': self.company.id, 'orderweb_item_id': 'item-classic-burger', 'product_id': self.fries.id})
-        log = self.ingest(self.new_order(totalAmount=12.99))
+        log = self.ingest(new_order(totalAmount=12.99))
         self.assertEqual(log.pos_order_id.lines.product_id, self.fries)
         self.assertEqual(log.pos_order_id.lines.full_product_name, 'Classic Burger')
 
     def test_customer_found_by_normalised_phone_then_created_once(self):
         self.company.country_id = self.env.ref('base.uk')
         known = self.env['res.partner'].create({'name': 'P. Patel', 'phone': '07911 123456'})
-        log = self.ingest(self.new_order(customerPhone='+447911123456'))
+        log = self.ingest(new_order(customerPhone='+447911123456'))
         self.assertEqual(log.pos_order_id.partner_id, known)
-        first = self.ingest(self.new_order(customerName='Dev Mistry', customerPhone='+447911123457'))
-        second = self.ingest(self.new_order(customerName='Dev Mistry', customerPhone='07911 123457'))
+        first = self.ingest(new_order(customerName='Dev Mistry', customerPhone='+447911123457'))
+        second = self.ingest(new_order(customerName='Dev Mistry', customerPhone='07911 123457'))
         self.assertEqual(first.pos_order_id.partner_id, second.pos_order_id.partner_id)
 
     def test_prepaid_order_is_paid_with_the_online_method(self):
@@ -112,7 +112,7 @@ class TestIngestToPos(OrderWebCommon):
         self.assertAlmostEqual(pos_order.amount_paid, 40.00)
 
     def test_bad_payloads_are_kept_in_error(self):
-        no_items = self.new_order(items=[])
+        no_items = new_order(items=[])
         logs = self.ingest(no_items, ['not', 'an', 'order'], {'orderNumber': 'KIT-0001'})
         self.assertEqual(logs.mapped('state'), ['error'] * 3)
         self.assertIn('items', logs[0].error)
@@ -123,7 +123,7 @@ class TestIngestToPos(OrderWebCommon):
         self.assertEqual(self.ingest(['not', 'an', 'order']), logs[1])
 
     def test_a_readable_copy_replaces_an_unreadable_one(self):
-        order = self.new_order()
+        order = new_order()
         broken = self.ingest({**order, 'customerPhone': 7700900777})
         self.assertEqual(broken.state, 'error')
         fixed = self.ingest(self.pull_shape(order), channel='pull')
@@ -132,14 +132,14 @@ class TestIngestToPos(OrderWebCommon):
         self.assertTotal(fixed.pos_order_id, order['totalAmount'])
 
     def test_an_imported_order_keeps_its_log(self):
-        log = self.ingest(self.new_order())
+        log = self.ingest(new_order())
         with self.assertRaises(IntegrityError), mute_logger('odoo.sql_db'):
             log.unlink()
 
     def test_mapping_failure_is_explained_and_retry_imports(self):
         self.company.orderweb_item_product_id = False
         self.env.ref('pos_orderweb.product_orderweb_item').active = False
-        log = self.ingest(self.new_order(items=[{'id': 'z', 'name': 'Mystery dish', 'price': 5, 'quantity': 1}], totalAmount=5))
+        log = self.ingest(new_order(items=[{'id': 'z', 'name': 'Mystery dish', 'price': 5, 'quantity': 1}], totalAmount=5))
         self.assertEqual(log.state, 'error')
         self.assertIn('Mystery dish', log.error)
         self.env.ref('pos_orderweb.product_orderweb_item').active = True
@@ -185,7 +185,7 @@ class TestIngestToSale(OrderWebCommon):
 
     def test_quotation_when_not_confirming(self):
         self.company.write({'orderweb_target': 'sale', 'orderweb_sale_confirm': False})
-        log = self.ingest(self.new_order(customerName=None, customerPhone=None))
+        log = self.ingest(new_order(customerName=None, customerPhone=None))
         self.assertEqual(log.sale_order_id.state, 'draft')
         self.assertEqual(log.sale_order_id.partner_id, self.env.ref('pos_orderweb.partner_orderweb_guest'))
 
@@ -223,7 +223,7 @@ class TestSettingsAndSecurity(OrderWebCommon):
 
     def test_companies_are_isolated(self):
         other = self.env['res.company'].create({'name': 'Other Restaurant'})
-        order = self.new_order()
+        order = new_order()
         mine = self.ingest(order)
         theirs = self.log.with_company(other)._store_payloads(other, [order], 'push')
         self.assertNotEqual(mine, theirs, "one record per platform order per company")

@@ -14,7 +14,7 @@ from odoo.tests import HttpCase, tagged
 from ..orderweb.simulator import SimulatorThread
 from .. import service
 from ..service.runner import Runner
-from .common import OrderWebCommon
+from .common import OrderWebCommon, new_order
 
 TENANT = 'kitchen'
 SETTINGS_DEADLINE = 10.0  # issue 4: settings apply within 10 s
@@ -95,7 +95,7 @@ class TestListenerRunner(OrderWebCommon):
         self.start_runner()
         self.wait_connected()
         pushed_at = time.monotonic()
-        order = self.sim.push_order(TENANT, self.new_order())
+        order = self.sim.push_order(TENANT, new_order())
         imported = self.wait_for(lambda env: [
             (log.channel, log.pos_order_id.session_id.id) for log in env['orderweb.order'].search(
                 [('orderweb_id', '=', order['orderId']), ('pos_order_id', '!=', False)])])
@@ -108,7 +108,7 @@ class TestListenerRunner(OrderWebCommon):
         self.start_runner()
         self.wait_connected()
         # Orders OrderWeb holds but never pushes to this client: only the pull brings them.
-        missed = [self.sim.push_order(TENANT, self.new_order(), push=False) for _i in range(2)]
+        missed = [self.sim.push_order(TENANT, new_order(), push=False) for _i in range(2)]
         self.assertEqual(self.sim.drop(TENANT), 1)
         self.wait_for(lambda env: env['orderweb.order'].search_count(
             [('orderweb_id', 'in', [o['orderId'] for o in missed]), ('pos_order_id', '!=', False)]) == 2,

@@ -11,7 +11,6 @@ import os
 import pathlib
 import threading
 import time
-import uuid
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
@@ -23,7 +22,7 @@ from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
 
-from .common import orderweb_settings
+from .common import new_order, orderweb_settings
 
 # README pictures, refreshed on demand only (a test run should not rewrite the repository):
 #   POS_ORDERWEB_SCREENSHOTS=1 odoo ... --test-tags /pos_orderweb:TestPosScreen
@@ -31,8 +30,8 @@ SCREENSHOT = pathlib.Path(__file__).resolve().parent.parent / 'docs' / 'pos-onli
 
 
 def online_order(number, **values):
-    order = {
-        'orderId': str(uuid.uuid4()),
+    """A burger with cheese and fries, 18.49, for pickup: what the tours look for."""
+    return new_order(**{
         'orderNumber': number,
         'customerName': 'Ada Lovelace',
         'customerPhone': '+447700900123',
@@ -44,11 +43,8 @@ def online_order(number, **values):
             {'id': 'item-fries', 'name': 'Sweet potato fries', 'price': 4.50, 'quantity': 1, 'selectedAddons': []},
         ],
         'specialInstructions': 'No onions please',
-        'scheduledFor': None,
-        'createdAt': '2025-11-20T21:50:58.000Z',
-    }
-    order.update(values)
-    return order
+        **values,
+    })
 
 
 @tagged('post_install', '-at_install')
