@@ -8,24 +8,27 @@ Brings every online order placed on OrderWeb into Odoo, live over OrderWeb's Web
 and from its pull endpoint as a backup: as a POS order in the open session of your shop
 (the cashier is alerted, the kitchen gets its ticket) or as a sales order.
 """,
-    'author': 'pos_orderweb',
+    'author': 'OrderWeb Connector Team',
+    'maintainers': ['orderweb-connector'],
+    'website': 'https://orderweb.net',
     'license': 'LGPL-3',
+    'images': ['static/description/pos_online_order.png', 'static/description/pos_online_order_tablet.png'],
     'depends': ['point_of_sale', 'sale_management', 'sms'],
-    'external_dependencies': {'python': ['websocket-client', 'requests']},
+    # Python packages imported at runtime, by their PyPI names (requirements.txt gives the ranges).
+    'external_dependencies': {'python': ['requests', 'urllib3', 'websocket-client', 'phonenumbers']},
     'data': [
         'security/pos_orderweb_security.xml',
         'security/ir.model.access.csv',
         'data/ir_cron.xml',
         'data/product_data.xml',
+        'data/res_partner_data.xml',
         'views/orderweb_order_views.xml',
         'views/orderweb_product_map_views.xml',
         'views/pos_order_views.xml',
         'views/sale_order_views.xml',
         'views/menus.xml',
-        'security/orderweb_connection_security.xml',
         'views/orderweb_connection_views.xml',
         'views/res_config_settings_views.xml',
-        'views/pos_config_views.xml',
     ],
     'assets': {
         'point_of_sale._assets_pos': [

@@ -11,6 +11,7 @@ import argparse
 import os
 import statistics
 import subprocess
+import sys
 import time
 import uuid
 
@@ -18,15 +19,19 @@ import odoo
 from odoo import api, fields
 from odoo.modules.registry import Registry
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools'))
+import odoo_env  # noqa: E402  (tools/ is not a package)
+
 PRODUCTS = [('Bench Burger', 12.99, 2), ('Bench Fries', 4.50, 1), ('Bench Shake', 3.95, 1)]
 
 
-def ensure_database(db, addons_path):
-    exists = subprocess.run(['psql', '-h', '127.0.0.1', '-tAc', f"SELECT 1 FROM pg_database WHERE datname='{db}'", 'postgres'],
+def ensure_database(db):
+    exists = subprocess.run(['psql', '-h', os.environ.get('PGHOST', '127.0.0.1'), '-tAc',
+                             f"SELECT 1 FROM pg_database WHERE datname='{db}'", 'postgres'],
                             capture_output=True, text=True).stdout.strip()
     if not exists:
-        subprocess.run(['odoo', '-d', db, '--db_host', '127.0.0.1', '--db_user', 'root', f'--addons-path={addons_path}',
-                        '-i', 'pos_orderweb', '--stop-after-init', '--without-demo=all', '--log-level=warn'], check=True)
+        subprocess.run(odoo_env.odoo_command('-d', db, '-i', 'pos_orderweb', '--stop-after-init',
+                                             '--without-demo=all', '--log-level=warn'), check=True)
 
 
 def setup(env):
@@ -70,18 +75,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--db', default='ow_bench')
     parser.add_argument('--orders', type=int, default=100)
-    parser.add_argument('--addons-path', default=None, help='default: this checkout next to Odoo\'s addons')
     args = parser.parse_args()
-    odoo_root = os.path.dirname(odoo.__path__[0])
-    # Odoo finds the addon by its folder name: link this checkout as pos_orderweb, as the Makefile does.
-    addons_dir = os.environ.get('OW_ADDONS', os.path.expanduser('~/.cache/pos_orderweb/addons'))
-    os.makedirs(addons_dir, exist_ok=True)
-    if not os.path.exists(os.path.join(addons_dir, 'pos_orderweb')):
-        os.symlink(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), os.path.join(addons_dir, 'pos_orderweb'))
-    addons_path = args.addons_path or f'{addons_dir},{odoo_root}/addons,{odoo_root}/odoo/addons'
-    ensure_database(args.db, addons_path)
-    odoo.tools.config.parse_config(['--db_host', '127.0.0.1', '--db_user', 'root', f'--addons-path={addons_path}',
-                                    '--log-level=warn'])
+    ensure_database(args.db)
+    odoo.tools.config.parse_config([*odoo_env.odoo_command('--log-level=warn')[1:]])
     registry = Registry(args.db)
     with registry.cursor() as cr:
         # The administrator, as a manager opening the shop: the superuser has no POS rights.

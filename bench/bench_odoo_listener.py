@@ -1,6 +1,6 @@
 """Live listener benchmark on real Odoo 18 with the OrderWeb stand-in over real sockets.
 
-    /opt/odoo18/venv/bin/python bench/bench_odoo_listener.py [--orders 200] [--burst 500] [--idle 30]
+    make bench   # or: <your Odoo's python> bench/bench_odoo_listener.py [--orders 200] [--burst 500] [--idle 30]
 
 1. Latency: ``--orders`` orders pushed one at a time; for each, the time from the
    stand-in having written the frame to the loopback socket to the end of the
@@ -24,16 +24,15 @@ import time
 
 import psutil
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools'))
+import odoo_env  # noqa: E402  (tools/ is not a package)
+
 import odoo
 from odoo import SUPERUSER_ID, api
 from odoo.tools import config
 
 DB = os.environ.get('OW_BENCH_DB', 'ow_run_bench')
-ADDONS = '%s,%s/addons,%s/odoo/addons' % (
-    os.environ.get('OW_ADDONS', os.path.expanduser('~/.cache/pos_orderweb/addons')), os.environ.get('ODOO_HOME', '/opt/odoo18'),
-    os.environ.get('ODOO_HOME', '/opt/odoo18'))
-PG = ['--db_host', os.environ.get('PGHOST', '127.0.0.1'), '--db_user', os.environ.get('PGUSER', 'root')]
-ODOO = ['odoo', '--addons-path=' + ADDONS, *PG, '--http-interface', '127.0.0.1', '--log-level=warn']
+ODOO = odoo_env.odoo_command('--http-interface', '127.0.0.1', '--log-level=warn')
 TENANT = 'kitchen'
 
 
@@ -170,7 +169,7 @@ def main():
     parser.add_argument('--idle', type=int, default=30)
     args = parser.parse_args()
 
-    config.parse_config(['--addons-path=' + ADDONS, *PG, '--log-level=warn', '--log-handler=odoo.addons.pos_orderweb.orderweb.listener:INFO'])
+    config.parse_config([*ODOO[1:], '--log-handler=odoo.addons.pos_orderweb.orderweb.listener:INFO'])
     from odoo.addons.pos_orderweb.orderweb.simulator import SimulatorThread  # noqa: PLC0415
     ensure_database()
     registry = odoo.modules.registry.Registry(DB)

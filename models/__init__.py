@@ -8,3 +8,4 @@ from . import pos_order_line
 from . import pos_session
 from . import sale_order
 from . import orderweb_connection
+from . import ir_cron

@@ -1,7 +1,11 @@
 import logging
+from collections import Counter
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..orderweb.pull import OrderWebError
 
 _logger = logging.getLogger(__name__)
 
@@ -77,6 +81,37 @@ class OrderwebConnection(models.Model):
                 changes.get('holder', record.holder) or "none")
         record.write(changes)
         return record
+
+    def action_pull_now(self):
+        self.ensure_one()
+        return self._orderweb_pull_now(self.company_id)
+
+    @api.model
+    def _orderweb_pull_now(self, company):
+        """Pull ``company``'s confirmed orders now and import them as the cron does; say what happened."""
+        self.check_access('write')  # POS managers and administrators
+        company = company.sudo()
+        if not company.orderweb_enabled:
+            raise UserError(_("OrderWeb is not enabled for %(company)s.", company=company.name))
+        try:
+            records = self.env['orderweb.order'].sudo().with_company(company)._pull_company(company)
+        except (OrderWebError, ValueError) as error:
+            raise UserError(_("The pull from OrderWeb failed: %(error)s", error=error)) from error
+        labels = dict(self.env['orderweb.order']._fields['state']._description_selection(self.env))
+        counts = Counter(records.mapped('state'))
+        message = _(
+            "%(count)s order(s) pulled from OrderWeb: %(states)s.", count=len(records),
+            states=", ".join("%s %s" % (counts[state], label) for state, label in labels.items() if counts[state]),
+        ) if records else _("OrderWeb has no confirmed order waiting.")
+        return {
+            'type': 'ir.actions.client',
+            'tag': 'display_notification',
+            'params': {
+                'title': _("OrderWeb pull"), 'message': message,
+                'type': 'warning' if counts['error'] else 'success',
+                'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
+            },
+        }
 
 
 class ResCompany(models.Model):

@@ -63,3 +63,7 @@ class ResConfigSettings(models.TransientModel):
             'tag': 'display_notification',
             'params': {'title': _("OrderWeb connection"), 'message': message, 'type': kind, 'sticky': kind != 'success'},
         }
+
+    def action_orderweb_pull_now(self):
+        self.ensure_one()
+        return self.env['orderweb.connection']._orderweb_pull_now(self.company_id)

@@ -26,7 +26,7 @@ from .common import new_order, orderweb_settings
 
 # README pictures, refreshed on demand only (a test run should not rewrite the repository):
 #   POS_ORDERWEB_SCREENSHOTS=1 odoo ... --test-tags /pos_orderweb:TestPosScreen
-SCREENSHOT = pathlib.Path(__file__).resolve().parent.parent / 'docs' / 'pos-online-order.png'
+SCREENSHOT = pathlib.Path(__file__).resolve().parent.parent / 'static' / 'description' / 'pos_online_order.png'
 
 
 def online_order(number, **values):
@@ -134,7 +134,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
     def test_live_prepaid_order_on_a_tablet(self):
         """The same on a portrait tablet: the list gives way to the opened order."""
         self.browser_size = '768,1024'
-        self._run_prepaid_order_tour('KIT-5002', SCREENSHOT.with_name('pos-online-order-tablet.png'))
+        self._run_prepaid_order_tour('KIT-5002', SCREENSHOT.with_name('pos_online_order_tablet.png'))
 
     def _run_prepaid_order_tour(self, number, screenshot):
         self.company.orderweb_payment_method_id = self.bank_payment_method

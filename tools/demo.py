@@ -4,7 +4,7 @@ Starts the OrderWeb stand-in, creates the demo database with the addon and demo
 data (once), points the company at the stand-in, opens a POS session, starts Odoo
 and then pushes a new order every 20-30 s; the stand-in's three sample orders
 come in first, through the catch-up pull of the first connection. Ctrl+C stops
-everything. Run with Odoo's Python (the Makefile does): /opt/odoo18/venv/bin/python.
+everything. Run with your Odoo's Python (``make demo`` finds it, see tools/odoo_env.py).
 
 Environment: OW_DEMO_DB (orderweb_demo), OW_DEMO_PORT (8069), OW_SIM_PORT (9011).
 """
@@ -19,6 +19,8 @@ import time
 import psycopg2
 import requests
 
+from odoo_env import OdooNotFound, odoo_command
+
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DB = os.environ.get('OW_DEMO_DB', 'orderweb_demo')
 PORT = int(os.environ.get('OW_DEMO_PORT', '8069'))
@@ -27,10 +29,6 @@ SIM = 'http://127.0.0.1:%s' % SIM_PORT
 KEY = 'pos_0000000000000000deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef'  # the stand-in's fake key
 TENANT = 'kitchen'
 LOGFILE = os.path.join(tempfile.gettempdir(), 'pos_orderweb_demo.log')
-ODOO_HOME = os.environ.get('ODOO_HOME', '/opt/odoo18')
-ADDONS = '%s,%s/addons,%s/odoo/addons' % (  # OW_ADDONS holds the addon as pos_orderweb (see Makefile)
-    os.environ.get('OW_ADDONS', os.path.expanduser('~/.cache/pos_orderweb/addons')), ODOO_HOME, ODOO_HOME)
-PG = ['--db_host', os.environ.get('PGHOST', '127.0.0.1'), '--db_user', os.environ.get('PGUSER', 'root')]
 
 CONFIGURE = """
 company = env.company
@@ -49,7 +47,9 @@ def say(message, *args):
 
 
 def database_exists():
-    with psycopg2.connect(dbname='postgres', host=PG[1], user=PG[3]) as cnx, cnx.cursor() as cr:
+    # libpq reads PGHOST, PGUSER, PGPORT itself; 127.0.0.1 and root as odoo_command() does.
+    with psycopg2.connect(dbname='postgres', host=os.environ.get('PGHOST', '127.0.0.1'),
+                          user=os.environ.get('PGUSER', 'root')) as cnx, cnx.cursor() as cr:
         cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB,))
         return bool(cr.fetchone())
 
@@ -74,7 +74,10 @@ def push_order():
 
 
 def main():
-    odoo = ['odoo', '--addons-path=' + ADDONS, *PG]
+    try:
+        odoo = odoo_command()
+    except OdooNotFound as error:
+        raise SystemExit(str(error)) from None
     children = []
     # Own sessions: Ctrl+C reaches this script only, which then stops each child once
     # (a second SIGINT would force Odoo's shutdown).
@@ -89,9 +92,8 @@ def main():
             say('creating database %s with pos_orderweb and demo data (a minute or two)...', DB)
             subprocess.run(odoo + ['-d', DB, '-i', 'pos_orderweb', '--stop-after-init', '--no-http',
                                    '--log-level=warn'], check=True)
-        shop = subprocess.run(['odoo', 'shell', '--addons-path=' + ADDONS, *PG, '-d', DB, '--no-http',
-                               '--log-level=warn'], input=CONFIGURE % (SIM, TENANT, KEY), text=True,
-                              check=True, capture_output=True).stdout.strip().splitlines()[-1]
+        shop = subprocess.run([odoo[0], 'shell', *odoo[1:], '-d', DB, '--no-http', '--log-level=warn'],
+                              input=CONFIGURE % (SIM, TENANT, KEY), text=True, check=True, capture_output=True).stdout.strip().splitlines()[-1]
         say('company configured for the stand-in at %s; POS session of "%s" open', SIM, shop)
         server = subprocess.Popen(odoo + ['-d', DB, '--http-port', str(PORT), '--logfile', LOGFILE],
                                   start_new_session=True)

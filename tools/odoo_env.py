@@ -1,0 +1,105 @@
+"""Find the Odoo this project runs against: the user's own, never one it installs.
+
+``ODOO_BIN`` if set, else ``odoo`` on PATH; its Python is the one its launcher names,
+Odoo's own addons folders are derived from where that Python imports ``odoo``, and this
+checkout is linked as ``pos_orderweb`` in a folder of its own (Odoo finds an addon by its
+folder name). PostgreSQL comes from the usual ``PG*`` variables.
+
+    eval "$(python3 tools/odoo_env.py)"   # exports ODOO_BIN ODOO_PYTHON OW_ADDONS OW_ADDONS_PATH
+
+Runs on any Python 3 (standard library only). Exits 2 with one sentence when no Odoo is found.
+Scripts of this project import it (``odoo_env.addons_path()``, ``odoo_env.odoo_command()``).
+"""
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+INSTALL_GUIDE = 'https://www.odoo.com/documentation/18.0/administration/on_premise.html'
+MISSING = ("No Odoo 18 found: set ODOO_BIN to your odoo-bin (or put `odoo` on PATH); "
+           "to install Odoo, follow %s" % INSTALL_GUIDE)
+
+
+class OdooNotFound(RuntimeError):
+    pass
+
+
+def odoo_bin():
+    found = os.environ.get('ODOO_BIN') or shutil.which('odoo')
+    if not found or not os.access(found, os.X_OK):
+        raise OdooNotFound(MISSING)
+    return os.path.abspath(found)
+
+
+def odoo_python(launcher):
+    """The interpreter a launcher (``odoo`` console script or ``odoo-bin``) runs with."""
+    with open(os.path.realpath(launcher), 'rb') as script:
+        first = script.readline().decode(errors='replace').strip()
+    words = shlex.split(first[2:]) if first.startswith('#!') else []
+    if words and os.path.basename(words[0]) == 'env':
+        words = [shutil.which(word) for word in words[1:] if not word.startswith('-')][:1]
+    return words[0] if words and words[0] else sys.executable
+
+
+def odoo_addons(python, launcher):
+    """Odoo's own addons folders, as its Python sees them (a source tree or an installed package)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        filter(None, [os.path.dirname(os.path.realpath(launcher)), os.environ.get('PYTHONPATH')])))
+    code = "import odoo, os; print(os.path.dirname(os.path.abspath(odoo.__path__[0])))"
+    result = subprocess.run([python, '-c', code], env=env, capture_output=True, text=True)
+    if result.returncode:
+        raise OdooNotFound("%s cannot import odoo (%s). %s" % (python, result.stderr.strip().splitlines()[-1:], MISSING))
+    root = result.stdout.strip()
+    return [path for path in (os.path.join(root, 'addons'), os.path.join(root, 'odoo', 'addons')) if os.path.isdir(path)]
+
+
+def addons_dir():
+    """A folder holding this checkout as ``pos_orderweb`` (OW_ADDONS, else one under the temp dir)."""
+    folder = os.environ.get('OW_ADDONS') or os.path.join(tempfile.gettempdir(), 'pos_orderweb-addons-%s' % os.getuid())
+    link = os.path.join(folder, 'pos_orderweb')
+    os.makedirs(folder, exist_ok=True)
+    if os.path.realpath(link) != HERE:
+        if os.path.islink(link):
+            os.unlink(link)
+        os.symlink(HERE, link)
+    return folder
+
+
+def environment():
+    if os.environ.get('ODOO_BIN') and os.environ.get('OW_ADDONS_PATH') and os.environ.get('ODOO_PYTHON'):
+        return {name: os.environ[name] for name in ('ODOO_BIN', 'ODOO_PYTHON', 'OW_ADDONS', 'OW_ADDONS_PATH')
+                if name in os.environ}
+    launcher = odoo_bin()
+    python = odoo_python(launcher)
+    folder = addons_dir()
+    return {
+        'ODOO_BIN': launcher,
+        'ODOO_PYTHON': python,
+        'OW_ADDONS': folder,
+        'OW_ADDONS_PATH': ','.join([folder, *odoo_addons(python, launcher)]),
+    }
+
+
+def addons_path():
+    return environment()['OW_ADDONS_PATH']
+
+
+def odoo_command(*args):
+    """``odoo`` with this project's addons path and PostgreSQL from the PG* variables."""
+    env = environment()
+    return [env['ODOO_BIN'], '--addons-path=' + env['OW_ADDONS_PATH'],
+            '--db_host', os.environ.get('PGHOST', '127.0.0.1'), '--db_user', os.environ.get('PGUSER', 'root'),
+            *(['--db_port', os.environ['PGPORT']] if os.environ.get('PGPORT') else []), *args]
+
+
+if __name__ == '__main__':
+    try:
+        found = environment()
+    except OdooNotFound as error:
+        print(error, file=sys.stderr)
+        sys.exit(2)
+    for name, value in found.items():
+        print('export %s=%s' % (name, shlex.quote(value)))
