@@ -2,15 +2,16 @@
 # ODOO_BIN if set, else `odoo` on PATH (tools/odoo_env.py derives its Python and addons path).
 # PostgreSQL from the usual PG* variables (a superuser role other than `postgres`;
 # default 127.0.0.1, role root).
-ODOO_ENV = eval "$$(python3 tools/odoo_env.py)"
+ODOO_ENV = found=$$(python3 tools/odoo_env.py) && eval "$$found"
 
 .PHONY: demo test bench prove
 
 demo:  ## stand-in + demo database + POS session + Odoo on localhost:8069, orders flowing
 	@$(ODOO_ENV) && "$$ODOO_PYTHON" tools/demo.py
 
-test:  ## every test of the addon (the CI script)
+test:  ## every test of the addon (the CI script); fails at the end when no Odoo was found
 	bash .ci/run
+	@python3 tools/odoo_env.py >/dev/null
 
 bench:  ## live listener figures on real Odoo (bench/bench_odoo_listener.py)
 	@$(ODOO_ENV) && "$$ODOO_PYTHON" bench/bench_odoo_listener.py
