@@ -309,11 +309,13 @@ class OrderwebOrder(models.Model):
                                 [f'pos_orderweb.customer:{self.company_id.id}:{key}'])
 
     def _match_partner(self, phone, email, name):
+        """The oldest contact of the company with the phone key ``phone``, else the e-mail
+        ``email``, else named ``name`` and without phone or e-mail."""
         company = self.company_id
         Partner = self.env['res.partner'].with_company(company)
         company_domain = Partner._check_company_domain(company)
         digits = re.sub(r'\D', '', phone or '')
-        if len(digits) >= PHONE_MATCH_DIGITS:
+        if len(digits) >= Partner._phone_search_min_length:
             # Candidates share the number's last digits (an indexed search); the parsed numbers decide.
             for partner in Partner.search([
                     ('phone_mobile_search', 'like', digits[-PHONE_MATCH_DIGITS:]), *company_domain], order='id'):
