@@ -38,3 +38,6 @@ PULL_TIMEOUT = 15
 
 # Orders asked per pull: the pull has no cursor, so ask for more than a busy evening leaves confirmed.
 PULL_LIMIT = 100
+
+# A customer's phone is looked up by this many last digits, then compared as a parsed number.
+PHONE_MATCH_DIGITS = 7

@@ -1,3 +1,4 @@
+from . import orderweb_origin_mixin
 from . import res_company
 from . import res_config_settings
 from . import orderweb_product_map

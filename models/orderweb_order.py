@@ -4,17 +4,20 @@ import logging
 import re
 import uuid
 
+import phonenumbers
 import psycopg2
+from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import escape_psql, mute_logger
+from odoo.tools import email_normalize, escape_psql, mute_logger
 
 from ..const import (
     LOG_CHANNELS,
     LOG_STATES,
     MAX_AUTO_ATTEMPTS,
     MAX_ORDERWEB_ID_LENGTH,
+    PHONE_MATCH_DIGITS,
     POS_UUID_NAMESPACE,
     PULL_LIMIT,
     UNROUNDED_PRICE_PRECISION,
@@ -27,6 +30,15 @@ _logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS = (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected,
                     psycopg2.errors.LockNotAvailable)
+
+
+def _phone_key(number, region):
+    """``number`` in E.164 (+447700900777) as written in ``region``, valid or not (reserved
+    and new ranges are real customers' numbers too); else its digits."""
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(number, region or None), phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        return re.sub(r'\D', '', number) or None
 
 
 class MappingWaits(Exception):
@@ -258,33 +270,68 @@ class OrderwebOrder(models.Model):
     # ------------------------------------------------------------------
 
     def _find_partner(self, order):
-        """Customer by phone (normalised as Odoo does), else by name, else a new one."""
-        if not (order.customer_name or order.customer_phone):
+        """The customer of ``order``: same phone number, else same e-mail, else a new contact.
+
+        A name alone only finds a contact without phone or e-mail of its own: a namesake
+        who has them is another person. Imports of one new customer's orders running at
+        once (cron and listener) make one contact, not two: see ``_lock_customer``.
+        """
+        if not (order.customer_name or order.customer_phone or order.customer_email):
             return self.env['res.partner']
-        Partner = self.env['res.partner'].with_company(self.company_id)
-        company_domain = Partner._check_company_domain(self.company_id)
-        partner = Partner
-        phone = order.customer_phone and Partner._phone_format(
-            number=order.customer_phone, country=self.company_id.country_id)
-        if phone:
-            partner = Partner.search([('phone_sanitized', '=', phone), *company_domain], limit=1)
-        elif order.customer_phone:
-            # A number phonenumbers cannot validate is matched digit for digit.
-            partner = Partner.search([('phone_mobile_search', '=', order.customer_phone), *company_domain], limit=1)
-        if not partner and order.customer_name:
-            # A namesake with another phone number is another person.
-            partner = Partner.search([
-                ('name', '=ilike', escape_psql(order.customer_name)), *company_domain,
-                *([('phone', '=', False)] if order.customer_phone else []),
-            ], limit=1)
-        if not partner:
-            partner = Partner.create({
-                'company_id': self.company_id.id,
-                'name': order.customer_name or order.customer_phone,
-                'phone': phone or order.customer_phone,
-                'email': order.customer_email,
-            })
-        return partner
+        company = self.company_id
+        phone = order.customer_phone and _phone_key(order.customer_phone, company.country_id.code)
+        email = order.customer_email and email_normalize(order.customer_email)
+        name = None if phone or email else (order.customer_name or '').strip()
+        self._lock_customer([f'phone:{phone}' if phone else '', f'email:{email}' if email else '',
+                             f'name:{name.casefold()}' if name else ''])
+        partner = self._match_partner(phone, email, name)
+        if partner:
+            return partner
+        # This transaction reads a snapshot older than the lock: an import that created this
+        # customer and committed meanwhile is invisible here. A fresh read tells; if so, this
+        # order is left for the next run, which will see that contact.
+        with self.env.registry.cursor() as cr:
+            if self.with_env(self.env(cr=cr))._match_partner(phone, email, name):
+                raise psycopg2.errors.SerializationFailure(
+                    "The customer of OrderWeb order %s was just created by a concurrent import" % self.name)
+        return self.env['res.partner'].with_company(company).create({
+            'company_id': company.id,
+            'name': order.customer_name or order.customer_phone or order.customer_email,
+            'phone': phone if phone and phone.startswith('+') else order.customer_phone,
+            'email': order.customer_email,
+        })
+
+    def _lock_customer(self, keys):
+        """Hold, until this transaction ends, the customer identities ``keys`` (in a fixed
+        order, so that two imports never wait for each other crosswise)."""
+        for key in sorted(filter(None, keys)):
+            self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                                [f'pos_orderweb.customer:{self.company_id.id}:{key}'])
+
+    def _match_partner(self, phone, email, name):
+        """The oldest contact of the company with the phone key ``phone``, else the e-mail
+        ``email``, else named ``name`` and without phone or e-mail."""
+        company = self.company_id
+        Partner = self.env['res.partner'].with_company(company)
+        company_domain = Partner._check_company_domain(company)
+        digits = re.sub(r'\D', '', phone or '')
+        if len(digits) >= Partner._phone_search_min_length:
+            # Candidates share the number's last digits (an indexed search); the parsed numbers decide.
+            for partner in Partner.search([
+                    ('phone_mobile_search', 'like', digits[-PHONE_MATCH_DIGITS:]), *company_domain], order='id'):
+                region = (partner.country_id or company.country_id).code
+                if any(number and _phone_key(number, region) == phone for number in (partner.phone, partner.mobile)):
+                    return partner
+        if email:
+            partner = Partner.search([('email_normalized', '=', email), *company_domain], order='id', limit=1)
+            if partner:
+                return partner
+        if name:
+            return Partner.search([
+                ('name', '=ilike', escape_psql(name)), ('phone', '=', False), ('mobile', '=', False),
+                ('email', '=', False), *company_domain,
+            ], order='id', limit=1)
+        return Partner
 
     def _resolve_products(self, lines, for_pos):
         """Product of each OrderWeb item or add-on: explicit mapping, then exact name, else the fallback.
@@ -466,7 +513,7 @@ class OrderwebOrder(models.Model):
             'orderweb_prepaid': bool(payment_method),
             'orderweb_status': 'new',
         }
-        PosOrder = self.env['pos.order'].with_company(company)
+        PosOrder = self.env['pos.order'].with_company(company)._orderweb_as_import()
         made = PosOrder.search([('uuid', '=', order_uuid)], limit=1)
         if made:
             # Made from this platform order before (its log was deleted since): link, never redo.
@@ -548,16 +595,20 @@ class OrderwebOrder(models.Model):
     def _create_sale_order(self, order):
         company = self.company_id
         partner = self._find_partner(order) or self.env.ref('pos_orderweb.partner_orderweb_guest')
-        SaleOrder = self.env['sale.order'].with_company(company)
+        SaleOrder = self.env['sale.order'].with_company(company)._orderweb_as_import()
         sale = SaleOrder.create({
             'company_id': company.id,
             'partner_id': partner.id,
             'client_order_ref': self.name,
             'origin': _("OrderWeb"),
             'commitment_date': order.scheduled_for and order.scheduled_for.replace(tzinfo=None),
-            'note': order.special_instructions or False,
             'orderweb_order_id': self.id,
         })
+        if order.special_instructions:
+            # The customer's words are text: escaped, lines kept, no markup nor links of their own
+            # (plaintext2html would make links). They follow the company's default terms.
+            lines = [_("Special instructions:"), *order.special_instructions.splitlines()]
+            sale.note = (sale.note or Markup()) + Markup('<p>%s</p>') % Markup('<br>').join(lines)
         fiscal_position = sale.fiscal_position_id
         line_vals = []
         for line in self._order_lines(order, for_pos=False):

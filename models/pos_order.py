@@ -10,7 +10,11 @@ ORDERWEB_ORIGIN_FIELDS = (
 
 
 class PosOrder(models.Model):
-    _inherit = 'pos.order'
+    _name = 'pos.order'
+    _inherit = ['pos.order', 'orderweb.origin.mixin']
+    # The screens and RPC read these; the import sets them and the orderweb_* methods below
+    # move the status: the cashier's screen sends them back on every save, ignored.
+    _orderweb_origin_fields = ORDERWEB_ORIGIN_FIELDS
 
     orderweb_order_id = fields.Many2one(
         'orderweb.order', string="OrderWeb Order", readonly=True, copy=False, index='btree_not_null',
@@ -19,7 +23,7 @@ class PosOrder(models.Model):
     orderweb_type = fields.Char(string="Online Order Type", readonly=True, copy=False)
     orderweb_scheduled_for = fields.Datetime(string="Scheduled For", readonly=True, copy=False)
     orderweb_prepaid = fields.Boolean(string="Paid Online", readonly=True, copy=False)
-    orderweb_status = fields.Selection(ORDERWEB_STATUSES, string="Online Order Status", copy=False)
+    orderweb_status = fields.Selection(ORDERWEB_STATUSES, string="Online Order Status", readonly=True, copy=False)
 
     _sql_constraints = [
         ('orderweb_order_uniq', 'unique(orderweb_order_id)',
@@ -37,21 +41,16 @@ class PosOrder(models.Model):
     # orderweb_* fields reach the POS screens without an override; extending that list
     # would restrict the POS to the fields named in it.
 
-    @api.model
-    def _process_order(self, order, existing_order):
-        if existing_order:
-            # A screen saving the order sends back every field it loaded. The online origin
-            # is set by the mapping only (the link to the log, a model the POS does not load,
-            # would come back empty) and the status by the orderweb_* methods below.
-            for field in ORDERWEB_ORIGIN_FIELDS:
-                order.pop(field, None)
-        return super()._process_order(order, existing_order)
-
     @api.ondelete(at_uninstall=False)
     def _unlink_except_orderweb(self):
         # The POS order is the shop's record of what a customer ordered (and maybe paid)
         # online: it only goes away once deliberately cancelled (backend "Cancel Order").
-        online = self.filtered(lambda order: order.orderweb_order_id and order.state != 'cancel')
+        online = self.filtered('orderweb_order_id')
+        if online and not (self.env.su or self.env.user.has_group('point_of_sale.group_pos_manager')):
+            raise UserError(_(
+                "Only a Point of Sale manager can delete online orders: %(orders)s.",
+                orders=", ".join(online.mapped('orderweb_number'))))
+        online = online.filtered(lambda order: order.state != 'cancel')
         if online:
             raise UserError(_(
                 "Online orders cannot be deleted: %(orders)s. Cancel them first if the customer cancelled.",
@@ -100,7 +99,7 @@ class PosOrder(models.Model):
         if not_online:
             raise UserError(_("%(orders)s is not an online order.", orders=", ".join(not_online.mapped('name'))))
         to_move = self.filtered(lambda order: order.orderweb_status in from_statuses)
-        to_move.write({'orderweb_status': status})
+        to_move._orderweb_as_import().write({'orderweb_status': status})
         for config in to_move.config_id:
             # The other screens of the shop re-read these orders: SYNCHRONISATION would skip
             # the paid ones (prepaid orders are paid from the start).

@@ -5,10 +5,10 @@ from odoo.exceptions import ValidationError
 
 from ..const import PULL_TIMEOUT
 from ..orderweb.pull import PullClient
-from ..orderweb.utils import endpoints
+from ..orderweb.const import LOOPBACK_HOSTS
+from ..orderweb.utils import endpoints, server_identity
 
 DEFAULT_URL = 'wss://orderweb.net'
-LOOPBACK_HOSTS = ('localhost', '127.0.0.1', '::1')
 
 
 class ResCompany(models.Model):
@@ -89,16 +89,25 @@ class ResCompany(models.Model):
     @api.constrains('orderweb_enabled', 'orderweb_tenant', 'orderweb_url')
     def _check_orderweb_tenant_once(self):
         # The live connection is held per company: two companies on one tenant would both
-        # connect and split its orders between them.
+        # connect and both import its orders. One server is known by its identity, not by
+        # how its address is spelled (http:// or ws://, case, default port, localhost...).
         for company in self.filtered('orderweb_enabled'):
-            twin = self.sudo().search([
-                ('id', '!=', company.id), ('orderweb_enabled', '=', True),
-                ('orderweb_tenant', '=', company.orderweb_tenant), ('orderweb_url', '=', company.orderweb_url),
-            ], limit=1)
+            tenant = company._orderweb_tenant_identity()
+            twin = self.sudo().search([('id', '!=', company.id), ('orderweb_enabled', '=', True)]).filtered(
+                lambda other: other._orderweb_tenant_identity() == tenant)[:1]
             if twin:
                 raise ValidationError(_(
                     "%(company)s already receives the orders of OrderWeb tenant “%(tenant)s”.",
                     company=twin.name, tenant=company.orderweb_tenant))
+
+    def _orderweb_tenant_identity(self):
+        """(server, tenant) of the tenant this company receives, as OrderWeb tells them apart."""
+        self.ensure_one()
+        try:
+            server = server_identity(self.orderweb_url)
+        except ValueError:
+            server = self.orderweb_url  # refused by _check_orderweb_url anyway
+        return server, (self.orderweb_tenant or '').strip().casefold()
 
     def _orderweb_pull_client(self):
         self.ensure_one()

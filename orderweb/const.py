@@ -20,6 +20,10 @@ SCHEME_PAIRS = {
     "ws": ("ws", "http"),
     "http": ("ws", "http"),
 }
+# Port a ws scheme means when none is written.
+DEFAULT_PORTS = {"ws": 80, "wss": 443}
+# Names of this very machine: one server, however it is spelled.
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 DEFAULT_STATUS = "confirmed"
 DEFAULT_LIMIT = 50
 

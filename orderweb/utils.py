@@ -1,9 +1,12 @@
 """Pure helpers: endpoint derivation and key masking."""
 
+import ipaddress
 from urllib.parse import quote, urlsplit
 
 from .const import (
     API_KEY_PREFIX,
+    DEFAULT_PORTS,
+    LOOPBACK_HOSTS,
     MASK_MIN_KEY_LENGTH,
     MASK_VISIBLE_TAIL,
     PULL_PATH,
@@ -47,6 +50,27 @@ def endpoints(base_url: str) -> tuple[str, str]:
     netloc = host if port is None else f"{host}:{port}"
     ws_scheme, http_scheme = SCHEME_PAIRS[scheme]
     return f"{ws_scheme}://{netloc}", f"{http_scheme}://{netloc}"
+
+
+def server_identity(base_url: str) -> str:
+    """``host:port`` of the server ``base_url`` reaches, however it is spelled.
+
+    http/ws and https/wss, case, a trailing slash or dot, a default port written or
+    not, and the names of this machine give one identity: ``http://LOCALHOST:80/`` and
+    ``ws://127.0.0.1`` are both ``localhost:80``. Raises ValueError as :func:`endpoints`.
+    """
+    ws_base, _http_base = endpoints(base_url)
+    parts = urlsplit(ws_base)
+    host = parts.hostname.rstrip(".")
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback or host in LOOPBACK_HOSTS:
+        host = LOOPBACK_HOSTS[0]
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{parts.port or DEFAULT_PORTS[parts.scheme]}"
 
 
 def ws_url(ws_base: str, tenant: str) -> str:

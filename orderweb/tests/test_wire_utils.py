@@ -1,7 +1,7 @@
 import pytest
 
 from orderweb.const import SIMULATOR_API_KEY
-from orderweb.utils import check_tenant, endpoints, mask_key, ws_url
+from orderweb.utils import check_tenant, endpoints, mask_key, server_identity, ws_url
 
 
 @pytest.mark.parametrize("base_url, expected", [
@@ -59,3 +59,22 @@ def test_mask_key_never_shows_the_key(key, masked):
     assert mask_key(key) == masked
     if key:
         assert key not in mask_key(key)
+
+
+@pytest.mark.parametrize("spellings, identity", [
+    (("http://127.0.0.1:9011", "ws://127.0.0.1:9011/", "HTTP://LOCALHOST:9011", "ws://[::1]:9011",
+      "http://localhost.:9011"), "localhost:9011"),
+    (("https://orderweb.net", "wss://OrderWeb.NET:443", "https://orderweb.net:443/", "wss://orderweb.net."),
+     "orderweb.net:443"),
+    (("http://localhost", "ws://127.0.0.1:80"), "localhost:80"),
+    (("https://[2001:DB8::1]", "wss://[2001:db8::1]:443"), "[2001:db8::1]:443"),
+])
+def test_server_identity_ignores_the_spelling(spellings, identity):
+    assert {server_identity(url) for url in spellings} == {identity}
+
+
+def test_server_identity_tells_servers_apart():
+    assert server_identity("https://orderweb.net") != server_identity("https://orderweb.net:8443")
+    assert server_identity("https://orderweb.net") != server_identity("https://eu.orderweb.net")
+    with pytest.raises(ValueError):
+        server_identity("ftp://orderweb.net")
