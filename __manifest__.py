@@ -21,6 +21,7 @@ and from its pull endpoint as a backup: as a POS order in the open session of yo
         'views/orderweb_product_map_views.xml',
         'views/pos_order_views.xml',
         'views/sale_order_views.xml',
+        'report/orderweb_order_report_views.xml',
         'views/menus.xml',
         'security/orderweb_connection_security.xml',
         'views/orderweb_connection_views.xml',
