@@ -43,8 +43,17 @@ class PosOrder(models.Model):
 
     @api.depends('orderweb_order_id')
     def _compute_orderweb_unmapped_count(self):
+        # Computed for every order the POS screens load (they read all fields): one search for all.
+        item_ids = {order: order._orderweb_item_ids() for order in self}
+        unmapped = self.env['orderweb.product.map'].search_fetch([
+            ('company_id', 'in', self.company_id.ids),
+            ('orderweb_item_id', 'in', list(set().union(*item_ids.values()))),
+            ('product_id', '=', False),
+        ], ['company_id', 'orderweb_item_id']) if any(item_ids.values()) else []
         for order in self:
-            order.orderweb_unmapped_count = len(order._orderweb_unmapped_items())
+            order.orderweb_unmapped_count = sum(
+                1 for mapping in unmapped
+                if mapping.company_id == order.company_id and mapping.orderweb_item_id in item_ids[order])
 
     # pos.order has no _load_pos_data_fields of its own (empty list = every field), so the
     # orderweb_* fields reach the POS screens without an override; extending that list
@@ -85,20 +94,23 @@ class PosOrder(models.Model):
             field_name = ORDERWEB_STEP_FIELDS[step]
             self.filtered(lambda order: not order[field_name]).write({field_name: now})
 
-    def _orderweb_unmapped_items(self):
-        """The item mappings, still without a product, of this online order's items and add-ons."""
+    def _orderweb_item_ids(self):
+        """OrderWeb ids of this online order's items and add-ons, as its payload lists them."""
         self.ensure_one()
-        ItemMap = self.env['orderweb.product.map']
         if not self.orderweb_order_id:
-            return ItemMap
+            return set()
         try:
             platform_order = parse_order(json.loads(self.orderweb_order_id.payload))
         except (PayloadError, ValueError):
-            return ItemMap
-        item_ids = {item.id for item in platform_order.items} | {
-            addon.id for item in platform_order.items for addon in item.addons}
-        return ItemMap.search([
-            ('company_id', '=', self.company_id.id), ('orderweb_item_id', 'in', list(item_ids - {None})),
+            return set()
+        return ({item.id for item in platform_order.items}
+                | {addon.id for item in platform_order.items for addon in item.addons}) - {None}
+
+    def _orderweb_unmapped_items(self):
+        """The item mappings, still without a product, of this online order's items and add-ons."""
+        self.ensure_one()
+        return self.env['orderweb.product.map'].search([
+            ('company_id', '=', self.company_id.id), ('orderweb_item_id', 'in', list(self._orderweb_item_ids())),
             ('product_id', '=', False)])
 
     def action_orderweb_map_items(self):

@@ -38,6 +38,8 @@ class TestHealthEndpoints(HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # The overall status is about every enabled company: this one only.
+        cls.env['res.company'].search([('orderweb_enabled', '=', True)]).orderweb_enabled = False
         cls.company = cls.env['res.company'].create({'name': 'Shop on the corner'})
         # Sales as the target: no POS session needed to import an order.
         cls.company.write({**orderweb_settings(cls.env['pos.config']), 'orderweb_target': 'sale',
