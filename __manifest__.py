@@ -26,6 +26,7 @@ and from its pull endpoint as a backup: as a POS order in the open session of yo
         'views/orderweb_product_map_views.xml',
         'views/pos_order_views.xml',
         'views/sale_order_views.xml',
+        'report/orderweb_order_report_views.xml',
         'views/menus.xml',
         'views/orderweb_connection_views.xml',
         'views/res_config_settings_views.xml',

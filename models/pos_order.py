@@ -1,12 +1,21 @@
+import json
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..const import ORDERWEB_STATUSES
+from ..orderweb.order import PayloadError, parse_order
 
 ORDERWEB_ORIGIN_FIELDS = (
     'orderweb_order_id', 'orderweb_number', 'orderweb_type', 'orderweb_scheduled_for',
     'orderweb_prepaid', 'orderweb_status',
 )
+# When an online order reached each step on the POS screen, by the status it moved to.
+ORDERWEB_STEP_FIELDS = {
+    'accepted': 'orderweb_accepted_at',
+    'ready': 'orderweb_ready_at',
+    'done': 'orderweb_done_at',
+}
 
 
 class PosOrder(models.Model):
@@ -14,7 +23,7 @@ class PosOrder(models.Model):
     _inherit = ['pos.order', 'orderweb.origin.mixin']
     # The screens and RPC read these; the import sets them and the orderweb_* methods below
     # move the status: the cashier's screen sends them back on every save, ignored.
-    _orderweb_origin_fields = ORDERWEB_ORIGIN_FIELDS
+    _orderweb_origin_fields = (*ORDERWEB_ORIGIN_FIELDS, *ORDERWEB_STEP_FIELDS.values())
 
     orderweb_order_id = fields.Many2one(
         'orderweb.order', string="OrderWeb Order", readonly=True, copy=False, index='btree_not_null',
@@ -24,6 +33,12 @@ class PosOrder(models.Model):
     orderweb_scheduled_for = fields.Datetime(string="Scheduled For", readonly=True, copy=False)
     orderweb_prepaid = fields.Boolean(string="Paid Online", readonly=True, copy=False)
     orderweb_status = fields.Selection(ORDERWEB_STATUSES, string="Online Order Status", readonly=True, copy=False)
+    orderweb_accepted_at = fields.Datetime(string="Accepted At", readonly=True, copy=False)
+    orderweb_ready_at = fields.Datetime(string="Ready At", readonly=True, copy=False)
+    orderweb_done_at = fields.Datetime(string="Done At", readonly=True, copy=False)
+    orderweb_unmapped_count = fields.Integer(
+        string="Items to Map", compute='_compute_orderweb_unmapped_count',
+        help="Items of this online order that fell back to a placeholder product.")
 
     _sql_constraints = [
         ('orderweb_order_uniq', 'unique(orderweb_order_id)',
@@ -31,15 +46,79 @@ class PosOrder(models.Model):
     ]
 
     @api.depends('orderweb_order_id')
-    def _compute_display_name(self):
-        super()._compute_display_name()
-        # Odoo names an order '/' until it is paid: an online one is known by its reference meanwhile.
-        for order in self.filtered(lambda order: order.orderweb_order_id and order.name == '/'):
-            order.display_name = order.pos_reference
+    def _compute_orderweb_unmapped_count(self):
+        # Computed for every order the POS screens load (they read all fields): one search for all.
+        item_ids = {order: order._orderweb_item_ids() for order in self}
+        unmapped = self.env['orderweb.product.map'].search_fetch([
+            ('company_id', 'in', self.company_id.ids),
+            ('orderweb_item_id', 'in', list(set().union(*item_ids.values()))),
+            ('product_id', '=', False),
+        ], ['company_id', 'orderweb_item_id']) if any(item_ids.values()) else []
+        for order in self:
+            order.orderweb_unmapped_count = sum(
+                1 for mapping in unmapped
+                if mapping.company_id == order.company_id and mapping.orderweb_item_id in item_ids[order])
 
     # pos.order has no _load_pos_data_fields of its own (empty list = every field), so the
     # orderweb_* fields reach the POS screens without an override; extending that list
     # would restrict the POS to the fields named in it.
+
+    @api.model
+    def _process_order(self, order, existing_order):
+        pos_order_id = super()._process_order(order, existing_order)
+        if not existing_order:
+            self.browse(pos_order_id)._orderweb_name_unpaid()
+        return pos_order_id
+
+    def _orderweb_name_unpaid(self):
+        # Odoo names an order from the shop's sequence when it is paid, '/' until then (the
+        # POS screen only uses pos_reference). An online order waits unpaid in the backend
+        # lists too: it takes its name now, which payment then keeps.
+        for order in self.filtered(lambda order: order.orderweb_order_id and order.name == '/'):
+            order.name = order._compute_order_name()
+
+    def write(self, vals):
+        result = super().write(vals)
+        # Only the orderweb_* methods move the status (the mixin drops it from anyone else).
+        if self._orderweb_origin_allowed() and vals.get('orderweb_status') in ORDERWEB_STEP_FIELDS:
+            self._orderweb_stamp_steps(vals['orderweb_status'])
+        return result
+
+    def _orderweb_stamp_steps(self, status):
+        """Note when each order first reached ``status``, and the steps before it: a screen
+        may mark a new order ready at once, which accepts it no later than that."""
+        now = fields.Datetime.now()
+        steps = list(ORDERWEB_STEP_FIELDS)
+        for step in steps[:steps.index(status) + 1]:
+            field_name = ORDERWEB_STEP_FIELDS[step]
+            self.filtered(lambda order: not order[field_name]).write({field_name: now})
+
+    def _orderweb_item_ids(self):
+        """OrderWeb ids of this online order's items and add-ons, as its payload lists them."""
+        self.ensure_one()
+        if not self.orderweb_order_id:
+            return set()
+        try:
+            platform_order = parse_order(json.loads(self.orderweb_order_id.payload))
+        except (PayloadError, ValueError):
+            return set()
+        return ({item.id for item in platform_order.items}
+                | {addon.id for item in platform_order.items for addon in item.addons}) - {None}
+
+    def _orderweb_unmapped_items(self):
+        """The item mappings, still without a product, of this online order's items and add-ons."""
+        self.ensure_one()
+        return self.env['orderweb.product.map'].search([
+            ('company_id', '=', self.company_id.id), ('orderweb_item_id', 'in', list(self._orderweb_item_ids())),
+            ('product_id', '=', False)])
+
+    def action_orderweb_map_items(self):
+        """The mappings of the items this order imported as placeholders, ready to be mapped."""
+        self.ensure_one()
+        return {
+            **self.env['ir.actions.act_window']._for_xml_id('pos_orderweb.action_orderweb_product_map'),
+            'domain': [('id', 'in', self._orderweb_unmapped_items().ids)],
+        }
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_orderweb(self):

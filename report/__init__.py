@@ -1,0 +1,1 @@
+from . import orderweb_order_report

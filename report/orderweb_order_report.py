@@ -1,0 +1,94 @@
+from odoo import fields, models, tools
+from odoo.tools import SQL
+
+from ..const import LOG_CHANNELS, LOG_STATES, ORDERWEB_STATUSES
+
+WEEKDAYS = [
+    ('1', "Monday"), ('2', "Tuesday"), ('3', "Wednesday"), ('4', "Thursday"),
+    ('5', "Friday"), ('6', "Saturday"), ('7', "Sunday"),
+]
+
+
+class OrderWebOrderReport(models.Model):
+    """One row per online order received: when, how, how much, and how fast the shop served it.
+
+    Hours and weekdays are in the company's timezone (that of its contact, UTC if unset):
+    the database groups them, for every user alike.
+    """
+    _name = 'orderweb.order.report'
+    _description = "Online Orders Analysis"
+    _auto = False
+    _order = 'date desc'
+    _rec_name = 'online_order_id'
+
+    online_order_id = fields.Many2one('orderweb.order', string="Online Order", readonly=True)
+    name = fields.Char(string="Order Number", readonly=True)
+    date = fields.Datetime(string="Received", readonly=True)
+    hour_of_day = fields.Integer(string="Hour of Day", readonly=True, aggregator=False)
+    weekday = fields.Selection(WEEKDAYS, string="Weekday", readonly=True)
+    company_id = fields.Many2one('res.company', string="Company", readonly=True)
+    currency_id = fields.Many2one('res.currency', string="Currency", readonly=True)
+    channel = fields.Selection(LOG_CHANNELS, string="Received Via", readonly=True)
+    state = fields.Selection(LOG_STATES, string="Import Status", readonly=True)
+    order_type = fields.Char(string="Order Type", readonly=True)
+    amount_total = fields.Monetary(string="Revenue", readonly=True, help="What the customer paid, as OrderWeb sent it.")
+    pos_order_id = fields.Many2one('pos.order', string="POS Order", readonly=True)
+    sale_order_id = fields.Many2one('sale.order', string="Sales Order", readonly=True)
+    config_id = fields.Many2one('pos.config', string="Point of Sale", readonly=True)
+    pos_status = fields.Selection(ORDERWEB_STATUSES, string="POS Status", readonly=True)
+    minutes_to_accept = fields.Float(
+        string="Minutes to Accept", readonly=True, aggregator='avg', digits=(16, 1),
+        help="From receiving the order to its acceptance on the POS, on average.")
+    minutes_to_ready = fields.Float(
+        string="Minutes to Ready", readonly=True, aggregator='avg', digits=(16, 1),
+        help="From receiving the order to marking it ready on the POS, on average.")
+    minutes_to_done = fields.Float(
+        string="Minutes to Done", readonly=True, aggregator='avg', digits=(16, 1),
+        help="From receiving the order to marking it done on the POS, on average.")
+    untouched = fields.Boolean(
+        string="Imported Untouched", readonly=True,
+        help="Imported at its first attempt: never in error, so no person had to fix or retry it. "
+             "Waiting for the POS session to open is normal and counts as untouched.")
+    untouched_rate = fields.Float(
+        string="Imported Untouched (%)", readonly=True, aggregator='avg', digits=(16, 1),
+        help="Share of the orders imported at their first attempt, with no person fixing or retrying them.")
+
+    def _select(self):
+        return SQL("""
+            SELECT
+                oo.id AS id,
+                oo.id AS online_order_id,
+                oo.name AS name,
+                oo.received_at AS date,
+                extract(hour FROM timezone(coalesce(nullif(cp.tz, ''), 'UTC'), oo.received_at AT TIME ZONE 'UTC'))::int AS hour_of_day,
+                extract(isodow FROM timezone(coalesce(nullif(cp.tz, ''), 'UTC'), oo.received_at AT TIME ZONE 'UTC'))::int::text AS weekday,
+                oo.company_id AS company_id,
+                c.currency_id AS currency_id,
+                oo.channel AS channel,
+                oo.state AS state,
+                oo.order_type AS order_type,
+                oo.amount_total AS amount_total,
+                oo.pos_order_id AS pos_order_id,
+                oo.sale_order_id AS sale_order_id,
+                ps.config_id AS config_id,
+                po.orderweb_status AS pos_status,
+                extract(epoch FROM po.orderweb_accepted_at - oo.received_at) / 60 AS minutes_to_accept,
+                extract(epoch FROM po.orderweb_ready_at - oo.received_at) / 60 AS minutes_to_ready,
+                extract(epoch FROM po.orderweb_done_at - oo.received_at) / 60 AS minutes_to_done,
+                (oo.state = 'done' AND coalesce(oo.attempt_count, 0) <= 1) AS untouched,
+                CASE WHEN oo.state = 'done' AND coalesce(oo.attempt_count, 0) <= 1 THEN 100.0 ELSE 0.0 END AS untouched_rate
+        """)
+
+    def _from(self):
+        return SQL("""
+            FROM orderweb_order oo
+            JOIN res_company c ON c.id = oo.company_id
+            JOIN res_partner cp ON cp.id = c.partner_id
+            LEFT JOIN pos_order po ON po.id = oo.pos_order_id
+            LEFT JOIN pos_session ps ON ps.id = po.session_id
+        """)
+
+    def init(self):
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s %s)",
+                                SQL.identifier(self._table), self._select(), self._from()))

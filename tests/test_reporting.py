@@ -1,0 +1,166 @@
+"""What a manager sees of online orders in the backend: step times, order names, line names, the analysis."""
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import OrderWebCommon, new_order
+
+MYSTERY = {'id': 'item-mystery', 'name': 'Mystery dish', 'price': 5, 'quantity': 1,
+           'selectedAddons': [{'id': 'addon-secret', 'name': 'Secret sauce', 'price': 1, 'quantity': 1}]}
+
+
+@tagged('post_install', '-at_install')
+class TestOnlineOrderBackend(OrderWebCommon):
+
+    def setUp(self):
+        super().setUp()
+        self.session = self.open_new_session()
+
+    def pay(self, pos_order):
+        pos_order.add_payment({
+            'pos_order_id': pos_order.id, 'amount': pos_order.amount_total,
+            'payment_method_id': self.cash_pm1.id, 'payment_date': fields.Datetime.now(),
+        })
+        pos_order.action_pos_order_paid()
+
+    def test_steps_are_stamped_when_the_status_moves(self):
+        pos_order = self.ingest(new_order()).pos_order_id
+        steps = ('orderweb_accepted_at', 'orderweb_ready_at', 'orderweb_done_at')
+        self.assertEqual([pos_order[step] for step in steps], [False] * 3)
+
+        pos_order.orderweb_accept(self.config.id)
+        accepted_at = pos_order.orderweb_accepted_at
+        self.assertTrue(accepted_at)
+        self.assertEqual([pos_order.orderweb_ready_at, pos_order.orderweb_done_at], [False, False])
+
+        # A second screen accepting it again changes nothing, the first acceptance counts.
+        pos_order.orderweb_accepted_at = accepted_at - timedelta(minutes=3)
+        pos_order.orderweb_accept(self.config.id)
+        self.assertEqual(pos_order.orderweb_accepted_at, accepted_at - timedelta(minutes=3))
+
+        pos_order.orderweb_ready(self.config.id)
+        self.assertTrue(pos_order.orderweb_ready_at)
+        self.pay(pos_order)
+        pos_order.orderweb_done(self.config.id)
+        self.assertTrue(pos_order.orderweb_done_at)
+        self.assertEqual(pos_order.orderweb_accepted_at, accepted_at - timedelta(minutes=3))
+
+    def test_a_skipped_step_is_reached_with_the_next(self):
+        pos_order = self.ingest(new_order()).pos_order_id
+        pos_order.orderweb_ready(self.config.id)
+        self.assertTrue(pos_order.orderweb_ready_at)
+        self.assertEqual(pos_order.orderweb_accepted_at, pos_order.orderweb_ready_at)
+        self.assertFalse(pos_order.orderweb_done_at)
+
+    def test_unpaid_online_order_has_a_reference(self):
+        pos_order = self.ingest(new_order(orderNumber='KIT-0042')).pos_order_id
+        self.assertEqual(pos_order.state, 'draft')
+        self.assertNotEqual(pos_order.name, '/')
+        self.assertTrue(pos_order.name.startswith(self.config.name), pos_order.name)
+        self.assertIn('KIT-0042', pos_order.pos_reference)
+        name = pos_order.name
+        self.pay(pos_order)
+        self.assertEqual(pos_order.name, name, "payment keeps the name given at import")
+
+    def test_lines_show_and_find_the_ordered_name(self):
+        pos_order = self.ingest(new_order(items=[MYSTERY], totalAmount=6)).pos_order_id
+        item_line, addon_line = pos_order.lines.sorted('id')
+        placeholder = self.env.ref('pos_orderweb.product_orderweb_item')
+        self.assertEqual(item_line.product_id, placeholder, "the placeholder product stays visible as such")
+        self.assertEqual(item_line.display_name, 'Mystery dish')
+        self.assertEqual(addon_line.display_name, '+ Secret sauce')
+        Line = self.env['pos.order.line']
+        self.assertEqual(Line.search([('display_name', 'ilike', 'mystery dish')]), item_line)
+        self.assertIn(item_line.id, [line_id for line_id, _name in Line.name_search('Mystery')])
+        # The order list's "Product" search finds the order by the name ordered.
+        self.assertIn(pos_order, self.env['pos.order'].search(
+            ['|', ('lines.product_id', 'ilike', 'Mystery'), ('lines.full_product_name', 'ilike', 'Mystery')]))
+        # An export of the order's lines reads the names ordered.
+        exported = pos_order._export_rows([['lines']])
+        self.assertEqual([row[0] for row in exported], ['Mystery dish', '+ Secret sauce'])
+
+    def test_unmapped_items_are_reachable_from_the_order(self):
+        pos_order = self.ingest(new_order(items=[MYSTERY], totalAmount=6)).pos_order_id
+        self.assertEqual(pos_order.orderweb_unmapped_count, 2)
+        action = pos_order.action_orderweb_map_items()
+        mappings = self.env['orderweb.product.map'].search(action['domain'])
+        self.assertEqual(sorted(mappings.mapped('orderweb_item_id')), ['addon-secret', 'item-mystery'])
+        self.assertEqual(action['res_model'], 'orderweb.product.map')
+        mappings.filtered(lambda mapping: mapping.orderweb_item_id == 'item-mystery').product_id = self.burger
+        pos_order.invalidate_recordset(['orderweb_unmapped_count'])
+        self.assertEqual(pos_order.orderweb_unmapped_count, 1)
+        # An order whose items are all known has nothing to map.
+        self.assertEqual(self.ingest(new_order()).pos_order_id.orderweb_unmapped_count, 0)
+
+
+@tagged('post_install', '-at_install')
+class TestOnlineOrdersAnalysis(OrderWebCommon):
+
+    def test_analysis_rows(self):
+        self.open_new_session()
+        fast = self.ingest(new_order(orderNumber='KIT-1001', orderType='pickup', totalAmount=12.99))
+        pulled = self.ingest(new_order(orderNumber='KIT-1002', orderType='delivery'), channel='pull')
+        # An order that needed a person: in error until its fallback product came back, then retried.
+        self.env.ref('pos_orderweb.product_orderweb_item').active = False
+        fixed = self.ingest(new_order(orderNumber='KIT-1003', items=[MYSTERY], totalAmount=6))
+        self.assertEqual(fixed.state, 'error')
+        self.env.ref('pos_orderweb.product_orderweb_item').active = True
+        fixed.action_retry()
+        self.assertEqual(fixed.state, 'done')
+
+        received = fields.Datetime.now() - timedelta(minutes=10)
+        (fast | pulled | fixed).write({'received_at': received})
+        fast.pos_order_id.orderweb_accept(self.config.id)
+        fast.pos_order_id.orderweb_accepted_at = received + timedelta(minutes=2)
+        pulled.pos_order_id.orderweb_accept(self.config.id)
+        pulled.pos_order_id.orderweb_accepted_at = received + timedelta(minutes=4)
+        self.env.flush_all()
+
+        Report = self.env['orderweb.order.report']
+        rows = Report.search([('online_order_id', 'in', (fast | pulled | fixed).ids)])
+        self.assertEqual(len(rows), 3)
+        by_order = {row.online_order_id: row for row in rows}
+        self.assertEqual(by_order[fast].channel, 'push')
+        self.assertEqual(by_order[pulled].channel, 'pull')
+        self.assertEqual(by_order[fast].order_type, 'pickup')
+        self.assertEqual(by_order[fast].pos_status, 'accepted')
+        self.assertEqual(by_order[fast].config_id, self.config)
+        self.assertAlmostEqual(by_order[fast].amount_total, 12.99)
+        self.assertAlmostEqual(by_order[fast].minutes_to_accept, 2)
+        self.assertFalse(by_order[fast].minutes_to_done)
+        self.assertEqual([by_order[log].untouched for log in (fast, pulled, fixed)], [True, True, False])
+        self.assertIn(by_order[fast].weekday, [str(day) for day in range(1, 8)])
+        self.assertTrue(0 <= by_order[fast].hour_of_day <= 23)
+
+        [totals] = Report._read_group(
+            [('online_order_id', 'in', (fast | pulled | fixed).ids)], [],
+            ['__count', 'amount_total:sum', 'minutes_to_accept:avg', 'untouched_rate:avg'])
+        count, revenue, minutes_to_accept, untouched_rate = totals
+        self.assertEqual(count, 3)
+        self.assertAlmostEqual(revenue, 12.99 * 2 + 6)
+        self.assertAlmostEqual(minutes_to_accept, 3, msg="average of 2 and 4 minutes; not accepted: not counted")
+        self.assertAlmostEqual(untouched_rate, 200 / 3)
+
+    def test_hour_and_weekday_in_the_company_timezone(self):
+        self.open_new_session()
+        log = self.ingest(new_order())
+        # Monday 2025-11-24 23:30 UTC is Tuesday 00:30 in Paris (UTC+1 in winter).
+        log.received_at = '2025-11-24 23:30:00'
+        self.company.partner_id.tz = 'Europe/Paris'
+        self.env.flush_all()
+        row = self.env['orderweb.order.report'].search([('online_order_id', '=', log.id)])
+        self.assertEqual((row.weekday, row.hour_of_day), ('2', 0))
+
+    def test_users_read_their_companies_only(self):
+        user = self.env['res.users'].create({
+            'name': 'Cashier', 'login': 'cashier-report', 'company_id': self.company.id,
+            'company_ids': [(6, 0, self.company.ids)],
+            'groups_id': [(6, 0, self.env.ref('point_of_sale.group_pos_user').ids)],
+        })
+        self.open_new_session()
+        log = self.ingest(new_order())
+        self.env.flush_all()
+        rows = self.env['orderweb.order.report'].with_user(user).search([])
+        self.assertIn(log.id, rows.online_order_id.ids)
+        self.assertEqual(rows.company_id, self.company)
