@@ -39,10 +39,9 @@ PULL_TIMEOUT = 15
 # Orders asked per pull: the pull has no cursor, so ask for more than a busy evening leaves confirmed.
 PULL_LIMIT = 100
 
-<<<<<<< HEAD
 # A customer's phone is looked up by this many last digits, then compared as a parsed number.
 PHONE_MATCH_DIGITS = 7
-=======
+
 # System parameter holding the token that /orderweb/health and /orderweb/metrics require
 # (sent as "Authorization: Bearer <token>"); unset, both answer 403.
 HEALTH_TOKEN_PARAM = 'pos_orderweb.health_token'
@@ -50,4 +49,3 @@ HEALTH_TOKEN_PARAM = 'pos_orderweb.health_token'
 # Upper bounds (seconds) of the import duration histogram of /orderweb/metrics: from "received"
 # to "imported", stored to the second; the long ones are orders that waited for a session.
 IMPORT_DURATION_BUCKETS = (1, 2, 5, 10, 30, 60, 300, 900, 3600, 14400)
->>>>>>> monitor

@@ -1,21 +1,13 @@
 import logging
-<<<<<<< HEAD
-from collections import Counter
-from datetime import timedelta
+from collections import Counter, defaultdict
+from datetime import timedelta, timezone
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-
-from ..orderweb.pull import OrderWebError
-=======
-from collections import defaultdict
-from datetime import timedelta, timezone
-
-from odoo import api, fields, models
 from odoo.tools import SQL
 
 from ..const import IMPORT_DURATION_BUCKETS, MAX_AUTO_ATTEMPTS
->>>>>>> monitor
+from ..orderweb.pull import OrderWebError
 
 _logger = logging.getLogger(__name__)
 
@@ -92,7 +84,6 @@ class OrderwebConnection(models.Model):
         record.write(changes)
         return record
 
-<<<<<<< HEAD
     def action_pull_now(self):
         self.ensure_one()
         return self._orderweb_pull_now(self.company_id)
@@ -123,7 +114,7 @@ class OrderwebConnection(models.Model):
                 'next': {'type': 'ir.actions.client', 'tag': 'soft_reload'},
             },
         }
-=======
+
     # ------------------------------------------------------------------
     # Monitoring from outside Odoo (controllers/main.py)
     # ------------------------------------------------------------------
@@ -275,7 +266,6 @@ class OrderwebConnection(models.Model):
 def _iso(moment):
     """A naive UTC datetime as ISO 8601 with its zone, for JSON."""
     return moment and moment.replace(tzinfo=timezone.utc).isoformat()
->>>>>>> monitor
 
 
 class ResCompany(models.Model):
