@@ -1,7 +1,7 @@
 import logging
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 _logger = logging.getLogger(__name__)
 
@@ -45,6 +45,10 @@ class OrderwebConnection(models.Model):
     no_holder = fields.Boolean(
         compute='_compute_no_holder',
         help="OrderWeb is enabled but no Odoo process holds the connection.")
+    set_aside_count = fields.Integer(
+        string="Orders Set Aside", compute='_compute_set_aside',
+        help="Orders that could not be stored as received: kept in the online orders with their raw text.")
+    last_set_aside_at = fields.Datetime(string="Last Set Aside", compute='_compute_set_aside')
 
     _sql_constraints = [
         ('company_uniq', 'unique(company_id)', "A company has one OrderWeb connection status."),
@@ -56,6 +60,27 @@ class OrderwebConnection(models.Model):
         for record in self:
             record.no_holder = record.company_id.orderweb_enabled and (
                 record.state in ('stopped', 'disabled') or not record.heartbeat or record.heartbeat < limit)
+
+    def _compute_set_aside(self):
+        # Counted from the log itself, which any process writes: the holder alone writes this record.
+        counts = {
+            company: (count, last)
+            for company, count, last in self.env['orderweb.order'].sudo()._read_group(
+                [('set_aside', '=', True), ('company_id', 'in', self.company_id.ids)],
+                ['company_id'], ['__count', 'received_at:max'])
+        }
+        for record in self:
+            record.set_aside_count, record.last_set_aside_at = counts.get(record.company_id, (0, False))
+
+    def action_view_set_aside(self):
+        self.ensure_one()
+        return {
+            'type': 'ir.actions.act_window',
+            'name': _("Orders Set Aside"),
+            'res_model': 'orderweb.order',
+            'view_mode': 'list,form',
+            'domain': [('set_aside', '=', True), ('company_id', '=', self.company_id.id)],
+        }
 
     @api.model
     def _orderweb_report(self, company, values):
