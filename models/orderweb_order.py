@@ -93,11 +93,14 @@ class OrderwebOrder(models.Model):
             if len(payload) <= PAYLOAD_DISPLAY_MAX_LENGTH:
                 try:
                     text, cut = pretty_json(json.loads(payload), PAYLOAD_DISPLAY_MAX_DEPTH)
-                except (ValueError, RecursionError):
-                    cut = False  # shown as stored
-                if cut:
-                    notes.append(_("… nested deeper than %(depth)s levels, shown as […] and {…}",
-                                   depth=PAYLOAD_DISPLAY_MAX_DEPTH))
+                except RecursionError:
+                    notes.append(_("… nested too deeply to be laid out, shown as received"))
+                except ValueError:
+                    pass  # not JSON (an order set aside as Python shows it): shown as stored
+                else:
+                    if cut:
+                        notes.append(_("… nested deeper than %(depth)s levels, shown as […] and {…}",
+                                       depth=PAYLOAD_DISPLAY_MAX_DEPTH))
             if len(text) > PAYLOAD_DISPLAY_MAX_LENGTH:
                 notes.append(_("… truncated, %(count)s characters more", count=len(text) - PAYLOAD_DISPLAY_MAX_LENGTH))
                 text = text[:PAYLOAD_DISPLAY_MAX_LENGTH]
@@ -118,12 +121,16 @@ class OrderwebOrder(models.Model):
         :return: the log records of ``raw_orders`` (new or already known)
         """
         registry = self.env.registry
+        # Each environment is kept in a variable until its cursor commits: the commit flushes
+        # the pending writes through a live environment of the transaction, or not at all.
         with registry.cursor() as cr:
-            log_ids = self.with_env(self.env(cr=cr))._store_payloads(company, raw_orders, channel).ids
+            env = self.env(cr=cr)
+            log_ids = self.with_env(env)._store_payloads(company, raw_orders, channel).ids
         for log_id in log_ids:
             try:
                 with registry.cursor() as cr:
-                    self.with_env(self.env(cr=cr)).browse(log_id).filtered(
+                    env = self.env(cr=cr)
+                    self.with_env(env).browse(log_id).filtered(
                         lambda log: log.state in ('received', 'waiting'))._process()
             except Exception as error:
                 if _is_outage(error):
@@ -183,7 +190,8 @@ class OrderwebOrder(models.Model):
                       company.name, orderweb_id, error, exc_info=error)
         try:
             with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
-                return self.search([('orderweb_id', '=', orderweb_id), ('company_id', '=', company.id)]) or self.create({
+                return self.search([('orderweb_id', '=', orderweb_id), ('company_id', '=', company.id)]) or self.with_context(
+                    tracking_disable=True).create({
                     'company_id': company.id,
                     'channel': channel,
                     'payload': payload,
@@ -198,8 +206,9 @@ class OrderwebOrder(models.Model):
         except Exception as second:
             if _is_outage(second):
                 raise
+            # The server log is then the only place left that keeps the order.
             _logger.critical("OrderWeb order for %s could not even be set aside (%s); its raw text: %s",
-                             company.name, second, payload[:MAX_ORDERWEB_ID_LENGTH * 100])
+                             company.name, second, payload)
             return self.browse()
 
     @api.model
@@ -215,14 +224,15 @@ class OrderwebOrder(models.Model):
         except PayloadError as error:
             raw_id = raw.get('orderId') or raw.get('id') if isinstance(raw, dict) else None
             raw_number = raw.get('orderNumber') if isinstance(raw, dict) else None
-            if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
-                raw_id = None
-            valid_id = raw_id is not None and 0 < len(str(raw_id)) <= MAX_ORDERWEB_ID_LENGTH
+            # The id as the parser reads it (so that a readable copy finds this record), if it is
+            # one: text or integer, not too long, and storable as it is.
+            raw_id = str(raw_id).strip() if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else ''
+            valid_id = 0 < len(raw_id) <= MAX_ORDERWEB_ID_LENGTH and storable_text(raw_id) == raw_id
             number = storable_text(str(raw_number))[:64].strip() if isinstance(raw_number, (str, int)) else None
             return {
                 **vals,
                 # Without a usable id, the payload itself is the key: the same bad payload is logged once.
-                'orderweb_id': storable_text(str(raw_id)) if valid_id else 'invalid-' + hashlib.sha256(payload.encode()).hexdigest()[:32],
+                'orderweb_id': raw_id if valid_id else 'invalid-' + hashlib.sha256(payload.encode()).hexdigest()[:32],
                 'name': number or _("Unreadable order"),
                 'state': 'error',
                 'error': _("OrderWeb sent an order that cannot be read: %(reason)s", reason=storable_text(str(error))),
@@ -246,7 +256,12 @@ class OrderwebOrder(models.Model):
             raise PayloadError('order', _(
                 "is %(length)s characters long, more than the %(limit)s an order may have",
                 length=len(payload), limit=MAX_PAYLOAD_LENGTH))
-        return parse_order(json.loads(payload) if raw is None else raw)
+        if raw is None:
+            try:
+                raw = json.loads(payload)
+            except RecursionError:  # json decodes recursively: a stack deeper than the listener's fails
+                raise PayloadError('order', _("is nested too deeply to be read here")) from None
+        return parse_order(raw)
 
     def _is_readable(self):
         self.ensure_one()
@@ -319,9 +334,11 @@ class OrderwebOrder(models.Model):
         to_retry = self.filtered(lambda log: log.state in ('error', 'waiting') and not log.set_aside)
         if not to_retry:
             raise UserError(_("Only orders in error or waiting for a POS session can be retried."))
+        self.env.flush_all()  # each import reads through a cursor of its own
         for log in to_retry:
             with self.env.registry.cursor() as cr:
-                log.with_env(self.env(cr=cr, su=True)).with_company(log.company_id)._process()
+                env = self.env(cr=cr, su=True)  # live until the commit, as in _ingest
+                log.with_env(env).with_company(log.company_id)._process()
         self.invalidate_model()
         return True
 
@@ -362,7 +379,8 @@ class OrderwebOrder(models.Model):
         # Each in its own transaction, as _ingest does: one order's trouble holds no other back.
         for log_id in retry.ids:
             with self.env.registry.cursor() as cr:
-                self.with_env(self.env(cr=cr)).browse(log_id)._process()
+                env = self.env(cr=cr)  # live until the commit, as in _ingest
+                self.with_env(env).browse(log_id)._process()
         self.invalidate_model()
 
     # ------------------------------------------------------------------
