@@ -222,10 +222,10 @@ class OrderwebOrder(models.Model):
         try:
             order = self._read_order(payload, raw)
         except PayloadError as error:
-            raw_id = raw.get('orderId') or raw.get('id') if isinstance(raw, dict) else None
+            raw_id = raw.get('orderId' if 'orderId' in raw else 'id') if isinstance(raw, dict) else None
             raw_number = raw.get('orderNumber') if isinstance(raw, dict) else None
-            # The id as the parser reads it (so that a readable copy finds this record), if it is
-            # one: text or integer, not too long, and storable as it is.
+            # The id where and as the parser reads it (so that a readable copy finds this record),
+            # if it is one: text or integer, not too long, and storable as it is.
             raw_id = str(raw_id).strip() if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else ''
             valid_id = 0 < len(raw_id) <= MAX_ORDERWEB_ID_LENGTH and storable_text(raw_id) == raw_id
             number = storable_text(str(raw_number))[:64].strip() if isinstance(raw_number, (str, int)) else None
