@@ -127,7 +127,7 @@ class TestPayloadDisplay(OrderWebCommon):
 
     def test_frame_of_960_levels_opens(self):
         log = self.store(json.dumps({'orderId': 'deep', 'extra': nested(960)}))
-        display = Form(log).payload_display
+        display = log.payload_display
         self.assertIn('"orderId"', display)
         self.assertLess(len(display), 5000)
 
@@ -174,6 +174,10 @@ class TestBoundedRetries(OrderWebCommon):
             self.ingest(order)
             self.ingest(self.pull_shape(order), channel='pull')
         self.assertEqual((log.state, log.attempt_count), ('error', 1))
+        # The storing step alone, in this transaction: it leaves the failed order as it is.
+        self.assertEqual(self.log._store_payloads(self.company, [order, self.pull_shape(order)], 'pull'), log)
+        self.assertEqual((log.state, log.attempt_count), ('error', 1))
+        self.env.flush_all()
         self.assertEqual(self.messages(log), messages, "no chatter line without a change")
 
     def test_cron_retries_are_bounded_and_quiet(self):
@@ -194,7 +198,9 @@ class TestBoundedRetries(OrderWebCommon):
         self.assertIn('Mystery dish', readable.error)
         payload = readable.payload
         self.ingest({**order, 'customerName': 'Another copy'})
-        self.assertEqual((readable.payload, readable.attempt_count), (payload, 1), "replaced once, not on every copy")
+        self.log._store_payloads(self.company, [{**order, 'customerName': 'Yet another copy'}], 'push')
+        self.assertEqual((readable.state, readable.payload, readable.attempt_count), ('error', payload, 1),
+                         "replaced once, not on every copy")
 
 
 @tagged('post_install', '-at_install')
