@@ -26,6 +26,14 @@ MAX_ORDERWEB_ID_LENGTH = 128
 # How many times the pull cron retries a record in error by itself; Retry has no limit.
 MAX_AUTO_ATTEMPTS = 3
 
+# A payload longer than this (characters of its JSON text) is kept in error, not imported:
+# an order ten times the largest real one would hold the company's queue for minutes.
+MAX_PAYLOAD_LENGTH = 1_000_000
+
+# The payload as shown on the log's form: bounded, so that any stored order opens.
+PAYLOAD_DISPLAY_MAX_LENGTH = 100_000
+PAYLOAD_DISPLAY_MAX_DEPTH = 20
+
 # Deterministic uuids of POS orders and lines made from OrderWeb orders: the same platform
 # order always yields the same pos.order uuid, which Odoo keeps SQL-unique.
 POS_UUID_NAMESPACE = '5a0b7c9e-6c57-4b43-9a53-0c5bde7e4f10'

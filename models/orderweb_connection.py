@@ -6,7 +6,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..const import IMPORT_DURATION_BUCKETS, MAX_AUTO_ATTEMPTS
+from ..const import IMPORT_DURATION_BUCKETS
 from ..orderweb.pull import OrderWebError
 
 _logger = logging.getLogger(__name__)
@@ -51,6 +51,10 @@ class OrderwebConnection(models.Model):
     no_holder = fields.Boolean(
         compute='_compute_no_holder',
         help="OrderWeb is enabled but no Odoo process holds the connection.")
+    set_aside_count = fields.Integer(
+        string="Orders Set Aside", compute='_compute_set_aside',
+        help="Orders that could not be stored as received: kept in the online orders with their raw text.")
+    last_set_aside_at = fields.Datetime(string="Last Set Aside", compute='_compute_set_aside')
 
     _sql_constraints = [
         ('company_uniq', 'unique(company_id)', "A company has one OrderWeb connection status."),
@@ -62,6 +66,27 @@ class OrderwebConnection(models.Model):
         for record in self:
             record.no_holder = record.company_id.orderweb_enabled and (
                 record.state in ('stopped', 'disabled') or not record.heartbeat or record.heartbeat < limit)
+
+    def _compute_set_aside(self):
+        # Counted from the log itself, which any process writes: the holder alone writes this record.
+        counts = {
+            company: (count, last)
+            for company, count, last in self.env['orderweb.order'].sudo()._read_group(
+                [('set_aside', '=', True), ('company_id', 'in', self.company_id.ids)],
+                ['company_id'], ['__count', 'received_at:max'])
+        }
+        for record in self:
+            record.set_aside_count, record.last_set_aside_at = counts.get(record.company_id, (0, False))
+
+    def action_view_set_aside(self):
+        self.ensure_one()
+        return {
+            'type': 'ir.actions.act_window',
+            'name': _("Orders Set Aside"),
+            'res_model': 'orderweb.order',
+            'view_mode': 'list,form',
+            'domain': [('set_aside', '=', True), ('company_id', '=', self.company_id.id)],
+        }
 
     @api.model
     def _orderweb_report(self, company, values):
@@ -238,13 +263,9 @@ class OrderwebConnection(models.Model):
 
     @api.model
     def _orderweb_set_aside_counts(self, companies):
-        """{company: count} of the online orders set aside for a person.
-
-        Today: orders in error that the pull cron stopped retrying by itself (MAX_AUTO_ATTEMPTS).
-        """
+        """{company: count} of the online orders set aside (received, but not storable as received)."""
         return dict(self.env['orderweb.order'].sudo()._read_group(
-            [('company_id', 'in', companies.ids), ('state', '=', 'error'), ('attempt_count', '>=', MAX_AUTO_ATTEMPTS)],
-            ['company_id'], ['__count']))
+            [('company_id', 'in', companies.ids), ('set_aside', '=', True)], ['company_id'], ['__count']))
 
     @api.model
     def _orderweb_import_durations(self):

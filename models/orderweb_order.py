@@ -2,6 +2,7 @@ import hashlib
 import json
 import logging
 import re
+import reprlib
 import uuid
 
 import phonenumbers
@@ -18,12 +19,16 @@ from ..const import (
     MAX_AUTO_ATTEMPTS,
     MAX_ORDERWEB_ID_LENGTH,
     PHONE_MATCH_DIGITS,
+    MAX_PAYLOAD_LENGTH,
+    PAYLOAD_DISPLAY_MAX_DEPTH,
+    PAYLOAD_DISPLAY_MAX_LENGTH,
     POS_UUID_NAMESPACE,
     PULL_LIMIT,
     UNROUNDED_PRICE_PRECISION,
 )
 from ..orderweb.order import PayloadError, parse_order
 from ..orderweb.pull import OrderWebError
+from ..orderweb.utils import json_text, pretty_json, storable_text
 
 _logger = logging.getLogger(__name__)
 
@@ -39,6 +44,11 @@ def _phone_key(number, region):
         return phonenumbers.format_number(phonenumbers.parse(number, region or None), phonenumbers.PhoneNumberFormat.E164)
     except phonenumbers.NumberParseException:
         return re.sub(r'\D', '', number) or None
+def _is_outage(error):
+    """Whether ``error`` comes from the database or its connection (worth retrying the batch)
+    rather than from the order (a limit it exceeds is the order's fault)."""
+    return isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)) and not isinstance(
+        error, psycopg2.errors.ProgramLimitExceeded)
 
 
 class MappingWaits(Exception):
@@ -62,7 +72,10 @@ class OrderwebOrder(models.Model):
     payload_display = fields.Text(string="Payload", compute='_compute_payload_display')
     state = fields.Selection(LOG_STATES, string="Status", required=True, readonly=True,
                              default='received', index=True, tracking=True)
-    error = fields.Text(string="Reason", readonly=True)
+    error = fields.Text(string="Reason", readonly=True, tracking=True)
+    set_aside = fields.Boolean(
+        string="Set Aside", readonly=True,
+        help="The order could not be stored as usual: its raw text is kept here, it is not imported.")
     channel = fields.Selection(LOG_CHANNELS, string="Received Via", required=True, readonly=True)
     received_at = fields.Datetime(string="Received", required=True, readonly=True, default=fields.Datetime.now)
     processed_at = fields.Datetime(string="Imported", readonly=True)
@@ -85,7 +98,23 @@ class OrderwebOrder(models.Model):
     @api.depends('payload')
     def _compute_payload_display(self):
         for record in self:
-            record.payload_display = json.dumps(json.loads(record.payload), indent=2, ensure_ascii=False)
+            text = payload = record.payload or ''
+            notes = []
+            if len(payload) <= PAYLOAD_DISPLAY_MAX_LENGTH:
+                try:
+                    text, cut = pretty_json(json.loads(payload), PAYLOAD_DISPLAY_MAX_DEPTH)
+                except RecursionError:
+                    notes.append(_("… nested too deeply to be laid out, shown as received"))
+                except ValueError:
+                    pass  # not JSON (an order set aside as Python shows it): shown as stored
+                else:
+                    if cut:
+                        notes.append(_("… nested deeper than %(depth)s levels, shown as […] and {…}",
+                                       depth=PAYLOAD_DISPLAY_MAX_DEPTH))
+            if len(text) > PAYLOAD_DISPLAY_MAX_LENGTH:
+                notes.append(_("… truncated, %(count)s characters more", count=len(text) - PAYLOAD_DISPLAY_MAX_LENGTH))
+                text = text[:PAYLOAD_DISPLAY_MAX_LENGTH]
+            record.payload_display = "\n".join([text, *notes])
 
     # ------------------------------------------------------------------
     # Ingestion: store first, then map, each in its own transaction
@@ -98,60 +127,125 @@ class OrderwebOrder(models.Model):
         Opens its own cursors, so a caller's transaction neither delays nor loses the
         payloads. Safe to run in several processes at once: the log's unique key makes a
         second copy of an order a no-op and the row lock lets only one of them map it.
+        Raises only when the database fails: no payload can make a batch fail.
         :return: the log records of ``raw_orders`` (new or already known)
         """
         registry = self.env.registry
+        # Each environment is kept in a variable until its cursor commits: the commit flushes
+        # the pending writes through a live environment of the transaction, or not at all.
         with registry.cursor() as cr:
-            log_ids = self.with_env(self.env(cr=cr))._store_payloads(company, raw_orders, channel).ids
+            env = self.env(cr=cr)
+            log_ids = self.with_env(env)._store_payloads(company, raw_orders, channel).ids
         for log_id in log_ids:
-            with registry.cursor() as cr:
-                self.with_env(self.env(cr=cr)).browse(log_id).filtered(
-                    lambda log: log.state in ('received', 'waiting'))._process()
+            try:
+                with registry.cursor() as cr:
+                    env = self.env(cr=cr)
+                    self.with_env(env).browse(log_id).filtered(
+                        lambda log: log.state in ('received', 'waiting'))._process()
+            except Exception as error:
+                if _is_outage(error):
+                    raise
+                # Stored already: the cron retries it; the next orders must not wait for it.
+                _logger.exception("OrderWeb order log %s could not be processed; left for the cron", log_id)
         self.invalidate_model()
         return self.browse(log_ids)
 
     @api.model
     def _store_payloads(self, company, raw_orders, channel):
+        """Store each raw order in its own savepoint: one order can never block another.
+
+        An order that cannot be stored as usual is set aside; only a database failure raises.
+        """
         records = self.browse()
         for raw in raw_orders:
-            vals = self._prepare_log_values(company, raw, channel)
-            domain = [('orderweb_id', '=', vals['orderweb_id']), ('company_id', '=', company.id)]
-            record = self.search(domain, limit=1)
-            if record.state == 'error' and vals.get('state') != 'error':
-                # A readable copy (the other channel, a resend) replaces an unreadable one.
-                record.write({**vals, 'state': 'received', 'error': False})
-            elif not record:
-                try:
-                    # The log's chatter starts with what happens to the order, not its creation.
-                    with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
-                        record = self.with_context(tracking_disable=True).create(vals)
-                except psycopg2.errors.UniqueViolation:
-                    # Another transaction stored it first and owns it; this snapshot may not even see it.
-                    continue
+            try:
+                with self.env.cr.savepoint():
+                    record = self._store_payload(company, raw, channel)
+            except Exception as error:
+                if _is_outage(error):
+                    raise
+                record = self._set_aside(company, raw, channel, error)
             records |= record
         return records
 
     @api.model
+    def _store_payload(self, company, raw, channel):
+        vals = self._prepare_log_values(company, raw, channel)
+        record = self.search([('orderweb_id', '=', vals['orderweb_id']), ('company_id', '=', company.id)], limit=1)
+        if not record:
+            try:
+                # The log's chatter starts with what happens to the order, not its creation.
+                with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
+                    return self.with_context(tracking_disable=True).create(vals)
+            except psycopg2.errors.UniqueViolation:
+                # Another transaction stored it first and owns it; this snapshot may not even see it.
+                return record
+        if record.state == 'error' and vals.get('state') != 'error' and not record._is_readable():
+            # A readable copy (the other channel, a resend) replaces an unreadable one. Once: a
+            # readable record is never replaced, so an order that fails to map is not reset by
+            # every pull; the cron's bounded retries and Retry handle it.
+            record.write({**vals, 'state': 'received', 'error': False})
+        return record
+
+    @api.model
+    def _set_aside(self, company, raw, channel, error):
+        """Keep an order that could not be stored as usual: in error, with its raw text only,
+        keyed by the hash of that text (the same order again is the same record)."""
+        try:
+            payload = json_text(raw)
+        except (TypeError, ValueError):  # not JSON (e.g. an integer of 5000 digits): what Python shows of it
+            payload = storable_text(reprlib.repr(raw))
+        orderweb_id = 'aside-' + hashlib.sha256(payload.encode()).hexdigest()[:32]
+        _logger.error("OrderWeb order for %s set aside as %s: it could not be stored (%s)",
+                      company.name, orderweb_id, error, exc_info=error)
+        try:
+            with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
+                return self.search([('orderweb_id', '=', orderweb_id), ('company_id', '=', company.id)]) or self.with_context(
+                    tracking_disable=True).create({
+                    'company_id': company.id,
+                    'channel': channel,
+                    'payload': payload,
+                    'orderweb_id': orderweb_id,
+                    'name': _("Set aside order"),
+                    'state': 'error',
+                    'set_aside': True,
+                    'error': _("This order could not be stored as received and was set aside: %(error)s. "
+                               "Its raw text is kept here; it is not imported.",
+                               error=storable_text(str(error))[:1000]),
+                })
+        except Exception as second:
+            if _is_outage(second):
+                raise
+            # The server log is then the only place left that keeps the order.
+            _logger.critical("OrderWeb order for %s could not even be set aside (%s); its raw text: %s",
+                             company.name, second, payload)
+            return self.browse()
+
+    @api.model
     def _prepare_log_values(self, company, raw, channel):
-        payload = json.dumps(raw, ensure_ascii=False)
+        payload = json_text(raw)
         vals = {
             'company_id': company.id,
             'channel': channel,
             'payload': payload,
         }
         try:
-            order = parse_order(raw)
+            order = self._read_order(payload, raw)
         except PayloadError as error:
-            raw_id = raw.get('orderId') or raw.get('id') if isinstance(raw, dict) else None
+            raw_id = raw.get('orderId' if 'orderId' in raw else 'id') if isinstance(raw, dict) else None
             raw_number = raw.get('orderNumber') if isinstance(raw, dict) else None
-            valid_id = isinstance(raw_id, (str, int)) and 0 < len(str(raw_id)) <= MAX_ORDERWEB_ID_LENGTH
+            # The id where and as the parser reads it (so that a readable copy finds this record),
+            # if it is one: text or integer, not too long, and storable as it is.
+            raw_id = str(raw_id).strip() if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else ''
+            valid_id = 0 < len(raw_id) <= MAX_ORDERWEB_ID_LENGTH and storable_text(raw_id) == raw_id
+            number = storable_text(str(raw_number))[:64].strip() if isinstance(raw_number, (str, int)) else None
             return {
                 **vals,
                 # Without a usable id, the payload itself is the key: the same bad payload is logged once.
-                'orderweb_id': str(raw_id) if valid_id else 'invalid-' + hashlib.sha256(payload.encode()).hexdigest()[:32],
-                'name': str(raw_number)[:64] if isinstance(raw_number, (str, int)) else _("Unreadable order"),
+                'orderweb_id': raw_id if valid_id else 'invalid-' + hashlib.sha256(payload.encode()).hexdigest()[:32],
+                'name': number or _("Unreadable order"),
                 'state': 'error',
-                'error': _("OrderWeb sent an order that cannot be read: %(reason)s", reason=error),
+                'error': _("OrderWeb sent an order that cannot be read: %(reason)s", reason=storable_text(str(error))),
             }
         return {
             **vals,
@@ -163,6 +257,29 @@ class OrderwebOrder(models.Model):
             'scheduled_for': order.scheduled_for and order.scheduled_for.replace(tzinfo=None),
             'amount_total': float(order.total if order.total is not None else order.items_total),
         }
+
+    @api.model
+    def _read_order(self, payload, raw=None):
+        """The order stored as ``payload`` (``raw`` when already decoded); PayloadError if it
+        is not one to import."""
+        if len(payload) > MAX_PAYLOAD_LENGTH:
+            raise PayloadError('order', _(
+                "is %(length)s characters long, more than the %(limit)s an order may have",
+                length=len(payload), limit=MAX_PAYLOAD_LENGTH))
+        if raw is None:
+            try:
+                raw = json.loads(payload)
+            except RecursionError:  # json decodes recursively: a stack deeper than the listener's fails
+                raise PayloadError('order', _("is nested too deeply to be read here")) from None
+        return parse_order(raw)
+
+    def _is_readable(self):
+        self.ensure_one()
+        try:
+            self._read_order(self.payload)
+        except (ValueError, RecursionError):  # PayloadError is a ValueError
+            return False
+        return True
 
     def _process(self):
         """Map each record to its Odoo order; a failure leaves the record in error with its reason."""
@@ -195,6 +312,8 @@ class OrderwebOrder(models.Model):
                 record._mark_error(_("This order was imported twice at the same time; check for a duplicate."))
                 _logger.warning("OrderWeb order %s hit a unique constraint while mapping", record.name, exc_info=True)
             except Exception as error:  # noqa: BLE001 - the log must keep the order and say why
+                if _is_outage(error):
+                    raise
                 _logger.exception("OrderWeb order %s could not be imported", record.name)
                 record._mark_error(_("Unexpected error while importing: %(error)s", error=error))
             else:
@@ -208,21 +327,29 @@ class OrderwebOrder(models.Model):
                 })
 
     def _mark_error(self, reason):
-        self.write({'state': 'error', 'error': reason, 'attempt_count': self.attempt_count + 1})
+        self.write({'state': 'error', 'error': storable_text(reason), 'attempt_count': self.attempt_count + 1})
 
     def _map(self):
         self.ensure_one()
-        order = parse_order(json.loads(self.payload))
+        order = self._read_order(self.payload)
         company = self.company_id
         if company.orderweb_target == 'sale':
             return {'sale_order_id': self._create_sale_order(order).id}
         return {'pos_order_id': self._create_pos_order(order).id}
 
     def action_retry(self):
-        to_retry = self.filtered(lambda log: log.state in ('error', 'waiting'))
+        # Who may retry is who may change the log (POS managers of the order's company); the
+        # import itself then runs as the listener's does, whatever the user may create.
+        self.check_access('write')
+        to_retry = self.filtered(lambda log: log.state in ('error', 'waiting') and not log.set_aside)
         if not to_retry:
             raise UserError(_("Only orders in error or waiting for a POS session can be retried."))
-        to_retry._process()
+        self.env.flush_all()  # each import reads through a cursor of its own
+        for log in to_retry:
+            with self.env.registry.cursor() as cr:
+                env = self.env(cr=cr, su=True)  # live until the commit, as in _ingest
+                log.with_env(env).with_company(log.company_id)._process()
+        self.invalidate_model()
         return True
 
     # ------------------------------------------------------------------
@@ -257,12 +384,13 @@ class OrderwebOrder(models.Model):
         retry = self.search([
             ('company_id', 'in', companies.ids),
             '|', ('state', 'in', ('received', 'waiting')),
-            '&', ('state', '=', 'error'), ('attempt_count', '<', MAX_AUTO_ATTEMPTS),
+            '&', '&', ('state', '=', 'error'), ('attempt_count', '<', MAX_AUTO_ATTEMPTS), ('set_aside', '=', False),
         ])
         # Each in its own transaction, as _ingest does: one order's trouble holds no other back.
         for log_id in retry.ids:
             with self.env.registry.cursor() as cr:
-                self.with_env(self.env(cr=cr)).browse(log_id)._process()
+                env = self.env(cr=cr)  # live until the commit, as in _ingest
+                self.with_env(env).browse(log_id)._process()
         self.invalidate_model()
 
     # ------------------------------------------------------------------

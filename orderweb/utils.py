@@ -1,6 +1,8 @@
-"""Pure helpers: endpoint derivation and key masking."""
+"""Pure helpers: endpoint derivation, key masking and payload text."""
 
 import ipaddress
+import json
+import re
 from urllib.parse import quote, urlsplit
 
 from .const import (
@@ -99,3 +101,78 @@ def mask_key(key: str | None) -> str:
         return "****"
     prefix = API_KEY_PREFIX if key.startswith(API_KEY_PREFIX) else ""
     return f"{prefix}…{key[-MASK_VISIBLE_TAIL:]}"
+
+
+# Code points UTF-8 (so PostgreSQL text) cannot hold: NUL, and lone UTF-16 surrogates as
+# JavaScript's JSON.stringify writes them when a text is cut in the middle of an emoji.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def storable_text(text: str) -> str:
+    """``text`` with NUL and lone surrogates replaced by U+FFFD, so that any UTF-8 store takes it."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
+def json_text(value) -> str:
+    """JSON text of ``value`` that any UTF-8 store takes and ``json.loads`` reads back exactly.
+
+    Non-ASCII stays readable unless ``value`` holds lone surrogates, which UTF-8 cannot
+    encode: then everything non-ASCII is escaped. Any depth of nesting (``json.dumps``
+    recurses, and a payload the listener could read may be too deep for a deeper stack).
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except RecursionError:
+        return _json_text_flat(value)
+    return json.dumps(value) if _SURROGATE.search(text) else text
+
+
+def _json_text_flat(value) -> str:
+    """``json.dumps(value)`` without recursion, for values nested deeper than the stack allows."""
+    parts = []
+    todo = [(False, value)]  # (is literal text, item), last first
+    while todo:
+        literal, item = todo.pop()
+        if literal:
+            parts.append(item)
+        elif isinstance(item, dict):
+            members = [(True, "{")]
+            for index, (key, member) in enumerate(item.items()):
+                key_text = json.dumps(key if isinstance(key, str) else json.dumps(key))
+                members += [(True, (", " if index else "") + key_text + ": "), (False, member)]
+            todo.extend(reversed([*members, (True, "}")]))
+        elif isinstance(item, (list, tuple)):
+            members = [(True, "[")]
+            for index, member in enumerate(item):
+                members += [(True, ", "), (False, member)] if index else [(False, member)]
+            todo.extend(reversed([*members, (True, "]")]))
+        else:
+            parts.append(json.dumps(item))
+    return "".join(parts)
+
+
+def pretty_json(value, max_depth: int) -> tuple[str, bool]:
+    """``value`` as indented JSON for reading, and whether anything was left out.
+
+    Arrays and objects nested deeper than ``max_depth`` show as ``[…]`` and ``{…}``;
+    lone surrogates show as their ``\\uXXXX`` escape, so the text is valid UTF-8.
+    """
+    cut = False
+
+    def render(item, depth):
+        nonlocal cut
+        if isinstance(item, (dict, list)) and item and depth >= max_depth:
+            cut = True
+            return "{…}" if isinstance(item, dict) else "[…]"
+        pad = "\n" + "  " * (depth + 1)
+        if isinstance(item, dict) and item:
+            members = (f"{json.dumps(str(key), ensure_ascii=False)}: {render(member, depth + 1)}"
+                       for key, member in item.items())
+            return "{" + pad + ("," + pad).join(members) + "\n" + "  " * depth + "}"
+        if isinstance(item, list) and item:
+            return "[" + pad + ("," + pad).join(render(member, depth + 1) for member in item) + "\n" + "  " * depth + "]"
+        return json.dumps(item, ensure_ascii=False)
+
+    text = render(value, 0)
+    return _SURROGATE.sub(lambda match: "\\u%04x" % ord(match[0]), text), cut

@@ -5,3 +5,5 @@ from . import test_pull_actions
 from . import test_mapping_security
 from . import test_health
 from . import test_reporting
+from . import test_intake
+from . import test_intake_fuzz

@@ -1,0 +1,247 @@
+import json
+
+from odoo.exceptions import AccessError
+from odoo.tests import Form, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from ..const import MAX_AUTO_ATTEMPTS, MAX_PAYLOAD_LENGTH, PAYLOAD_DISPLAY_MAX_LENGTH
+from ..orderweb.simulator import SimulatorThread
+from .common import OrderWebCommon, new_order
+
+LOGGER = 'odoo.addons.pos_orderweb.models.orderweb_order'
+
+
+def nested(depth):
+    """A list ``depth`` levels deep, built without recursion."""
+    root = current = []
+    for _level in range(depth - 1):
+        current.append([])
+        current = current[0]
+    return root
+
+
+@tagged('post_install', '-at_install')
+class TestPoisonOrders(OrderWebCommon):
+    """No order, however broken, stops the orders behind it."""
+
+    def setUp(self):
+        super().setUp()
+        self.session = self.open_new_session()
+
+    def test_lone_surrogate_is_stored_exactly_and_the_batch_goes_on(self):
+        # What JSON.stringify writes for a name cut in the middle of an emoji.
+        poison = new_order(customerName='Zoe \ud83d', specialInstructions='Ring \udc00 twice')
+        good = new_order()
+        logs = self.ingest(poison, good)
+        self.assertEqual(logs.mapped('state'), ['done', 'done'], logs.mapped('error'))
+        self.assertEqual(json.loads(logs[0].payload), poison, "the exact original reads back")
+        self.assertNotIn('\ud83d', logs[0].customer_name, "the display copy is storable")
+        self.assertEqual(logs[0].pos_order_id.partner_id.name, logs[0].customer_name)
+        self.assertEqual(self.ingest(poison), logs[0], "the same order again is the same record")
+
+    def test_nul_in_the_id_of_an_unreadable_order(self):
+        poison = {'orderId': 'abc\x00def', 'orderNumber': 'KIT-\x00', 'items': []}
+        good = new_order()
+        logs = self.ingest(poison, good)
+        self.assertEqual(logs.mapped('state'), ['error', 'done'])
+        self.assertEqual(json.loads(logs[0].payload), poison)
+        self.assertTrue(logs[0].orderweb_id.startswith('invalid-'), "an id that cannot be stored is no key")
+        self.assertIn('items', logs[0].error)
+        self.assertEqual(self.ingest(poison), logs[0])
+
+    def test_poison_in_a_pull_does_not_roll_the_pull_back(self):
+        with SimulatorThread(tenants=('kitchen',), empty=True) as sim:
+            self.company.orderweb_url = sim.base_url
+            first = sim.push_order('kitchen', new_order(createdAt='2025-11-20T21:00:00Z'), push=False)
+            sim.push_order('kitchen', new_order(customerName='Zoe \ud83d', createdAt='2025-11-20T21:01:00Z'), push=False)
+            sim.push_order('kitchen', {'orderId': 'nul\x00id', 'items': None, 'createdAt': '2025-11-20T21:02:00Z'},
+                           push=False)
+            last = sim.push_order('kitchen', new_order(createdAt='2025-11-20T21:03:00Z'), push=False)
+            self.env.flush_all()
+            logs = self.log._pull_company(self.company)
+        self.assertEqual(len(logs), 4)
+        self.assertEqual(sorted(logs.mapped('state')), ['done', 'done', 'done', 'error'])
+        self.assertEqual(logs.filtered(lambda log: log.orderweb_id in (first['orderId'], last['orderId'])).mapped('state'),
+                         ['done', 'done'])
+
+    def test_deep_nesting_is_stored_and_explained(self):
+        deep = new_order(extra=nested(3000))
+        log = self.ingest(deep)
+        self.assertEqual(log.state, 'error')
+        self.assertIn('nested too deeply', log.error)
+        self.assertTrue(log.payload.startswith('{') and log.payload.count('[') == 3000 + 2)
+
+    def test_an_order_that_cannot_be_stored_is_set_aside_and_the_intake_goes_on(self):
+        # PostgreSQL itself refuses this order's row, as it refused lone surrogates before.
+        self.env.cr.execute("ALTER TABLE orderweb_order ADD CONSTRAINT test_refused "
+                            "CHECK (customer_name IS DISTINCT FROM 'Refused by PostgreSQL')")
+        refused = new_order(customerName='Refused by PostgreSQL')
+        good = new_order()
+        with self.assertLogs(LOGGER, 'ERROR') as logged:
+            logs = self.ingest(refused, good)
+        self.assertIn('set aside', logged.output[0])
+        aside, imported = logs
+        self.assertEqual(imported.state, 'done')
+        self.assertTrue(aside.set_aside)
+        self.assertEqual((aside.state, aside.pos_order_id.id), ('error', False))
+        self.assertIn('test_refused', aside.error)
+        self.assertEqual(json.loads(aside.payload), refused, "set aside with its raw text")
+        with mute_logger(LOGGER):
+            self.assertEqual(self.ingest(refused), aside, "set aside once")
+        self.assertTrue(self.log.search([('set_aside', '=', True), ('company_id', '=', self.company.id)]),
+                        "the manager finds it in the online orders")
+
+        card = self.env['orderweb.connection']._orderweb_report(self.company, {'state': 'connected'})
+        self.assertEqual(card.set_aside_count, 1)
+        self.assertEqual(card.last_set_aside_at, aside.received_at)
+        self.assertEqual(self.log.search(card.action_view_set_aside()['domain']), aside)
+
+    def test_an_order_too_large_is_kept_in_error(self):
+        # One item carrying a 2 MB unknown field: the same bound catches 500 items × 100 add-ons.
+        huge = new_order(description='x' * (2 * MAX_PAYLOAD_LENGTH))
+        log = self.ingest(huge)
+        self.assertEqual((log.state, log.orderweb_id, log.name), ('error', huge['orderId'], huge['orderNumber']))
+        self.assertIn('characters long', log.error)
+        self.assertFalse(log.pos_order_id)
+        self.assertEqual(json.loads(log.payload), huge, "nothing is lost")
+        # A readable copy of reasonable size is imported in its place.
+        fixed = self.ingest(self.pull_shape(new_order(orderId=huge['orderId'], orderNumber=huge['orderNumber'])),
+                            channel='pull')
+        self.assertEqual((fixed, fixed.state), (log, 'done'))
+
+
+@tagged('post_install', '-at_install')
+class TestPayloadDisplay(OrderWebCommon):
+    """The form of any stored order opens; what it shows is bounded and says so."""
+
+    def store(self, payload):
+        return self.log.create({'name': 'KIT-DISPLAY', 'orderweb_id': payload[:20], 'payload': payload,
+                                'channel': 'push', 'state': 'error'})
+
+    def test_deep_payload_opens(self):
+        log = self.store(json.dumps({'orderId': 'deep', 'extra': nested(500)}))
+        display = Form(log).payload_display
+        self.assertIn('"orderId": "deep"', display)
+        self.assertIn('nested deeper than', display)
+        self.assertLess(len(display), 5000)
+
+    def test_frame_of_960_levels_opens(self):
+        log = self.store(json.dumps({'orderId': 'deep', 'extra': nested(960)}))
+        display = log.payload_display
+        self.assertIn('"orderId"', display)
+        self.assertLess(len(display), 5000)
+
+    def test_payload_too_deep_to_decode_opens(self):
+        log = self.store('[' * 40000 + ']' * 40000)
+        self.assertIn('nested too deeply', log.payload_display)
+        self.assertLess(len(log.payload_display), PAYLOAD_DISPLAY_MAX_LENGTH + 100)
+
+    def test_huge_payload_is_cut(self):
+        log = self.store(json.dumps({'orderId': 'big', 'blob': 'x' * 5_000_000}))
+        self.assertLess(len(log.payload_display), PAYLOAD_DISPLAY_MAX_LENGTH + 100)
+        self.assertRegex(log.payload_display, r'truncated, \d+ characters more')
+
+    def test_lone_surrogate_is_shown_escaped(self):
+        log = self.store(json.dumps({'customerName': 'Zoe \ud83d'}))
+        self.assertIn('Zoe \\ud83d', log.payload_display)
+        log.payload_display.encode('utf-8')  # what the browser receives
+
+
+@tagged('post_install', '-at_install')
+class TestBoundedRetries(OrderWebCommon):
+    """A failed order is retried a bounded number of times and says so once per change."""
+
+    def setUp(self):
+        super().setUp()
+        self.session = self.open_new_session()
+        # Unknown dishes have no fallback product: their orders fail to map.
+        self.company.orderweb_item_product_id = False
+        self.env.ref('pos_orderweb.product_orderweb_item').active = False
+
+    def failing_order(self, **values):
+        return new_order(items=[{'id': 'z', 'name': 'Mystery dish', 'price': 5, 'quantity': 1}], totalAmount=5,
+                         **values)
+
+    def messages(self, log):
+        return self.env['mail.message'].search_count([('model', '=', log._name), ('res_id', '=', log.id)])
+
+    def test_the_same_order_again_resets_nothing(self):
+        order = self.failing_order()
+        log = self.ingest(order)
+        self.assertEqual((log.state, log.attempt_count), ('error', 1))
+        messages = self.messages(log)
+        for _pull in range(5):
+            self.ingest(order)
+            self.ingest(self.pull_shape(order), channel='pull')
+        self.assertEqual((log.state, log.attempt_count), ('error', 1))
+        # The storing step alone, in this transaction: it leaves the failed order as it is.
+        self.assertEqual(self.log._store_payloads(self.company, [order, self.pull_shape(order)], 'pull'), log)
+        self.assertEqual((log.state, log.attempt_count), ('error', 1))
+        self.env.flush_all()
+        self.assertEqual(self.messages(log), messages, "no chatter line without a change")
+
+    def test_cron_retries_are_bounded_and_quiet(self):
+        log = self.ingest(self.failing_order())
+        messages = self.messages(log)
+        self.company.orderweb_last_pull_at = '2100-01-01'  # not due: the cron only retries
+        for _run in range(MAX_AUTO_ATTEMPTS + 2):
+            self.log._cron_pull()
+        self.assertEqual((log.state, log.attempt_count), ('error', MAX_AUTO_ATTEMPTS))
+        self.assertEqual(self.messages(log), messages, "the same reason again is not news")
+
+    def test_a_readable_copy_replaces_an_unreadable_one_once(self):
+        order = self.failing_order()
+        broken = self.ingest({**order, 'customerPhone': 7700900777})
+        self.assertEqual((broken.state, broken.attempt_count), ('error', 0))
+        readable = self.ingest(self.pull_shape(order), channel='pull')
+        self.assertEqual((readable, readable.state, readable.attempt_count), (broken, 'error', 1))
+        self.assertIn('Mystery dish', readable.error)
+        payload = readable.payload
+        self.ingest({**order, 'customerName': 'Another copy'})
+        self.log._store_payloads(self.company, [{**order, 'customerName': 'Yet another copy'}], 'push')
+        self.assertEqual((readable.state, readable.payload, readable.attempt_count), ('error', payload, 1),
+                         "replaced once, not on every copy")
+
+
+@tagged('post_install', '-at_install')
+class TestRetryRights(OrderWebCommon):
+    """Retry is for who may change the log; the import runs as the listener's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(cls.env, 'ow_least_manager', company_id=cls.company.id,
+                                    groups='base.group_user,point_of_sale.group_pos_manager')
+        cls.cashier = new_test_user(cls.env, 'ow_retry_cashier', company_id=cls.company.id,
+                                    groups='base.group_user,point_of_sale.group_pos_user')
+
+    def setUp(self):
+        super().setUp()
+        self.open_new_session()
+        self.env.ref('pos_orderweb.product_orderweb_item').active = False
+        self.company.orderweb_item_product_id = False
+        self.log_in_error = self.ingest(new_order(
+            customerName='Nadia Rahman', customerPhone='+447700900123', totalAmount=5,
+            items=[{'id': 'z', 'name': 'Mystery dish', 'price': 5, 'quantity': 1}]))
+        self.assertEqual(self.log_in_error.state, 'error')
+        self.env.ref('pos_orderweb.product_orderweb_item').active = True
+
+    def test_a_manager_without_contact_rights_retries(self):
+        with self.assertRaises(AccessError):
+            self.env['res.partner'].with_user(self.manager).create({'name': 'Not allowed'})
+        self.log_in_error.with_user(self.manager).action_retry()
+        self.assertEqual(self.log_in_error.state, 'done', self.log_in_error.error)
+        self.assertEqual(self.log_in_error.pos_order_id.partner_id.name, 'Nadia Rahman')
+
+    def test_a_cashier_cannot_retry(self):
+        with self.assertRaises(AccessError):
+            self.log_in_error.with_user(self.cashier).action_retry()
+        self.assertEqual(self.log_in_error.state, 'error')
+
+    def test_a_manager_of_another_company_cannot_retry(self):
+        other = self.env['res.company'].create({'name': 'Other Restaurant'})
+        outsider = new_test_user(self.env, 'ow_outsider', company_id=other.id, company_ids=[other.id],
+                                 groups='base.group_user,point_of_sale.group_pos_manager')
+        with self.assertRaises(AccessError):
+            self.log_in_error.with_user(outsider).action_retry()
+        self.assertEqual(self.log_in_error.state, 'error')
