@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import random
+import re
 import select
 import socket
 import ssl
@@ -34,11 +35,13 @@ from .const import (
     BACKOFF_FIRST,
     CONNECT_TIMEOUT,
     MAX_BACKOFF_EXPONENT,
+    MAX_FRAME_BYTES,
     MAX_REMEMBERED_UNKNOWN_TYPES,
     MSG_CONNECTED,
     MSG_NEW_ORDER,
     MSG_PING,
     MSG_PONG,
+    OVERSIZED_FRAME_KEEP,
     PING_INTERVAL,
     PONG_TIMEOUT,
     REFUSED_CLOSE_CODES,
@@ -52,12 +55,16 @@ from .const import (
     STATE_STOPPED,
     STOP_TIMEOUT,
 )
+from .frames import FrameReader, Message
 from .order import Order, PayloadError, parse_order
 from .utils import check_tenant, endpoints, mask_key, ws_url
 
 logger = logging.getLogger(__name__)
 
 PING_FRAME = json.dumps({"type": MSG_PING})
+# What tells an oversized order apart, found in the beginning kept of it: a hint only.
+OVERSIZED_HINTS = {key: re.compile(rf'"{key}"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
+                   for key in ("orderId", "orderNumber")}
 
 
 @dataclass(frozen=True)
@@ -307,6 +314,7 @@ class Listener:
     def _listen(self, ws: websocket.WebSocket) -> NoReturn:
         """Receive frames and ping until the link drops, goes silent, or stop()."""
         ws.settimeout(self.pong_timeout)  # bounds the read of a frame already begun
+        reader = FrameReader(ws.sock, MAX_FRAME_BYTES, OVERSIZED_FRAME_KEEP)
         got_first_message = False
         next_ping = time.monotonic() + self.ping_interval
         pong_due: float | None = None
@@ -325,13 +333,16 @@ class Listener:
             if not (isinstance(ws.sock, ssl.SSLSocket) and ws.sock.pending()):
                 if not self._select(ws.sock, wake_at - now):
                     continue
-            # Control frames come back too: a server's ping (answered by websocket-client) must
-            # not leave this loop blocked in a read waiting for the next data frame.
-            opcode, payload = ws.recv_data(control_frame=True)
-            if opcode in (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG):
+            # Control frames come back too: a server's ping must not leave this loop
+            # blocked in a read waiting for the next data frame.
+            frame = reader.read()
+            if frame.opcode == websocket.ABNF.OPCODE_PING:
+                ws.pong(frame.payload)
+            if frame.opcode in (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG):
                 pong_due = None
                 continue
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
+            if frame.opcode == websocket.ABNF.OPCODE_CLOSE:
+                payload = frame.payload
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
                 if not got_first_message and code in REFUSED_CLOSE_CODES:
                     raise _Refused(f"OrderWeb closed the connection with code {code} right after "
@@ -341,8 +352,11 @@ class Listener:
             # Any frame proves the link alive: a burst of orders may hold the pong back.
             pong_due = None
             self._update(last_message_at=_utcnow())
+            if frame.oversized:
+                self._skip_oversized(frame)
+                continue
             try:
-                message = _decode(opcode, payload)
+                message = _decode(frame.opcode, frame.payload)
             except _Malformed as exc:
                 self._report(f"Malformed frame skipped: {exc}")
                 continue
@@ -360,6 +374,27 @@ class Listener:
             self._call(self._on_invalid, data, exc)
             return
         self._call(self._on_order, order, data)
+
+    def _skip_oversized(self, frame: Message) -> None:
+        """Report a message over MAX_FRAME_BYTES with what identifies it, not its content."""
+        # Kept as storable text: invalid bytes and NUL become U+FFFD.
+        start = frame.payload.decode("utf-8", "replace").replace("\x00", "\ufffd")
+        summary = {"frameBytes": frame.size, "frameStart": start}
+        for key, pattern in OVERSIZED_HINTS.items():
+            match = pattern.search(start)
+            try:
+                value = json.loads(match.group(1)) if match else None
+            except ValueError:  # a bad escape: no usable hint
+                value = None
+            if isinstance(value, (str, int)):
+                summary[key] = value
+        number = summary.get("orderNumber")
+        error = PayloadError(
+            "frame", f"is {frame.size} bytes, over the limit of {MAX_FRAME_BYTES}: it was not read, "
+            f"only its first {len(frame.payload)} bytes are kept",
+            None if number is None else str(number))
+        self._report(f"Oversized frame skipped: {error}")
+        self._call(self._on_invalid, summary, error)
 
     def _note_unknown(self, kind: Any) -> None:
         label = repr(kind)[:80]
