@@ -1,3 +1,4 @@
+import json
 import logging
 import socket
 import threading
@@ -7,6 +8,7 @@ import pytest
 
 from conftest import TENANT, connected, wait_for
 from orderweb import listener as listener_module
+from orderweb.const import MAX_FRAME_BYTES, OVERSIZED_FRAME_KEEP
 from orderweb.order import Order, PayloadError
 from orderweb.pull import PullClient
 
@@ -199,6 +201,26 @@ def test_hostile_frames_do_not_break_the_link(sim, listen, frame):
     assert wait_for(lambda: len(seen.orders) == 1)
     assert listener.status().last_error is not None
     assert sim.stats(TENANT)["connections_total"] == 1
+
+
+def test_an_oversized_frame_is_reported_by_its_id_and_the_link_stays(sim, listen):
+    listener, seen = listen()
+    assert wait_for(lambda: connected(listener))
+    huge = {"type": "new_order", "data": {"orderId": "big-1", "orderNumber": "KIT-9999",
+                                          "items": [{"name": "x" * 100, "price": 1}] * 20_000}}
+    frame = json.dumps(huge).encode()
+    assert len(frame) > MAX_FRAME_BYTES
+    sim.send_raw(TENANT, frame)
+    good = sim.push_order(TENANT)
+    assert wait_for(lambda: len(seen.orders) == 1)
+    assert seen.order_ids == [good["orderId"]]
+    [(raw, error)] = seen.invalid
+    assert (raw["orderId"], raw["orderNumber"], raw["frameBytes"]) == ("big-1", "KIT-9999", len(frame))
+    assert len(raw["frameStart"]) <= OVERSIZED_FRAME_KEEP and len(json.dumps(raw)) < 2 * OVERSIZED_FRAME_KEEP
+    assert isinstance(error, PayloadError) and error.field == "frame" and error.order_number == "KIT-9999"
+    assert f"{len(frame)} bytes, over the limit of {MAX_FRAME_BYTES}" in str(error)
+    assert "Oversized frame" in listener.status().last_error
+    assert connected(listener) and sim.stats(TENANT)["connections_total"] == 1
 
 
 def test_unknown_message_types_are_ignored_and_logged_once(sim, listen, caplog):
