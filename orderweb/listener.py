@@ -351,20 +351,24 @@ class Listener:
             got_first_message = True
             # Any frame proves the link alive: a burst of orders may hold the pong back.
             pong_due = None
-            self._update(last_message_at=_utcnow())
-            if frame.oversized:
-                self._skip_oversized(frame)
-                continue
-            try:
-                message = _decode(frame.opcode, frame.payload)
-            except _Malformed as exc:
-                self._report(f"Malformed frame skipped: {exc}")
-                continue
-            kind = message.get("type")
-            if kind == MSG_NEW_ORDER:
-                self._deliver(message.get("data"))
-            elif kind not in (MSG_CONNECTED, MSG_PONG):
-                self._note_unknown(kind)
+            self._handle(frame)
+
+    def _handle(self, frame: Message) -> None:
+        """One data message: an order is delivered, anything else reported or ignored."""
+        self._update(last_message_at=_utcnow())
+        if frame.oversized:
+            self._skip_oversized(frame)
+            return
+        try:
+            message = _decode(frame.opcode, frame.payload)
+        except _Malformed as exc:
+            self._report(f"Malformed frame skipped: {exc}")
+            return
+        kind = message.get("type")
+        if kind == MSG_NEW_ORDER:
+            self._deliver(message.get("data"))
+        elif kind not in (MSG_CONNECTED, MSG_PONG):
+            self._note_unknown(kind)
 
     def _deliver(self, data: Any) -> None:
         try:
@@ -397,7 +401,8 @@ class Listener:
         self._call(self._on_invalid, summary, error)
 
     def _note_unknown(self, kind: Any) -> None:
-        label = repr(kind)[:80]
+        # repr() of a deeply nested value could recurse past the limit.
+        label = repr(kind)[:80] if isinstance(kind, (str, int, float, bool)) else f"<{_type_label(kind)}>"
         if label not in self._unknown_types and len(self._unknown_types) < MAX_REMEMBERED_UNKNOWN_TYPES:
             self._unknown_types.add(label)
             logger.debug("Listener %s ignores messages of type %s", self._label, label)
@@ -440,6 +445,10 @@ def _decode(opcode: int, payload: bytes) -> dict:
     if not isinstance(message, dict):
         raise _Malformed(f"JSON {type(message).__name__} instead of an object")
     return message
+
+
+def _type_label(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
 
 
 def _shutdown(sock: socket.socket) -> None:

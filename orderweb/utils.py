@@ -1,5 +1,7 @@
-"""Pure helpers: endpoint derivation and key masking."""
+"""Pure helpers: endpoint derivation, key masking, storable JSON text."""
 
+import json
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 from .const import (
@@ -75,3 +77,45 @@ def mask_key(key: str | None) -> str:
         return "****"
     prefix = API_KEY_PREFIX if key.startswith(API_KEY_PREFIX) else ""
     return f"{prefix}…{key[-MASK_VISIBLE_TAIL:]}"
+
+
+def storable_json(value: Any) -> str:
+    """JSON text of any value ``json.loads`` returned, that PostgreSQL stores as text and
+    ``json.loads`` gives back exactly.
+
+    ASCII-only output escapes what PostgreSQL refuses in text (NUL, and lone surrogates,
+    which have no UTF-8 form) as ``\\u0000``/``\\ud83d``. A value nested deeper than the
+    recursion limit allows (the frame may have been read on a shallower stack) is
+    written without recursion.
+    """
+    try:
+        return json.dumps(value, ensure_ascii=True)
+    except RecursionError:
+        return _dumps_without_recursion(value)
+
+
+class _Literal(str):
+    """JSON punctuation already written, as opposed to a value still to write."""
+
+
+def _dumps_without_recursion(value: Any) -> str:
+    parts: list[str] = []
+    pending: list[Any] = [value]  # a stack: the next piece to write is last
+    while pending:
+        piece = pending.pop()
+        if isinstance(piece, _Literal):
+            parts.append(piece)
+        elif isinstance(piece, dict):
+            pieces: list[Any] = [_Literal("{")]
+            for index, (key, item) in enumerate(piece.items()):
+                separator = ", " if index else ""
+                pieces += [_Literal(separator + json.dumps(str(key), ensure_ascii=True) + ": "), item]
+            pending += reversed([*pieces, _Literal("}")])
+        elif isinstance(piece, list):
+            pieces = [_Literal("[")]
+            for index, item in enumerate(piece):
+                pieces += [_Literal(", "), item] if index else [item]
+            pending += reversed([*pieces, _Literal("]")])
+        else:
+            parts.append(json.dumps(piece, ensure_ascii=True))
+    return "".join(parts)
