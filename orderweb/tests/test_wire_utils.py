@@ -1,7 +1,9 @@
+import json
+
 import pytest
 
 from orderweb.const import SIMULATOR_API_KEY
-from orderweb.utils import check_tenant, endpoints, mask_key, ws_url
+from orderweb.utils import check_tenant, endpoints, mask_key, storable_json, ws_url
 
 
 @pytest.mark.parametrize("base_url, expected", [
@@ -59,3 +61,10 @@ def test_mask_key_never_shows_the_key(key, masked):
     assert mask_key(key) == masked
     if key:
         assert key not in mask_key(key)
+
+
+def test_storable_json_escapes_what_postgresql_refuses():
+    raw = {"customerName": "Zoe \ud83d", "orderId": "a\x00b", "note": "é ✓"}
+    text = storable_json(raw)
+    assert text == '{"customerName": "Zoe \\ud83d", "orderId": "a\\u0000b", "note": "\\u00e9 \\u2713"}'
+    assert text.encode("utf-8") and json.loads(text) == raw
