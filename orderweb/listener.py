@@ -8,6 +8,8 @@ socket down, so ``stop()`` is prompt in every phase.
 
 The TCP connection (and TLS for ``wss``) is opened here rather than by
 websocket-client so that it can be interrupted; proxies are therefore not used.
+websocket-client does the handshake and sends; frames are read by
+:class:`~.frames.FrameReader`, which keeps no more than ``MAX_FRAME_BYTES`` of one.
 """
 
 import errno
@@ -89,7 +91,14 @@ class _Malformed(Exception):
 
 
 class Listener:
-    """Receives a tenant's pushed orders and keeps the connection alive."""
+    """Receives a tenant's pushed orders and keeps the connection alive.
+
+    ``on_order(order, raw)`` gets each order; ``on_invalid(raw, error)`` each
+    ``new_order`` whose data is not an order (``error`` a :class:`PayloadError`),
+    and each message over ``MAX_FRAME_BYTES``: then ``raw`` is only a summary,
+    ``{"frameBytes", "frameStart", "orderId"?, "orderNumber"?}`` (the ids as hints
+    found in its first bytes), and ``error.field`` is ``"frame"``.
+    """
 
     def __init__(
         self,
@@ -252,7 +261,6 @@ class Listener:
                 socket=sock,
                 header=[f"X-API-Key: {self._api_key}"],
                 redirect_limit=0,  # following a redirect would hand the key to another URL
-                skip_utf8_validation=True,  # invalid UTF-8 is reported as one bad frame
             )
             if ws.getstatus() != HTTPStatus.SWITCHING_PROTOCOLS:
                 ws.shutdown()
