@@ -59,7 +59,7 @@ from .const import (
 )
 from .frames import FrameReader, Message
 from .order import Order, PayloadError, parse_order
-from .utils import check_tenant, endpoints, mask_key, ws_url
+from .utils import check_tenant, endpoints, is_storable_text, mask_key, ws_url
 
 logger = logging.getLogger(__name__)
 
@@ -398,7 +398,7 @@ class Listener:
                 value = json.loads(match.group(1)) if match else None
             except ValueError:  # a bad escape: no usable hint
                 value = None
-            if isinstance(value, (str, int)):
+            if isinstance(value, int) or (isinstance(value, str) and is_storable_text(value)):
                 summary[key] = value
         number = summary.get("orderNumber")
         error = PayloadError(

@@ -50,6 +50,7 @@ from .const import (
     SHAPE_PUSH,
     TRUNCATION_MARK,
 )
+from .utils import is_storable_text
 
 MAX_TIMESTAMP_LENGTH = 64
 ORDER_FIELDS = {
@@ -181,7 +182,7 @@ class _Parser:
             raise self.error(field_name, f"must be text or an integer, got {_type_name(value)}")
         if value is not None and len(value.strip()) > MAX_ID_LENGTH:
             raise self.error(field_name, f"is longer than {MAX_ID_LENGTH} characters")
-        if value is not None and not _storable(value):
+        if value is not None and not is_storable_text(value):
             raise self.error(field_name, "contains NUL or a lone surrogate")
         return self.text(value, field_name, MAX_ID_LENGTH)
 
@@ -288,17 +289,6 @@ class _Parser:
             group=self.text(raw.get(group_key), f"{path}.{group_key}", MAX_SHORT_TEXT) if group_key else None,
             extra=_unknown(raw, ADDON_FIELDS),
         )
-
-
-def _storable(text: str) -> bool:
-    """True when ``text`` has no NUL and encodes to UTF-8 (no lone surrogate)."""
-    if "\x00" in text:
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _unknown(raw: dict, known: set[str]) -> dict:

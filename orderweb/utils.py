@@ -79,6 +79,17 @@ def mask_key(key: str | None) -> str:
     return f"{prefix}…{key[-MASK_VISIBLE_TAIL:]}"
 
 
+def is_storable_text(text: str) -> bool:
+    """True when PostgreSQL can store ``text`` as it is: no NUL, no lone surrogate."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def storable_json(value: Any) -> str:
     """JSON text of any value ``json.loads`` returned, that PostgreSQL stores as text and
     ``json.loads`` gives back exactly.

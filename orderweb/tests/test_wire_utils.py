@@ -3,7 +3,7 @@ import json
 import pytest
 
 from orderweb.const import SIMULATOR_API_KEY
-from orderweb.utils import check_tenant, endpoints, mask_key, storable_json, ws_url
+from orderweb.utils import check_tenant, endpoints, is_storable_text, mask_key, storable_json, ws_url
 
 
 @pytest.mark.parametrize("base_url, expected", [
@@ -68,3 +68,10 @@ def test_storable_json_escapes_what_postgresql_refuses():
     text = storable_json(raw)
     assert text == '{"customerName": "Zoe \\ud83d", "orderId": "a\\u0000b", "note": "\\u00e9 \\u2713"}'
     assert text.encode("utf-8") and json.loads(text) == raw
+
+
+@pytest.mark.parametrize("text, storable", [
+    ("Zoe", True), ("é ✓ 🍔", True), ("", True), ("a\x00b", False), ("Zoe \ud83d", False), ("\udc00", False),
+])
+def test_is_storable_text(text, storable):
+    assert is_storable_text(text) is storable
