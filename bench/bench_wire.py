@@ -1,13 +1,16 @@
-"""Wire benchmark over loopback: push -> on_order latency, a burst, and the idle cost.
+"""Wire benchmark over loopback: push -> on_order latency, a burst, size bounds, the idle cost.
 
 Run from the repository root:  python3 bench/bench_wire.py [--orders 1000] [--idle 60]
 
 Latency is measured from just before the stand-in is asked to push an order (it
 then generates, stores and sends it) to the start of the listener's on_order
 callback, so it includes the stand-in's own work: an upper bound of the wire's.
+The size phase times parse_order on an order at MAX_ORDER_LINES and on a refused
+500 items x 100 add-ons order, and how long an oversized frame delays the next order.
 """
 
 import argparse
+import json
 import sys
 import threading
 import time
@@ -16,14 +19,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `orderweb` lives at the repo root
 
-from orderweb.const import STATE_CONNECTED  # noqa: E402
+from orderweb.const import MAX_FRAME_BYTES, MAX_ORDER_LINES, STATE_CONNECTED  # noqa: E402
 from orderweb.listener import Listener  # noqa: E402
+from orderweb.order import PayloadError, parse_order  # noqa: E402
 from orderweb.simulator import SimulatorThread  # noqa: E402
 
 TENANT = "kitchen"
 WARM_UP_ORDERS = 20
 ORDER_TIMEOUT = 2.0
 BURST_TIMEOUT = 60.0
+PARSE_ROUNDS = 20
+OVERSIZED_FRAME_BYTES = 16 * 1024 * 1024
 GOAL_P99_MS = 5.0
 
 
@@ -86,6 +92,39 @@ def burst(sim: SimulatorThread, arrivals: Arrivals, count: int) -> tuple[float, 
     return last - began, count - len(received), duplicates
 
 
+def big_order(items: int, addons_per_item: int) -> dict:
+    addons = [{"id": f"a{n}", "name": f"Add-on {n}", "price": 0.5} for n in range(addons_per_item)]
+    return {"orderId": f"big-{items}x{addons_per_item}", "orderNumber": "KIT-BIG", "items": [
+        {"id": f"i{n}", "name": f"Item {n}", "price": 9.5, "quantity": 1, "selectedAddons": addons}
+        for n in range(items)]}
+
+
+def parse_seconds(raw: dict) -> float:
+    began = time.perf_counter()
+    for _ in range(PARSE_ROUNDS):
+        try:
+            parse_order(raw)
+        except PayloadError:
+            pass
+    return (time.perf_counter() - began) / PARSE_ROUNDS
+
+
+def sizes(sim: SimulatorThread, arrivals: Arrivals) -> None:
+    addons_per_item = 4
+    at_bound = big_order(MAX_ORDER_LINES // (addons_per_item + 1), addons_per_item)
+    print(f"parse_order at the bound ({MAX_ORDER_LINES} lines): {parse_seconds(at_bound) * 1e3:.2f} ms; "
+          f"500 items x 100 add-ons refused in {parse_seconds(big_order(500, 100)) * 1e3:.3f} ms")
+    padding = "x" * OVERSIZED_FRAME_BYTES
+    frame = json.dumps({"type": "new_order", "data": {"orderId": "huge", "pad": padding}}).encode()
+    began = time.perf_counter()
+    sim.send_raw(TENANT, frame)
+    order_id = sim.push_order(TENANT)["orderId"]
+    arrived = arrivals.wait(lambda: order_id in arrivals.times, BURST_TIMEOUT)
+    delay = (arrivals.times[order_id][0] - began) * 1e3 if arrived else float("nan")
+    print(f"oversized frame of {len(frame) / 2**20:.0f} MiB (bound {MAX_FRAME_BYTES / 2**20:.0f} MiB): "
+          f"read away, the next order arrived after {delay:.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--orders", type=int, default=1000, help="orders per phase (default 1000)")
@@ -114,6 +153,8 @@ def main() -> None:
             elapsed, lost, duplicates = burst(sim, arrivals, args.orders)
             print(f"burst of {args.orders} orders: all received in {elapsed * 1e3:.0f} ms "
                   f"({args.orders / elapsed:.0f} orders/s), lost {lost}, duplicates {duplicates}")
+
+            sizes(sim, arrivals)
 
             thread = next(t for t in threading.enumerate() if t.name == f"orderweb-listener-{TENANT}")
             cpu_before, rss_before, pings_before = thread_cpu_seconds(thread), rss_kib(), sim.stats(TENANT)["pings"]

@@ -28,7 +28,7 @@ from ..const import (
 )
 from ..orderweb.order import PayloadError, parse_order
 from ..orderweb.pull import OrderWebError
-from ..orderweb.utils import json_text, pretty_json, storable_text
+from ..orderweb.utils import is_storable_text, json_text, pretty_json, storable_text
 
 _logger = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ class OrderwebOrder(models.Model):
             # The id where and as the parser reads it (so that a readable copy finds this record),
             # if it is one: text or integer, not too long, and storable as it is.
             raw_id = str(raw_id).strip() if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else ''
-            valid_id = 0 < len(raw_id) <= MAX_ORDERWEB_ID_LENGTH and storable_text(raw_id) == raw_id
+            valid_id = 0 < len(raw_id) <= MAX_ORDERWEB_ID_LENGTH and is_storable_text(raw_id)
             number = storable_text(str(raw_number))[:64].strip() if isinstance(raw_number, (str, int)) else None
             return {
                 **vals,

@@ -37,6 +37,11 @@ REFUSED_CLOSE_CODES = frozenset({1008, 4001, 4003, 4401, 4403})
 REFUSED_HTTP_STATUSES = frozenset({401, 403})
 # A hostile server could invent endless message types; remember only so many.
 MAX_REMEMBERED_UNKNOWN_TYPES = 64
+# One message (all its fragments) above this is read away, not kept: a large real
+# order (MAX_ORDER_LINES lines) is well below it.
+MAX_FRAME_BYTES = 1024 * 1024
+# Of an oversized message, only this beginning is kept, to tell which order it was.
+OVERSIZED_FRAME_KEEP = 512
 
 # --- Listener states ----------------------------------------------------------
 STATE_STOPPED = "stopped"
@@ -77,6 +82,11 @@ MAX_LONG_TEXT = 4000  # instructions and item notes
 TRUNCATION_MARK = "…"
 MAX_ITEMS = 500
 MAX_ADDONS = 100
+# Items and add-ons together: each becomes work on the Odoo side, and one order must
+# not hold a company's queue for minutes.
+MAX_ORDER_LINES = 1000
+# A number written as text longer than this is not a price or a quantity.
+MAX_NUMBER_TEXT = 64
 # Sanity ceilings: beyond these a payload is broken or hostile, not an order.
 MAX_AMOUNT = Decimal("1000000")
 MAX_QUANTITY = Decimal("10000")

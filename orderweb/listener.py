@@ -8,6 +8,8 @@ socket down, so ``stop()`` is prompt in every phase.
 
 The TCP connection (and TLS for ``wss``) is opened here rather than by
 websocket-client so that it can be interrupted; proxies are therefore not used.
+websocket-client does the handshake and sends; frames are read by
+:class:`~.frames.FrameReader`, which keeps no more than ``MAX_FRAME_BYTES`` of one.
 """
 
 import errno
@@ -15,6 +17,7 @@ import json
 import logging
 import os
 import random
+import re
 import select
 import socket
 import ssl
@@ -34,11 +37,13 @@ from .const import (
     BACKOFF_FIRST,
     CONNECT_TIMEOUT,
     MAX_BACKOFF_EXPONENT,
+    MAX_FRAME_BYTES,
     MAX_REMEMBERED_UNKNOWN_TYPES,
     MSG_CONNECTED,
     MSG_NEW_ORDER,
     MSG_PING,
     MSG_PONG,
+    OVERSIZED_FRAME_KEEP,
     PING_INTERVAL,
     PONG_TIMEOUT,
     REFUSED_CLOSE_CODES,
@@ -52,12 +57,16 @@ from .const import (
     STATE_STOPPED,
     STOP_TIMEOUT,
 )
+from .frames import FrameReader, Message
 from .order import Order, PayloadError, parse_order
-from .utils import check_tenant, endpoints, mask_key, ws_url
+from .utils import check_tenant, endpoints, is_storable_text, mask_key, ws_url
 
 logger = logging.getLogger(__name__)
 
 PING_FRAME = json.dumps({"type": MSG_PING})
+# What tells an oversized order apart, found in the beginning kept of it: a hint only.
+OVERSIZED_HINTS = {key: re.compile(rf'"{key}"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
+                   for key in ("orderId", "orderNumber")}
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,14 @@ class _Malformed(Exception):
 
 
 class Listener:
-    """Receives a tenant's pushed orders and keeps the connection alive."""
+    """Receives a tenant's pushed orders and keeps the connection alive.
+
+    ``on_order(order, raw)`` gets each order; ``on_invalid(raw, error)`` each
+    ``new_order`` whose data is not an order (``error`` a :class:`PayloadError`),
+    and each message over ``MAX_FRAME_BYTES``: then ``raw`` is only a summary,
+    ``{"frameBytes", "frameStart", "orderId"?, "orderNumber"?}`` (the ids as hints
+    found in its first bytes), and ``error.field`` is ``"frame"``.
+    """
 
     def __init__(
         self,
@@ -245,7 +261,6 @@ class Listener:
                 socket=sock,
                 header=[f"X-API-Key: {self._api_key}"],
                 redirect_limit=0,  # following a redirect would hand the key to another URL
-                skip_utf8_validation=True,  # invalid UTF-8 is reported as one bad frame
             )
             if ws.getstatus() != HTTPStatus.SWITCHING_PROTOCOLS:
                 ws.shutdown()
@@ -307,6 +322,7 @@ class Listener:
     def _listen(self, ws: websocket.WebSocket) -> NoReturn:
         """Receive frames and ping until the link drops, goes silent, or stop()."""
         ws.settimeout(self.pong_timeout)  # bounds the read of a frame already begun
+        reader = FrameReader(ws.sock, MAX_FRAME_BYTES, OVERSIZED_FRAME_KEEP)
         got_first_message = False
         next_ping = time.monotonic() + self.ping_interval
         pong_due: float | None = None
@@ -325,13 +341,16 @@ class Listener:
             if not (isinstance(ws.sock, ssl.SSLSocket) and ws.sock.pending()):
                 if not self._select(ws.sock, wake_at - now):
                     continue
-            # Control frames come back too: a server's ping (answered by websocket-client) must
-            # not leave this loop blocked in a read waiting for the next data frame.
-            opcode, payload = ws.recv_data(control_frame=True)
-            if opcode in (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG):
+            # Control frames come back too: a server's ping must not leave this loop
+            # blocked in a read waiting for the next data frame.
+            frame = reader.read()
+            if frame.opcode == websocket.ABNF.OPCODE_PING:
+                ws.pong(frame.payload)
+            if frame.opcode in (websocket.ABNF.OPCODE_PING, websocket.ABNF.OPCODE_PONG):
                 pong_due = None
                 continue
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
+            if frame.opcode == websocket.ABNF.OPCODE_CLOSE:
+                payload = frame.payload
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
                 if not got_first_message and code in REFUSED_CLOSE_CODES:
                     raise _Refused(f"OrderWeb closed the connection with code {code} right after "
@@ -340,17 +359,24 @@ class Listener:
             got_first_message = True
             # Any frame proves the link alive: a burst of orders may hold the pong back.
             pong_due = None
-            self._update(last_message_at=_utcnow())
-            try:
-                message = _decode(opcode, payload)
-            except _Malformed as exc:
-                self._report(f"Malformed frame skipped: {exc}")
-                continue
-            kind = message.get("type")
-            if kind == MSG_NEW_ORDER:
-                self._deliver(message.get("data"))
-            elif kind not in (MSG_CONNECTED, MSG_PONG):
-                self._note_unknown(kind)
+            self._handle(frame)
+
+    def _handle(self, frame: Message) -> None:
+        """One data message: an order is delivered, anything else reported or ignored."""
+        self._update(last_message_at=_utcnow())
+        if frame.oversized:
+            self._skip_oversized(frame)
+            return
+        try:
+            message = _decode(frame.opcode, frame.payload)
+        except _Malformed as exc:
+            self._report(f"Malformed frame skipped: {exc}")
+            return
+        kind = message.get("type")
+        if kind == MSG_NEW_ORDER:
+            self._deliver(message.get("data"))
+        elif kind not in (MSG_CONNECTED, MSG_PONG):
+            self._note_unknown(kind)
 
     def _deliver(self, data: Any) -> None:
         try:
@@ -361,8 +387,30 @@ class Listener:
             return
         self._call(self._on_order, order, data)
 
+    def _skip_oversized(self, frame: Message) -> None:
+        """Report a message over MAX_FRAME_BYTES with what identifies it, not its content."""
+        # Kept as storable text: invalid bytes and NUL become U+FFFD.
+        start = frame.payload.decode("utf-8", "replace").replace("\x00", "\ufffd")
+        summary = {"frameBytes": frame.size, "frameStart": start}
+        for key, pattern in OVERSIZED_HINTS.items():
+            match = pattern.search(start)
+            try:
+                value = json.loads(match.group(1)) if match else None
+            except ValueError:  # a bad escape: no usable hint
+                value = None
+            if isinstance(value, int) or (isinstance(value, str) and is_storable_text(value)):
+                summary[key] = value
+        number = summary.get("orderNumber")
+        error = PayloadError(
+            "frame", f"is {frame.size} bytes, over the limit of {MAX_FRAME_BYTES}: it was not read, "
+            f"only its first {len(frame.payload)} bytes are kept",
+            None if number is None else str(number))
+        self._report(f"Oversized frame skipped: {error}")
+        self._call(self._on_invalid, summary, error)
+
     def _note_unknown(self, kind: Any) -> None:
-        label = repr(kind)[:80]
+        # repr() of a deeply nested value could recurse past the limit.
+        label = repr(kind)[:80] if isinstance(kind, (str, int, float, bool)) else f"<{_type_label(kind)}>"
         if label not in self._unknown_types and len(self._unknown_types) < MAX_REMEMBERED_UNKNOWN_TYPES:
             self._unknown_types.add(label)
             logger.debug("Listener %s ignores messages of type %s", self._label, label)
@@ -405,6 +453,10 @@ def _decode(opcode: int, payload: bytes) -> dict:
     if not isinstance(message, dict):
         raise _Malformed(f"JSON {type(message).__name__} instead of an object")
     return message
+
+
+def _type_label(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
 
 
 def _shutdown(sock: socket.socket) -> None:

@@ -12,7 +12,12 @@ Decisions on hostile or odd input (tested in ``tests/test_wire_parse.py``):
   zero or negative quantities and values above ``MAX_AMOUNT``/``MAX_QUANTITY``
   are rejected.
 * Identifiers (order, item, add-on ids) may be text or integers; one longer than
-  ``MAX_ID_LENGTH`` is rejected, since truncating it could merge two orders.
+  ``MAX_ID_LENGTH``, or holding NUL or a lone surrogate, is rejected, since
+  truncating or cleaning it could merge two orders.
+* An order has at most ``MAX_ORDER_LINES`` items and add-ons together (and at most
+  ``MAX_ITEMS`` items of ``MAX_ADDONS`` add-ons each); they are counted before any
+  is read, so an oversized order is refused at once. Numbers written as text are
+  at most ``MAX_NUMBER_TEXT`` characters.
 * Free text longer than ``MAX_SHORT_TEXT``/``MAX_LONG_TEXT`` is truncated and
   ends with ``…``. NUL characters are removed and lone surrogates replaced, so
   the text is storable as UTF-8; surrounding blanks are stripped and empty text
@@ -37,12 +42,15 @@ from .const import (
     MAX_ID_LENGTH,
     MAX_ITEMS,
     MAX_LONG_TEXT,
+    MAX_NUMBER_TEXT,
+    MAX_ORDER_LINES,
     MAX_QUANTITY,
     MAX_SHORT_TEXT,
     SHAPE_PULL,
     SHAPE_PUSH,
     TRUNCATION_MARK,
 )
+from .utils import is_storable_text
 
 MAX_TIMESTAMP_LENGTH = 64
 ORDER_FIELDS = {
@@ -174,6 +182,8 @@ class _Parser:
             raise self.error(field_name, f"must be text or an integer, got {_type_name(value)}")
         if value is not None and len(value.strip()) > MAX_ID_LENGTH:
             raise self.error(field_name, f"is longer than {MAX_ID_LENGTH} characters")
+        if value is not None and not is_storable_text(value):
+            raise self.error(field_name, "contains NUL or a lone surrogate")
         return self.text(value, field_name, MAX_ID_LENGTH)
 
     def amount(
@@ -184,6 +194,8 @@ class _Parser:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
             raise self.error(field_name, f"must be a number, got {_type_name(value)}")
+        if isinstance(value, str) and len(value) > MAX_NUMBER_TEXT:
+            raise self.error(field_name, f"is not a number (text of {len(value)} characters)")
         try:
             number = Decimal(str(value).strip())
         except (InvalidOperation, ValueError):  # ValueError: int too long to print
@@ -223,6 +235,12 @@ class _Parser:
             raise self.error("items", "is empty: an order needs at least one item")
         if len(value) > MAX_ITEMS:
             raise self.error("items", f"has more than {MAX_ITEMS} entries")
+        lines = len(value) + sum(
+            len(item["selectedAddons"]) for item in value
+            if isinstance(item, dict) and isinstance(item.get("selectedAddons"), list))
+        if lines > MAX_ORDER_LINES:
+            raise self.error("items", f"has {lines} lines (items and add-ons), more than the "
+                                      f"{MAX_ORDER_LINES} an order may have")
         return tuple(self.item(entry, f"items[{index}]") for index, entry in enumerate(value))
 
     def item(self, raw: Any, path: str) -> Item:

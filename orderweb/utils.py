@@ -109,6 +109,11 @@ _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
+def is_storable_text(text: str) -> bool:
+    """True when PostgreSQL can store ``text`` as it is: no NUL, no lone surrogate."""
+    return not _UNSTORABLE.search(text)
+
+
 def storable_text(text: str) -> str:
     """``text`` with NUL and lone surrogates replaced by U+FFFD, so that any UTF-8 store takes it."""
     return _UNSTORABLE.sub("\ufffd", text)
@@ -176,3 +181,4 @@ def pretty_json(value, max_depth: int) -> tuple[str, bool]:
 
     text = render(value, 0)
     return _SURROGATE.sub(lambda match: "\\u%04x" % ord(match[0]), text), cut
+

@@ -9,7 +9,7 @@ from odoo.tests import tagged
 from ..const import MAX_ORDERWEB_ID_LENGTH
 from ..orderweb.simulator import SimulatorThread
 from ..orderweb.simulator.server import _pull_shape as served_by_pull
-from ..orderweb.utils import json_text, storable_text
+from ..orderweb.utils import is_storable_text, json_text
 from .common import OrderWebCommon
 
 _logger = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ def usable_id(raw):
     if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
         return None
     raw_id = str(raw_id).strip()
-    return raw_id if 0 < len(raw_id) <= MAX_ORDERWEB_ID_LENGTH and storable_text(raw_id) == raw_id else None
+    return raw_id if 0 < len(raw_id) <= MAX_ORDERWEB_ID_LENGTH and is_storable_text(raw_id) else None
 
 
 @tagged('post_install', '-at_install')

@@ -176,9 +176,9 @@ class OrderWebSimulator:
     async def _broadcast(self, tenant: Tenant, payload: bytes, binary: bool = False) -> None:
         for ws in list(tenant.sockets):
             try:
-                # Raw text frames, so that invalid UTF-8 can be sent on purpose;
-                # aiohttp's public send_str() only takes valid text.
-                await ws._writer.send(payload, binary=binary)
+                # Frames from bytes, so that invalid UTF-8 text can be sent on purpose
+                # (send_str() only takes valid text).
+                await ws.send_frame(payload, WSMsgType.BINARY if binary else WSMsgType.TEXT)
             except (ConnectionError, RuntimeError):  # the client went away meanwhile
                 tenant.sockets.discard(ws)
 

@@ -4,9 +4,16 @@ import threading
 import time
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from orderweb.listener import Listener
 from orderweb.simulator import SimulatorThread
+
+# Property tests: bounded and the same examples on every run (CI must not flake);
+# no example database is written into the work tree.
+settings.register_profile("wire", max_examples=200, deadline=None, derandomize=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile("wire")
 
 TENANT = "kitchen"
 # Short intervals so that every behaviour shows within a second or two.

@@ -1,14 +1,20 @@
+import json
 import logging
 import socket
 import threading
 import time
 
 import pytest
+from websocket import ABNF
 
-from conftest import TENANT, connected, wait_for
+from conftest import TENANT, Recorder, connected, wait_for
 from orderweb import listener as listener_module
+from orderweb.const import MAX_FRAME_BYTES, OVERSIZED_FRAME_KEEP
+from orderweb.frames import Message
+from orderweb.listener import Listener
 from orderweb.order import Order, PayloadError
 from orderweb.pull import PullClient
+from orderweb.utils import is_storable_text
 
 WRONG_KEY = "pos_" + "2" * 64
 
@@ -201,6 +207,26 @@ def test_hostile_frames_do_not_break_the_link(sim, listen, frame):
     assert sim.stats(TENANT)["connections_total"] == 1
 
 
+def test_an_oversized_frame_is_reported_by_its_id_and_the_link_stays(sim, listen):
+    listener, seen = listen()
+    assert wait_for(lambda: connected(listener))
+    huge = {"type": "new_order", "data": {"orderId": "big-1", "orderNumber": "KIT-9999",
+                                          "items": [{"name": "x" * 100, "price": 1}] * 20_000}}
+    frame = json.dumps(huge).encode()
+    assert len(frame) > MAX_FRAME_BYTES
+    sim.send_raw(TENANT, frame)
+    good = sim.push_order(TENANT)
+    assert wait_for(lambda: len(seen.orders) == 1)
+    assert seen.order_ids == [good["orderId"]]
+    [(raw, error)] = seen.invalid
+    assert (raw["orderId"], raw["orderNumber"], raw["frameBytes"]) == ("big-1", "KIT-9999", len(frame))
+    assert len(raw["frameStart"]) <= OVERSIZED_FRAME_KEEP and len(json.dumps(raw)) < 2 * OVERSIZED_FRAME_KEEP
+    assert isinstance(error, PayloadError) and error.field == "frame" and error.order_number == "KIT-9999"
+    assert f"{len(frame)} bytes, over the limit of {MAX_FRAME_BYTES}" in str(error)
+    assert "Oversized frame" in listener.status().last_error
+    assert connected(listener) and sim.stats(TENANT)["connections_total"] == 1
+
+
 def test_unknown_message_types_are_ignored_and_logged_once(sim, listen, caplog):
     caplog.set_level(logging.DEBUG, logger="orderweb.listener")
     listener, seen = listen()
@@ -316,3 +342,21 @@ def test_unknown_tenant_upgrade_is_retried_with_backoff(sim, listen):
     assert wait_for(lambda: "reconnecting" in seen.states)
     assert "HTTP 404" in listener.status().last_error
 
+
+
+@pytest.mark.parametrize("start, hints", [
+    (b'{"type": "new_order", "data": {"orderId": 42, "orderNumber": "KIT-\\u00e9"', {"orderId": 42, "orderNumber": "KIT-é"}),
+    (b'{"data": {"orderId": "\\ud83d", "orderNumber": "a\\u0000"', {}),  # not storable: no hint
+    (b'{"data": {"orderId": "bad \\x escape", "orderNumber": ["KIT-1"]', {}),
+    (b'{"data": {"note": "\\"orderId\\": \\"fake\\"", "orderId"', {}),  # inside a string, or cut off
+    (b'\xff\x00{"orderId": "ok"', {"orderId": "ok"}),
+])
+def test_an_oversized_frame_names_only_ids_that_can_be_stored(start, hints):
+    recorder = Recorder()
+    listener = Listener("http://127.0.0.1:9", TENANT, WRONG_KEY, on_order=recorder.on_order,
+                        on_invalid=recorder.on_invalid)
+    listener._handle(Message(ABNF.OPCODE_TEXT, start, 5 * MAX_FRAME_BYTES, oversized=True))
+    [(raw, error)] = recorder.invalid
+    assert {k: v for k, v in raw.items() if k in ("orderId", "orderNumber")} == hints
+    assert raw["frameBytes"] == 5 * MAX_FRAME_BYTES and is_storable_text(raw["frameStart"])
+    assert error.field == "frame" and recorder.orders == []

@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from orderweb.const import MAX_ID_LENGTH, MAX_LONG_TEXT, MAX_SHORT_TEXT, TRUNCATION_MARK
+from orderweb.const import (
+    MAX_ID_LENGTH, MAX_LONG_TEXT, MAX_NUMBER_TEXT, MAX_ORDER_LINES, MAX_SHORT_TEXT, TRUNCATION_MARK,
+)
 from orderweb.order import Addon, Item, Order, PayloadError, parse_order
 from orderweb.simulator.data import SAMPLE_ORDERS
 from orderweb.simulator.server import _pull_shape
@@ -222,6 +224,35 @@ def test_huge_text_is_truncated_and_huge_ids_rejected():
         parse_order(order_with(orderId="9" * 10_000))
     with pytest.raises(PayloadError, match="more than"):
         parse_order(order_with(items=[{"name": "a", "price": 1}] * 10_000))
+
+
+def test_an_order_of_too_many_lines_is_refused_naming_it():
+    addons = [{"name": "Extra", "price": 0.5}] * 100
+    with pytest.raises(PayloadError) as caught:  # 500 items x 100 add-ons
+        parse_order(order_with(items=[{"name": "Burger", "price": 9, "selectedAddons": addons}] * 500))
+    assert caught.value.field == "items" and caught.value.order_number == "KIT-3763"
+    assert f"has 50500 lines (items and add-ons), more than the {MAX_ORDER_LINES}" in str(caught.value)
+    assert "order KIT-3763" in str(caught.value)
+    # Exactly the bound is an order: 200 items with 4 add-ons each.
+    at_bound = [{"name": "Burger", "price": 9, "selectedAddons": ["a", "b", "c", "d"]}] * 200
+    assert len(parse_order(order_with(items=at_bound)).items) == 200
+    with pytest.raises(PayloadError, match="1001 lines"):
+        parse_order(order_with(items=[*at_bound, {"name": "One more", "price": 1}]))
+
+
+def test_long_number_text_is_refused_before_it_is_converted():
+    with pytest.raises(PayloadError, match="not a number") as caught:
+        parse_order(item_with(price="9" * 1_000_000))
+    assert caught.value.field == "items[0].price" and len(str(caught.value)) < 200
+    assert parse_order(item_with(price=" " * (MAX_NUMBER_TEXT - 4) + "12.5")).items[0].price == Decimal("12.5")
+
+
+@pytest.mark.parametrize("order_id", ["KIT\x00-1", "KIT-\ud83d", "\udc00"])
+def test_ids_that_cannot_be_stored_are_refused_not_merged(order_id):
+    # Cleaning them would turn two different ids into one.
+    with pytest.raises(PayloadError, match="NUL or a lone surrogate") as caught:
+        parse_order(order_with(orderId=order_id))
+    assert caught.value.field == "orderId"
 
 
 def test_text_is_made_storable():

@@ -1,7 +1,9 @@
+import json
+
 import pytest
 
 from orderweb.const import SIMULATOR_API_KEY
-from orderweb.utils import check_tenant, endpoints, mask_key, server_identity, ws_url
+from orderweb.utils import check_tenant, endpoints, is_storable_text, json_text, mask_key, server_identity, ws_url
 
 
 @pytest.mark.parametrize("base_url, expected", [
@@ -78,3 +80,15 @@ def test_server_identity_tells_servers_apart():
     assert server_identity("https://orderweb.net") != server_identity("https://eu.orderweb.net")
     with pytest.raises(ValueError):
         server_identity("ftp://orderweb.net")
+def test_json_text_escapes_what_postgresql_refuses():
+    raw = {"customerName": "Zoe \ud83d", "orderId": "a\x00b", "note": "é ✓"}
+    text = json_text(raw)
+    assert text == '{"customerName": "Zoe \\ud83d", "orderId": "a\\u0000b", "note": "\\u00e9 \\u2713"}'
+    assert text.encode("utf-8") and json.loads(text) == raw
+
+
+@pytest.mark.parametrize("text, storable", [
+    ("Zoe", True), ("é ✓ 🍔", True), ("", True), ("a\x00b", False), ("Zoe \ud83d", False), ("\udc00", False),
+])
+def test_is_storable_text(text, storable):
+    assert is_storable_text(text) is storable
