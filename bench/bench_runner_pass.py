@@ -13,6 +13,7 @@ the end. Odoo's pool is capped at ``--db-maxconn`` (16) so that the benchmark
 never holds more than that many PostgreSQL connections.
 """
 import argparse
+import collections
 import os
 import re
 import statistics
@@ -70,10 +71,12 @@ def main():
     from odoo.addons.pos_orderweb.service.runner import Runner  # noqa: PLC0415 (after the configuration)
 
     opened = [0]
+    opened_on = collections.Counter()  # database -> connections opened after the first pass
     real_connect = psycopg2.connect
 
     def counting_connect(*c_args, **c_kwargs):
         opened[0] += 1
+        opened_on[c_kwargs.get('database') or c_kwargs.get('dbname')] += 1
         return real_connect(*c_args, **c_kwargs)
 
     started = time.monotonic()
@@ -94,6 +97,7 @@ def main():
                 say('first pass: %.3f s, %d connections opened, %d databases with pos_orderweb',
                     figures[0][0], figures[0][1], len(runner._databases()))
                 opened[0] = 0  # that listing is not part of a pass
+                opened_on.clear()
             time.sleep(0.2)
         steady = figures[1:]
         times = [seconds for seconds, _n in steady]
@@ -101,6 +105,8 @@ def main():
         say('next %d passes: %.1f ms median, %.1f ms max per pass; %.1f connections opened per pass '
             '(%d in all)', len(steady), statistics.median(times) * 1000, max(times) * 1000,
             statistics.mean(connections), sum(connections))
+        say('connections opened by those passes, by database: %s',
+            ', '.join('%s %d' % item for item in opened_on.most_common(5)) or 'none')
     finally:
         psycopg2.connect = real_connect
         runner.close()

@@ -308,7 +308,8 @@ class Runner:
         self._links = {}  # (dbname, company_id) -> _Link
         self._inboxes = {}  # (dbname, company_id) -> _Inbox, while it has a link or orders to store
         self._locks = {}  # dbname -> _LockConnection
-        # dbname -> (has pos_orderweb, its commit count then, time.monotonic() then)
+        # dbname -> (has pos_orderweb, its commit count when looked into, time.monotonic() then,
+        #            when its commit count was last compared)
         self._checked = {}
         self._stop = threading.Event()
         self._thread = None
@@ -376,26 +377,33 @@ class Runner:
             candidates = list_dbs(True)
             if config['dbfilter'] and '%h' not in config['dbfilter'] and '%d' not in config['dbfilter']:
                 candidates = db_filter(candidates, host='')  # a host-based filter needs a request: all, as cron
-        commits = self._commit_counts()
         now = time.monotonic()
+        commits = None  # read at most once a pass, and only when a database is due for a look
         for gone in set(self._checked) - set(candidates):
             del self._checked[gone]
         found = []
         for dbname in candidates:
-            has_module, commits_then, checked_at = self._checked.get(dbname, (False, None, None))
+            has_module, commits_then, checked_at, compared_at = self._checked.get(dbname, (False, None, None, None))
             if has_module:  # its pass sees an uninstall
                 found.append(dbname)
                 continue
-            if checked_at is not None and now - checked_at < (
-                    RECHECK_BUSY if commits.get(dbname) != commits_then else RECHECK_IDLE):
-                continue
+            if checked_at is not None:
+                if now - compared_at < RECHECK_BUSY:
+                    continue
+                if commits is None:
+                    commits = self._commit_counts()
+                if commits and commits.get(dbname) == commits_then and now - checked_at < RECHECK_IDLE:
+                    self._checked[dbname] = (has_module, commits_then, checked_at, now)
+                    continue
+            if commits is None:
+                commits = self._commit_counts()
             try:
                 with closing(sql_db.db_connect(dbname).cursor()) as cr:
                     has_module = is_initialized(cr) and self._module_installed(cr)
             except psycopg2.Error as error:  # dropped, or not reachable now: its listeners stop
                 _logger.warning("OrderWeb runner: database %s skipped: %s", dbname, error)
                 continue
-            self._checked[dbname] = (has_module, commits.get(dbname), now)
+            self._checked[dbname] = (has_module, commits.get(dbname), now, now)
             if has_module:
                 found.append(dbname)
         return found
@@ -408,8 +416,8 @@ class Runner:
 
     @staticmethod
     def _commit_counts():
-        """Commits PostgreSQL counted in each database: one query for all of them, read
-        on the pooled connection that lists the databases. Empty if unavailable."""
+        """Commits PostgreSQL counted in each database: one query for all of them. Empty if
+        unavailable (each database is then looked into every RECHECK_BUSY s)."""
         try:
             with closing(sql_db.db_connect('postgres').cursor()) as cr:
                 cr.execute("SELECT datname, xact_commit FROM pg_stat_database WHERE datname IS NOT NULL")
