@@ -18,7 +18,15 @@ One pass (``tick``) every ``TICK`` seconds, always from the same thread:
 
 A failed pass on a database drops that database's listeners and locks: a process
 that cannot prove it holds a lock must not keep the WebSocket open. The next
-pass starts afresh; the loop itself never dies.
+pass starts afresh; the loop itself never dies. Orders already received are not
+the link's but the company's inbox's (``_Inbox``): it outlives the links and
+keeps storing them until PostgreSQL answers again.
+
+A pass stays cheap on a server with many databases: a database known to have
+pos_orderweb is not checked again (its pass notices an uninstall), and one
+without it is looked into again only when PostgreSQL counted commits in it since
+(``RECHECK_BUSY``), or after ``RECHECK_IDLE`` anyway. A new database is looked
+into at once.
 """
 
 import logging
@@ -49,7 +57,14 @@ HEARTBEAT = 30.0  # the status record says "no process holds it" after 2 missed 
 DRAIN_TIMEOUT = 20.0  # at stop, orders already received get this long to be stored
 STOP = 'stop'
 BATCH = 500  # at most this many queued orders stored per commit
-RETRY_CAP = 30.0  # seconds between attempts to store received orders while the database fails
+RETRY_CAP = 10.0  # seconds between attempts to store received orders while the database fails
+# Received orders one company may hold in memory while its database does not answer
+# (a few MB); beyond it, new ones are left to the catch-up pull, with an error logged.
+MAX_PENDING = 5000
+# A database without pos_orderweb is looked into again after this many seconds if
+# PostgreSQL counted commits in it since (an install commits), else after RECHECK_IDLE.
+RECHECK_BUSY = 30.0
+RECHECK_IDLE = 600.0
 # First key of pg_try_advisory_lock(int, int), the second is the company id:
 # 'OW' in ASCII, so that ops can spot it in pg_locks (classid = 20311).
 LOCK_CLASS = 0x4F57
@@ -114,59 +129,148 @@ class _LockConnection:
         self._cnx.close()  # frees every lock of the session
 
 
+class _Inbox:
+    """The orders of one company this process received and has not stored yet.
+
+    The runner's, not the link's: when the database stops answering, the failed
+    pass drops the links (their locks are gone with the connection), but what they
+    received stays here, and this thread keeps storing it until PostgreSQL answers
+    again, whoever holds the WebSocket by then. That needs no lock: the log's
+    unique (orderweb_id, company_id) key makes a second copy of an order a no-op.
+    Catch-up pulls asked by the link go through the same queue, in arrival order.
+    """
+
+    def __init__(self, dbname, company_id):
+        self.dbname = dbname
+        self.company_id = company_id
+        self.last_order_at = None  # when this inbox last stored an order
+        self._jobs = queue.SimpleQueue()  # ('push', raw order) | ('pull', None) | (STOP, None)
+        self._busy = False  # a job is being handled
+        self._give_up = threading.Event()  # at process stop, after the drain wait
+        self._thread = threading.Thread(target=self._work, daemon=True,
+                                        name='orderweb-ingest-%s-%s' % (dbname, company_id))
+        self._thread.start()
+
+    def put(self, kind, raw=None):
+        if kind == 'push' and self._jobs.qsize() >= MAX_PENDING:
+            _logger.error("OrderWeb company %s of %s: %s received orders wait for the database; "
+                          "order %s is left to the catch-up pull", self.company_id, self.dbname,
+                          MAX_PENDING, raw.get('orderId') if isinstance(raw, dict) else '?')
+            return
+        self._jobs.put((kind, raw))
+
+    def idle(self):
+        return not self._busy and self._jobs.empty()
+
+    def pending(self):
+        return self._jobs.qsize() + self._busy
+
+    def stop(self):
+        """No new work; the thread ends once what it holds is stored."""
+        self._jobs.put((STOP, None))
+
+    def join(self, timeout):
+        """Wait for the thread; past ``timeout`` it stops retrying. True if all was stored."""
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._give_up.set()
+            return False
+        return True
+
+    def _work(self):
+        job = None
+        while True:
+            kind, raw = job or self._jobs.get()
+            job = None
+            if kind == STOP:
+                return
+            self._busy = True
+            # Orders that queued up during a burst are stored in one commit, then
+            # mapped one by one: all of them are safe in the database within moments.
+            raws = [raw]
+            while kind == 'push' and len(raws) < BATCH:
+                try:
+                    job = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if job[0] != 'push':
+                    break
+                raws.append(job[1])
+                job = None
+            delay = 1.0
+            failures = 0
+            while True:
+                try:
+                    self._handle(kind, raws)
+                    break
+                except Exception as error:
+                    if failures:
+                        _logger.warning("OrderWeb %s for company %s of %s failed again (%s); %s orders "
+                                        "kept", kind, self.company_id, self.dbname, error, len(raws))
+                    else:
+                        _logger.exception("OrderWeb %s failed for company %s of %s", kind,
+                                          self.company_id, self.dbname)
+                    failures += 1
+                # Received orders are kept until stored (the database may be restarting); a
+                # failed pull just waits for the next one.
+                if kind != 'push' or self._give_up.wait(delay):
+                    break
+                delay = min(delay * 2, RETRY_CAP)
+            self._busy = False
+
+    def _handle(self, kind, raws):
+        with _company_env(self.dbname, self.company_id) as (env, company):
+            if kind == 'pull':
+                env['orderweb.order']._pull_company(company)
+            else:
+                env['orderweb.order']._ingest(company, raws, 'push')
+                self.last_order_at = fields.Datetime.now()
+
+
 class _Link:
     """The listener of one company, run while this process holds the company's lock.
 
     The listener thread only receives: orders and catch-up pulls go, in arrival
-    order, to this link's own worker thread, which stores them through the inbound
+    order, to the company's inbox, whose thread stores them through the inbound
     log. So the socket is always read, pongs are seen at once however long a burst
     takes to store, and a slow pull never delays the next frame.
     """
 
-    def __init__(self, dbname, company_id, settings, listener_options):
-        self.dbname = dbname
-        self.company_id = company_id
+    def __init__(self, inbox, settings, listener_options):
+        self.dbname = inbox.dbname
+        self.company_id = inbox.company_id
+        self.inbox = inbox
         self.settings = settings  # (url, tenant, api key): any change restarts the link
         url, tenant, api_key = settings
-        self._write_lock = threading.Lock()  # the listener, the worker and the runner all report
-        self._jobs = queue.SimpleQueue()  # ('push', raw order) | ('pull', None) | (STOP, None)
+        self._write_lock = threading.Lock()  # the listener and the runner both report
         self._closing = False
-        self._last_order_at = self._reported_order_at = None
+        self._reported_order_at = None
         self._beat = 0.0
         self.listener = Listener(  # raises ValueError on a URL or tenant it cannot use
             url, tenant, api_key,
-            on_order=lambda order, raw: self._jobs.put(('push', raw)),
+            on_order=lambda order, raw: inbox.put('push', raw),
             # an order that does not parse is still stored, in state error: nothing vanishes
-            on_invalid=lambda raw, error: self._jobs.put(('push', raw)),
-            on_connected=lambda: self._jobs.put(('pull', None)),
+            on_invalid=lambda raw, error: inbox.put('push', raw),
+            on_connected=lambda: inbox.put('pull'),
             on_status=self._on_status, **listener_options)
-        self._worker = threading.Thread(target=self._work, daemon=True,
-                                        name='orderweb-ingest-%s-%s' % (dbname, company_id))
 
     def start(self):
         self.report(state='connecting', since=fields.Datetime.now(), tenant=self.settings[1],
                     holder=holder(), heartbeat=fields.Datetime.now(), last_error=False, reconnect_count=0)
         self._beat = time.monotonic()
-        self._worker.start()
         self.listener.start()
 
     def close(self, state):
-        """Stop receiving, store what was received (bounded wait), then say ``state``."""
+        """Stop receiving and say ``state``; the inbox stores what was received."""
         self._closing = True
         self.listener.stop()
-        self._jobs.put((STOP, None))
-        self._worker.join(DRAIN_TIMEOUT)
-        if self._worker.is_alive():
-            _logger.warning("OrderWeb company %s of %s: %s orders still being stored at stop; "
-                            "the next catch-up pull brings them back", self.company_id, self.dbname,
-                            self._jobs.qsize())
         self.report(state=state, since=fields.Datetime.now(), holder=False)
 
     def flush(self):
         """Runner pass: last order and heartbeat, kept off the order's hot path."""
         values = {}
-        if self._last_order_at != self._reported_order_at:
-            values['last_order_at'] = self._reported_order_at = self._last_order_at
+        if self.inbox.last_order_at != self._reported_order_at:
+            values['last_order_at'] = self._reported_order_at = self.inbox.last_order_at
         if time.monotonic() - self._beat >= HEARTBEAT:
             values['heartbeat'] = fields.Datetime.now()
             self._beat = time.monotonic()
@@ -193,47 +297,6 @@ class _Link:
             values['since'] = fields.Datetime.now()
         self.report(**values)
 
-    def _work(self):
-        job = None
-        while True:
-            kind, raw = job or self._jobs.get()
-            job = None
-            if kind == STOP:
-                return
-            # Orders that queued up during a burst are stored in one commit, then
-            # mapped one by one: all of them are safe in the database within moments.
-            raws = [raw]
-            while kind == 'push' and len(raws) < BATCH:
-                try:
-                    job = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job[0] != 'push':
-                    break
-                raws.append(job[1])
-                job = None
-            delay = 1.0
-            while True:
-                try:
-                    self._handle(kind, raws)
-                    break
-                except Exception:
-                    _logger.exception("OrderWeb %s failed for company %s of %s", kind, self.company_id, self.dbname)
-                # Received orders are kept until stored (the database may be restarting); a
-                # failed pull just waits for the next one.
-                if kind != 'push' or self._closing:
-                    break
-                time.sleep(delay)
-                delay = min(delay * 2, RETRY_CAP)
-
-    def _handle(self, kind, raws):
-        with _company_env(self.dbname, self.company_id) as (env, company):
-            if kind == 'pull':
-                env['orderweb.order']._pull_company(company)
-            else:
-                env['orderweb.order']._ingest(company, raws, 'push')
-                self._last_order_at = fields.Datetime.now()
-
 
 class Runner:
     """Every listener of this process. ``tick`` and ``close`` are called from one thread."""
@@ -243,7 +306,11 @@ class Runner:
         self.tick_interval = tick
         self.listener_options = listener_options  # tests shorten the backoff
         self._links = {}  # (dbname, company_id) -> _Link
+        self._inboxes = {}  # (dbname, company_id) -> _Inbox, while it has a link or orders to store
         self._locks = {}  # dbname -> _LockConnection
+        # dbname -> (has pos_orderweb, its commit count when looked into, time.monotonic() then,
+        #            when its commit count was last compared)
+        self._checked = {}
         self._stop = threading.Event()
         self._thread = None
 
@@ -282,10 +349,23 @@ class Runner:
                 _logger.exception("OrderWeb runner: the pass on database %s failed; its "
                                   "listeners stop and are retried in %s s", dbname, self.tick_interval)
                 self._drop(dbname)
+        for key, inbox in list(self._inboxes.items()):
+            if key not in self._links and inbox.idle():
+                del self._inboxes[key]
+                inbox.stop()
 
     def close(self):
         for dbname in list(self._locks):
             self._drop(dbname)
+        deadline = time.monotonic() + DRAIN_TIMEOUT
+        for inbox in self._inboxes.values():
+            inbox.stop()
+        for inbox in self._inboxes.values():
+            left = inbox.pending()
+            if not inbox.join(max(deadline - time.monotonic(), 0)):
+                _logger.warning("OrderWeb company %s of %s: about %s received orders not stored at stop; "
+                                "the next catch-up pull brings them back", inbox.company_id, inbox.dbname, left)
+        self._inboxes.clear()
         _logger.info("OrderWeb runner of %s stopped", holder())
 
     def _databases(self):
@@ -297,22 +377,61 @@ class Runner:
             candidates = list_dbs(True)
             if config['dbfilter'] and '%h' not in config['dbfilter'] and '%d' not in config['dbfilter']:
                 candidates = db_filter(candidates, host='')  # a host-based filter needs a request: all, as cron
+        now = time.monotonic()
+        commits = None  # read at most once a pass, and only when a database is due for a look
+        for gone in set(self._checked) - set(candidates):
+            del self._checked[gone]
         found = []
         for dbname in candidates:
+            has_module, commits_then, checked_at, compared_at = self._checked.get(dbname, (False, None, None, None))
+            if has_module:  # its pass sees an uninstall
+                found.append(dbname)
+                continue
+            if checked_at is not None:
+                if now - compared_at < RECHECK_BUSY:
+                    continue
+                if commits is None:
+                    commits = self._commit_counts()
+                if commits and commits.get(dbname) == commits_then and now - checked_at < RECHECK_IDLE:
+                    self._checked[dbname] = (has_module, commits_then, checked_at, now)
+                    continue
+            if commits is None:
+                commits = self._commit_counts()
             try:
                 with closing(sql_db.db_connect(dbname).cursor()) as cr:
-                    if is_initialized(cr):
-                        cr.execute("SELECT 1 FROM ir_module_module WHERE name = 'pos_orderweb' "
-                                   "AND state IN ('installed', 'to upgrade')")
-                        if cr.rowcount:
-                            found.append(dbname)
+                    has_module = is_initialized(cr) and self._module_installed(cr)
             except psycopg2.Error as error:  # dropped, or not reachable now: its listeners stop
                 _logger.warning("OrderWeb runner: database %s skipped: %s", dbname, error)
+                continue
+            self._checked[dbname] = (has_module, commits.get(dbname), now, now)
+            if has_module:
+                found.append(dbname)
         return found
 
+    @staticmethod
+    def _module_installed(cr):
+        cr.execute("SELECT 1 FROM ir_module_module WHERE name = 'pos_orderweb' "
+                   "AND state IN ('installed', 'to upgrade')")
+        return bool(cr.rowcount)
+
+    @staticmethod
+    def _commit_counts():
+        """Commits PostgreSQL counted in each database: one query for all of them. Empty if
+        unavailable (each database is then looked into every RECHECK_BUSY s)."""
+        try:
+            with closing(sql_db.db_connect('postgres').cursor()) as cr:
+                cr.execute("SELECT datname, xact_commit FROM pg_stat_database WHERE datname IS NOT NULL")
+                return dict(cr.fetchall())
+        except psycopg2.Error:
+            return {}
+
     def _tick_db(self, dbname):
-        registry = Registry(dbname).check_signaling()
-        with registry.cursor() as cr:
+        with Registry(dbname).cursor() as cr:
+            registry = Registry(dbname).check_signaling(cr)
+            if 'orderweb.connection' not in registry:  # uninstalled meanwhile
+                self._checked.pop(dbname, None)
+                self._drop(dbname)
+                return
             env = api.Environment(cr, SUPERUSER_ID, {})
             wanted = {
                 company.id: (company.orderweb_url, (company.orderweb_tenant or '').strip(),
@@ -349,8 +468,11 @@ class Runner:
                     locks.unlock(company_id)
 
     def _start_link(self, dbname, company_id, settings):
+        inbox = self._inboxes.get((dbname, company_id))
+        if inbox is None:
+            inbox = self._inboxes[dbname, company_id] = _Inbox(dbname, company_id)
         try:
-            link = _Link(dbname, company_id, settings, self.listener_options)
+            link = _Link(inbox, settings, self.listener_options)
         except ValueError as error:  # settings the listener cannot use: said in the status
             self._locks[dbname].unlock(company_id)
             _report(dbname, company_id, {'state': 'stopped', 'last_error': str(error), 'holder': False})
@@ -364,7 +486,8 @@ class Runner:
         self._locks[link.dbname].unlock(link.company_id)
 
     def _drop(self, dbname):
-        """Stop the database's listeners and free its locks by closing their connection."""
+        """Stop the database's listeners and free its locks by closing their connection; their
+        inboxes go on storing what was received."""
         for link in [link for (db, _cid), link in self._links.items() if db == dbname]:
             del self._links[dbname, link.company_id]
             try:

@@ -7,12 +7,18 @@ database (created once with the addon), then checks with the stand-in's
 connection counter: exactly one WebSocket at all times; ``kill -9`` of the
 holder -> another process holds it within 60 s; every order pushed meanwhile is
 imported once; a SIGINT stops the server within seconds with no connection left.
-Exits 1 on the first failed check. Databases ow_run_*, ports 8272-8279, 9272.
+Exits 1 on the first failed check. Database ``$OW_PROVE_DB`` (ow_run_prove), HTTP
+ports from ``$OW_PROVE_PORT`` (8272-8279), the stand-in on ``$OW_PROVE_SIM_PORT``
+(9272); Odoo is ``$ODOO_BIN``, else ``odoo`` on PATH. tools/prove_faults.py shares
+these helpers.
 """
+import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 import psycopg2
@@ -20,14 +26,17 @@ import requests
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DB = os.environ.get('OW_PROVE_DB', 'ow_run_prove')
-SIM_PORT = 9272
+PORT = int(os.environ.get('OW_PROVE_PORT', 8272))
+SIM_PORT = int(os.environ.get('OW_PROVE_SIM_PORT', 9272))
 SIM = 'http://127.0.0.1:%s' % SIM_PORT
 KEY = 'pos_0000000000000000deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef'  # the stand-in's fake key
 TENANT = 'kitchen'
+ODOO_BIN = os.environ.get('ODOO_BIN') or shutil.which('odoo') or 'odoo'
+# Odoo's source tree, from the odoo package this script runs with (run it with Odoo's Python)
+ODOO_HOME = os.environ.get('ODOO_HOME') or os.path.dirname(os.path.dirname(importlib.util.find_spec('odoo').origin))
 ADDONS = '%s,%s/addons,%s/odoo/addons' % (
-    os.environ.get('OW_ADDONS', os.path.expanduser('~/.cache/pos_orderweb/addons')), os.environ.get('ODOO_HOME', '/opt/odoo18'),
-    os.environ.get('ODOO_HOME', '/opt/odoo18'))
-ODOO = ['odoo', '--addons-path=' + ADDONS, '--db_host', '127.0.0.1', '--db_user', os.environ.get('PGUSER', 'root'),
+    os.environ.get('OW_ADDONS', os.path.expanduser('~/.cache/pos_orderweb/addons')), ODOO_HOME, ODOO_HOME)
+ODOO = [ODOO_BIN, '--addons-path=' + ADDONS, '--db_host', '127.0.0.1', '--db_user', os.environ.get('PGUSER', 'root'),
         '--http-interface', '127.0.0.1']
 TAKEOVER_LIMIT = 60.0
 
@@ -63,7 +72,7 @@ def sim(method, path, **kw):
 def sql(query, params=()):
     with psycopg2.connect(dbname=DB, host='127.0.0.1', user=os.environ.get('PGUSER', 'root')) as cnx, cnx.cursor() as cr:
         cr.execute(query, params)
-        return cr.fetchall()
+        return cr.fetchall() if cr.description else None
 
 
 def holder_pid():
@@ -84,31 +93,39 @@ def wait(condition, timeout, step=0.2):
     return condition()
 
 
-def prepare_database():
+def odoo_shell(code):
+    """Run ``code`` in ``odoo shell`` on the database (it commits itself)."""
+    subprocess.run([ODOO_BIN, 'shell', '--addons-path=' + ADDONS, '--db_host', '127.0.0.1', '--db_user',
+                    os.environ.get('PGUSER', 'root'), '-d', DB, '--no-http'],
+                   input=code, text=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def prepare_database(url=SIM):
     exists = sql_postgres("SELECT 1 FROM pg_database WHERE datname = %s", (DB,))
     if not exists:
-        install_log = '/tmp/ow_prove_install.log'
+        install_log = log_path('install')
         log('creating %s with pos_orderweb (about a minute, log %s)', DB, install_log)
         with open(install_log, 'w') as output:
             subprocess.run(ODOO + ['-d', DB, '-i', 'pos_orderweb', '--stop-after-init', '--no-http'],
                            check=True, stdout=output, stderr=subprocess.STDOUT)
-    subprocess.run(['odoo', 'shell', '--addons-path=' + ADDONS, '--db_host', '127.0.0.1', '--db_user',
-                    os.environ.get('PGUSER', 'root'), '-d', DB, '--no-http'],
-                   input=CONFIGURE % (SIM, TENANT, KEY), text=True, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    odoo_shell(CONFIGURE % (url, TENANT, KEY))
 
 
 def sql_postgres(query, params):
     with psycopg2.connect(dbname='postgres', host='127.0.0.1', user=os.environ.get('PGUSER', 'root')) as cnx, \
             cnx.cursor() as cr:
         cr.execute(query, params)
-        return cr.fetchall()
+        return cr.fetchall() if cr.description else None
+
+
+def log_path(name):
+    return os.path.join(tempfile.gettempdir(), 'ow_prove_%s_%s.log' % (DB, name))
 
 
 def start_server(name, *args):
-    out = open('/tmp/ow_prove_%s.log' % name, 'w')
-    process = subprocess.Popen(ODOO + ['-d', DB, *args], stdout=out, stderr=subprocess.STDOUT)
-    log('%s: odoo %s (pid %s, log /tmp/ow_prove_%s.log)', name, ' '.join(args), process.pid, name)
+    with open(log_path(name), 'a') as out:
+        process = subprocess.Popen(ODOO + ['-d', DB, *args], stdout=out, stderr=subprocess.STDOUT)
+    log('%s: odoo %s (pid %s, log %s)', name, ' '.join(args), process.pid, log_path(name))
     return process
 
 
@@ -162,7 +179,7 @@ def kill_holder_and_take_over(server_pids):
 
 
 def mode_threaded():
-    server = start_server('threaded', '--http-port', '8272')
+    server = start_server('threaded', '--http-port', str(PORT))
     try:
         check(wait(lambda: sim('GET', '/_sim/stats')['connections'] == 1, 30), 'threaded server connected')
         assert_imported_once(push_orders(3))
@@ -173,7 +190,7 @@ def mode_threaded():
 
 
 def mode_prefork():
-    server = start_server('prefork', '--http-port', '8273', '--gevent-port', '8274', '--workers', '2',
+    server = start_server('prefork', '--http-port', str(PORT + 1), '--gevent-port', str(PORT + 2), '--workers', '2',
                           '--limit-request', '5', '--max-cron-threads', '1', '--load', 'base,web,pos_orderweb')
 
     def children():
@@ -183,7 +200,7 @@ def mode_prefork():
         check(wait(lambda: sim('GET', '/_sim/stats')['connections'] == 1, 40), 'prefork server connected')
         before = holder_pid()
         for _i in range(30):  # recycles the HTTP workers (limit_request 5)
-            requests.get('http://127.0.0.1:8273/web/login', timeout=10)
+            requests.get('http://127.0.0.1:%s/web/login' % (PORT + 1), timeout=10)
         check(holder_pid() == before and watch_connections(2) == 1,
               'HTTP workers recycled by limit_request: same holder %s, one WebSocket', before)
         assert_imported_once(push_orders(3))
@@ -194,8 +211,8 @@ def mode_prefork():
 
 
 def mode_two_servers():
-    servers = [start_server('server_a', '--http-port', '8275'),
-               start_server('server_b', '--http-port', '8276', '--workers', '2', '--gevent-port', '8277',
+    servers = [start_server('server_a', '--http-port', str(PORT + 3)),
+               start_server('server_b', '--http-port', str(PORT + 4), '--workers', '2', '--gevent-port', str(PORT + 5),
                             '--load', 'base,web,pos_orderweb', '--max-cron-threads', '1')]
 
     def pids():
@@ -219,12 +236,17 @@ def mode_two_servers():
 MODES = {'threaded': mode_threaded, 'prefork': mode_prefork, 'two-servers': mode_two_servers}
 
 
-def main(modes):
+def start_stand_in():
     stand_in = subprocess.Popen([sys.executable, '-m', 'orderweb.simulator', '--port', str(SIM_PORT), '--empty'],
                                 cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait(lambda: requests.get(SIM + '/_sim/stats', params={'tenant': TENANT},
+                              headers={'Authorization': 'Bearer ' + KEY}, timeout=1).ok, 10)
+    return stand_in
+
+
+def main(modes):
+    stand_in = start_stand_in()
     try:
-        wait(lambda: requests.get(SIM + '/_sim/stats', params={'tenant': TENANT},
-                                  headers={'Authorization': 'Bearer ' + KEY}, timeout=1).ok, 10)
         prepare_database()
         for mode in modes or MODES:
             log('--- %s', mode)

@@ -1,0 +1,422 @@
+"""The fault matrix of issue 8: real Odoo servers, the stand-in, real faults.
+
+    python tools/prove_faults.py [--refuse-window 60] [--pg-window 8] [ROW ...]
+
+Run with Odoo's Python, like tools/prove_deployments.py, whose helpers and
+environment it shares (``OW_ADDONS``, ``OW_PROVE_DB``, ``OW_PROVE_PORT``,
+``OW_PROVE_SIM_PORT``, ``ODOO_BIN``). A threaded Odoo server listens to the
+stand-in through a TCP relay of this script (``SIM_PORT + 1``), so that the
+network itself can refuse connections. Each row injects one fault in the middle
+of a burst of orders and checks in the database that every order sent is
+imported exactly once: one ``orderweb.order`` row and one ``pos.order`` per
+platform id. Prints a table; exits 1 if any row loses or duplicates an order.
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+
+import requests
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import prove_deployments as base  # noqa: E402 (the shared helpers)
+
+PROXY_PORT = base.SIM_PORT + 1
+PROXY = 'http://127.0.0.1:%s' % PROXY_PORT
+RECOVER_LIMIT = 120.0  # seconds a row waits for its orders after the fault ended
+WRONG_KEY = 'pos_' + 'f' * 64  # a fake key the stand-in refuses
+SERVER_ARGS = ('--http-port', str(base.PORT + 6), '--max-cron-threads', '1')
+
+
+class Relay:
+    """A TCP relay to the stand-in. ``down()`` cuts every connection and leaves the port
+    closed (connections refused) until ``up()``."""
+
+    def __init__(self, port, upstream_port):
+        self.port, self.upstream_port = port, upstream_port
+        self._listener = None
+        self._open = set()
+        self._lock = threading.Lock()
+
+    def up(self):
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(('127.0.0.1', self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def down(self):
+        listener, self._listener = self._listener, None
+        listener.close()
+        with self._lock:
+            for sock in list(self._open):
+                self._close(sock)
+
+    def _accept(self, listener):
+        while True:
+            try:
+                client, _address = listener.accept()
+            except OSError:
+                return  # closed by down()
+            try:
+                upstream = socket.create_connection(('127.0.0.1', self.upstream_port), timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._open.update((client, upstream))
+            for source, target in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+
+    def _pump(self, source, target):
+        try:
+            while data := source.recv(65536):
+                target.sendall(data)
+        except OSError:
+            pass
+        with self._lock:
+            self._close(source)
+            self._close(target)
+
+    def _close(self, sock):
+        self._open.discard(sock)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+
+class Matrix:
+
+    def __init__(self, options):
+        self.options = options
+        self.relay = Relay(PROXY_PORT, base.SIM_PORT)
+        self.server = None
+        self.company_id = None
+        self.rows = []
+
+    # --- helpers --------------------------------------------------------------
+
+    def start(self):
+        self.server = base.start_server('faults', *SERVER_ARGS)
+        self.wait_connected()
+
+    def wait_connected(self, timeout=60):
+        connected = base.wait(lambda: base.sim('GET', '/_sim/stats')['connections'] == 1 and base.sql(
+            "SELECT 1 FROM orderweb_connection WHERE state = 'connected' AND company_id = %s",
+            (self.company_id,)), timeout)
+        if not connected:
+            raise RuntimeError('the server did not connect within %s s' % timeout)
+
+    def faults(self, **faults):
+        base.sim('POST', '/_sim/faults', json=faults)
+
+    def push(self, count=1, pace=0.02, **values):
+        ids = []
+        for _i in range(count):
+            ids.append(base.sim('POST', '/_sim/orders', json=values)['orderId'])
+            time.sleep(pace)
+        return ids
+
+    def push_raw(self, body, push=True):
+        """An order given as raw JSON text (lone surrogates, NUL escapes stay as written)."""
+        response = requests.post(base.SIM + '/_sim/orders', data=body.encode(), timeout=5,
+                                 params={'tenant': base.TENANT, 'push': '1' if push else '0'},
+                                 headers={'Authorization': 'Bearer ' + base.KEY, 'Content-Type': 'application/json'})
+        response.raise_for_status()
+        return response.json()
+
+    def counts(self, order_ids):
+        """{platform id: (log rows, POS orders)} for this company."""
+        rows = base.sql("""
+            SELECT log.orderweb_id, count(DISTINCT log.id), count(pos.id)
+              FROM orderweb_order log LEFT JOIN pos_order pos ON pos.orderweb_order_id = log.id
+             WHERE log.company_id = %s AND log.orderweb_id = ANY(%s) GROUP BY log.orderweb_id""",
+                        (self.company_id, list(order_ids)))
+        found = {orderweb_id: (logs, pos) for orderweb_id, logs, pos in rows}
+        return {order_id: found.get(order_id, (0, 0)) for order_id in order_ids}
+
+    def settle(self, order_ids, since, timeout=RECOVER_LIMIT):
+        """Wait until each order is imported once; (imported once, lost, duplicated, seconds since ``since``)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            counts = self.counts(order_ids)
+            once = sum(1 for logs, pos in counts.values() if logs == 1 and pos == 1)
+            duplicated = sum(1 for logs, pos in counts.values() if logs > 1 or pos > 1)
+            if once == len(order_ids) or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+        # a duplicate may come late: look again a moment later
+        time.sleep(1.0)
+        counts = self.counts(order_ids)
+        once = sum(1 for logs, pos in counts.values() if logs == 1 and pos == 1)
+        duplicated = sum(1 for logs, pos in counts.values() if logs > 1 or pos > 1)
+        return once, len(order_ids) - once - duplicated, duplicated, time.monotonic() - since - 1.0
+
+    def row(self, fault, order_ids, since, note='', timeout=RECOVER_LIMIT):
+        once, lost, duplicated, seconds = self.settle(order_ids, since, timeout)
+        self.rows.append((fault, len(order_ids), once, lost, duplicated, seconds if not lost else None, note))
+        base.log('%s: %d sent, %d imported once, %d lost, %d duplicated', fault, len(order_ids), once, lost,
+                 duplicated)
+
+    # --- rows ---------------------------------------------------------------
+
+    def row_ws_drop(self):
+        ids = self.push(10)
+        base.sim('POST', '/_sim/drop')
+        dropped = time.monotonic()
+        ids += self.push(10)  # some while nobody listens: the catch-up pull brings them
+        self.row('WebSocket dropped mid-burst', ids, dropped)
+
+    def row_refused(self):
+        window = self.options.refuse_window
+        ids = self.push(5)
+        self.relay.down()
+        for _i in range(5):  # during the window: connection refused, pulls too
+            ids += self.push(1)
+            time.sleep(window / 5)
+        self.relay.up()
+        self.row('connections refused %d s' % window, ids, time.monotonic(),
+                 note='TCP refused (relay closed), pulls too; recovery counted from the end')
+
+    def row_no_pong(self):
+        before = base.sim('GET', '/_sim/stats')['connections_total']
+        self.faults(no_pong=True)
+        started = time.monotonic()
+        ids = self.push(5)
+        # the listener pings every 30 s and gives up 10 s later without a pong
+        base.wait(lambda: base.sim('GET', '/_sim/stats')['connections_total'] > before, 60, step=0.5)
+        ids += self.push(5)
+        self.faults(no_pong=False)
+        self.row('pongs stop', ids, started, note='new connection after %.0f s' % (time.monotonic() - started))
+
+    def row_kill_odoo(self):
+        ids = self.push(10)
+        os.kill(self.server.pid, signal.SIGKILL)
+        self.server.wait(10)
+        killed = time.monotonic()
+        ids += self.push(10)
+        self.server = base.start_server('faults', *SERVER_ARGS)
+        self.row('Odoo killed -9 mid-burst, restarted', ids, killed)
+
+    def row_postgres_gone(self):
+        window = self.options.pg_window
+        # Without the pull: what reached Odoo must be stored from memory alone.
+        self.faults(pull_error_status=500)
+        try:
+            ids = self.push(10)
+            base.sql_postgres('ALTER DATABASE "%s" ALLOW_CONNECTIONS false' % base.DB, ())
+            base.sql_postgres("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = %s AND pid <> pg_backend_pid()", (base.DB,))
+            ids += self.push(10, pace=0.01)
+            # they reached Odoo: the WebSocket was still open after the last one
+            reached = base.sim('GET', '/_sim/stats')['connections'] == 1
+            time.sleep(window)
+            base.sql_postgres('ALTER DATABASE "%s" ALLOW_CONNECTIONS true' % base.DB, ())
+            back = time.monotonic()
+            self.row('PostgreSQL connections killed, refused %d s' % window, ids, back,
+                     note='pull answering 500 throughout' + ('' if reached else '; WebSocket closed during the burst'))
+        finally:
+            base.sql_postgres('ALTER DATABASE "%s" ALLOW_CONNECTIONS true' % base.DB, ())
+            self.faults(pull_error_status=None)
+        self.wait_connected()
+
+    def row_two_servers(self):
+        second = base.start_server('faults_b', '--http-port', str(base.PORT + 7), '--max-cron-threads', '2')
+        try:
+            base.wait(lambda: requests.get('http://127.0.0.1:%s/web/login' % (base.PORT + 7), timeout=2).ok, 60)
+            started = time.monotonic()
+            ids = self.push(5, pace=0)
+            # the same orders pulled at once by the cron (either server) and by the holder's catch-up pull
+            base.sql("UPDATE res_company SET orderweb_last_pull_at = NULL WHERE id = %s", (self.company_id,))
+            base.sql("INSERT INTO ir_cron_trigger (cron_id, call_at) SELECT res_id, now() at time zone 'utc' "
+                     "FROM ir_model_data WHERE module = 'pos_orderweb' AND name = 'ir_cron_orderweb_pull'; "
+                     "NOTIFY cron_trigger, %s", (base.DB,))
+            base.sim('POST', '/_sim/drop')
+            ids += self.push(5, pace=0)
+            self.row('pushed and pulled, two servers', ids, started,
+                     note='push + catch-up pull + cron pull, 2 servers on one database')
+        finally:
+            base.stop_server(second, 'second server')
+
+    def row_poison(self):
+        marker = uuid.uuid4().hex[:8]
+        started = time.monotonic()
+        ids = self.push(5)
+        poison = ['SURR-P-' + marker, 'NUL-P-' + marker, 'SURR-L-' + marker, 'NUL-L-' + marker]
+        self.push_raw('{"orderNumber": "%s", "customerName": "Zoe \\ud83d"}' % poison[0])
+        self.push_raw('{"orderId": "bad\\u0000%s", "orderNumber": "%s", "items": "x"}' % (marker, poison[1]))
+        self.push_raw('{"orderNumber": "%s", "customerName": "Zoe \\ud83d"}' % poison[2], push=False)
+        self.push_raw('{"orderId": "bad\\u0000l%s", "orderNumber": "%s", "items": "x"}' % (marker, poison[3]),
+                      push=False)
+        ids += self.push(5)
+        base.sim('POST', '/_sim/drop')  # a catch-up pull lists the poison of the pull
+        ids += self.push(5)
+        once, lost, duplicated, seconds = self.settle(ids, started, timeout=45)
+        kept = [base.sql("SELECT count(*) FROM orderweb_order WHERE company_id = %s AND payload LIKE %s",
+                         (self.company_id, '%' + number + '%'))[0][0] for number in poison]
+        set_aside = sum(1 for count in kept if count == 1)
+        lost += sum(1 for count in kept if count == 0)
+        duplicated += sum(1 for count in kept if count > 1)
+        self.rows.append(('poison orders mid-burst (push+pull)', len(ids) + len(poison), once + set_aside, lost,
+                          duplicated, seconds if not lost else None,
+                          'lone surrogate, NUL in id; %d/4 poison logged once' % set_aside))
+
+    def row_no_session(self):
+        base.odoo_shell(NO_SESSION_SHOP % self.company_id)
+        ids = self.push(5)
+        waiting = base.wait(lambda: base.sql(
+            "SELECT count(*) FROM orderweb_order WHERE orderweb_id = ANY(%s) AND state = 'waiting'",
+            (ids,))[0][0] == len(ids), 30)
+        base.odoo_shell(OPEN_SESSION % self.company_id)
+        opened = time.monotonic()
+        self.row('no open session', ids, opened,
+                 note='%s, imported once a session opened' % ('waited' if waiting else 'did NOT wait'))
+        base.odoo_shell(RESTORE_SHOP % self.company_id)
+
+    def row_unknown_product(self):
+        marker = uuid.uuid4().hex[:8]
+        started = time.monotonic()
+        ids = self.push(3, items=[{'id': 'item-mystery-' + marker, 'name': 'Mystery dish ' + marker,
+                                   'price': 9.5, 'quantity': 1, 'selectedAddons': []}])
+        once, lost, duplicated, seconds = self.settle(ids, started)
+        fallback = base.sql("""
+            SELECT count(*) FROM pos_order_line line JOIN pos_order pos ON pos.id = line.order_id
+              JOIN orderweb_order log ON log.id = pos.orderweb_order_id
+             WHERE log.orderweb_id = ANY(%s) AND line.product_id = COALESCE(
+                   (SELECT orderweb_item_product_id FROM res_company WHERE id = %s),
+                   (SELECT res_id FROM ir_model_data WHERE module = 'pos_orderweb' AND name = 'product_orderweb_item'))
+        """, (ids, self.company_id))[0][0]
+        self.rows.append(('unknown product', len(ids), once, lost, duplicated, seconds if not lost else None,
+                          '%d/%d on the fallback product' % (fallback, len(ids))))
+
+    def row_key_refused(self):
+        (good_key,), = base.sql("SELECT orderweb_api_key FROM res_company WHERE id = %s", (self.company_id,))
+        base.sql("UPDATE res_company SET orderweb_api_key = %s WHERE id = %s", (WRONG_KEY, self.company_id))
+        try:
+            shown = base.wait(lambda: base.sql("SELECT state FROM orderweb_connection WHERE company_id = %s",
+                                               (self.company_id,))[0][0] == 'key_refused', 40)
+            ids = self.push(5)  # held by the platform meanwhile
+        finally:
+            base.sql("UPDATE res_company SET orderweb_api_key = %s WHERE id = %s", (good_key, self.company_id))
+        fixed = time.monotonic()
+        self.row('key refused, then fixed', ids, fixed,
+                 note='status %s key_refused; counted from the fix' % ('showed' if shown else 'did NOT show'))
+
+    def row_pull_faults(self):
+        started = time.monotonic()
+        self.faults(pull_error_status=500)
+        base.sim('POST', '/_sim/drop')
+        ids = self.push(5)  # while reconnecting: only a pull brings these
+        self.wait_connected()
+        ids += self.push(5)  # live while the pull fails
+        self.faults(pull_error_status=None, pull_delay=8.0)
+        base.sim('POST', '/_sim/drop')
+        self.wait_connected()
+        ids += self.push(5)  # live while a slow pull runs
+        try:
+            self.row('pull answering 500, then slowly (8 s)', ids, started)
+        finally:
+            self.faults(pull_delay=0.0)
+
+    ROWS = {
+        'ws-drop': row_ws_drop, 'refused': row_refused, 'no-pong': row_no_pong, 'kill-odoo': row_kill_odoo,
+        'postgres': row_postgres_gone, 'two-servers': row_two_servers, 'poison': row_poison,
+        'no-session': row_no_session, 'unknown-product': row_unknown_product, 'key-refused': row_key_refused,
+        'pull': row_pull_faults,
+    }
+
+    def run(self, names):
+        for name in names or self.ROWS:
+            base.log('--- %s', name)
+            started = time.monotonic()
+            try:
+                self.ROWS[name](self)
+                if self.server.poll() is not None:
+                    raise RuntimeError('the server died')
+                self.wait_connected()
+            except Exception as error:  # noqa: BLE001 - the table says which row broke and goes on
+                base.log('row %s broke: %r', name, error)
+                self.rows.append((name, 0, 0, 0, 0, None, 'BROKE: %s' % error))
+                if self.server.poll() is not None:
+                    self.start()
+            base.log('row took %.0f s', time.monotonic() - started)
+
+    def table(self):
+        header = ('fault', 'sent', 'imported once', 'lost', 'duplicated', 'recovered in', 'note')
+        lines = [header] + [(fault, str(sent), str(once), str(lost), str(duplicated),
+                             '%.1f s' % seconds if seconds is not None else '-', note)
+                            for fault, sent, once, lost, duplicated, seconds, note in self.rows]
+        widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
+        for index, line in enumerate(lines):
+            print(' | '.join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+            if index == 0:
+                print('-+-'.join('-' * width for width in widths))
+
+    def failed(self):
+        return [row for row in self.rows if row[3] or row[4] or row[6].startswith('BROKE') or row[2] != row[1]]
+
+
+NO_SESSION_SHOP = """
+company = env['res.company'].browse(%d)
+shop = env['pos.config'].create({'name': 'OrderWeb fault shop', 'company_id': company.id})
+company.orderweb_pos_config_id = shop
+env.cr.commit()
+"""
+OPEN_SESSION = """
+company = env['res.company'].browse(%d)
+company.orderweb_pos_config_id.with_user(env.ref('base.user_admin')).open_ui()
+env.cr.commit()
+"""
+RESTORE_SHOP = """
+company = env['res.company'].browse(%d)
+company.orderweb_pos_config_id = env['pos.config'].search(
+    [('company_id', '=', company.id), ('name', '!=', 'OrderWeb fault shop')], limit=1)
+env.cr.commit()
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--refuse-window', type=float, default=float(os.environ.get('OW_REFUSE_WINDOW', 60)),
+                        help='seconds during which connections are refused (issue 8: 60)')
+    parser.add_argument('--pg-window', type=float, default=8.0,
+                        help='seconds during which PostgreSQL refuses connections to the database')
+    parser.add_argument('rows', nargs='*', metavar='ROW',
+                        help='rows to run (default all): %s' % ', '.join(Matrix.ROWS))
+    options = parser.parse_args()
+    unknown = set(options.rows) - set(Matrix.ROWS)
+    if unknown:
+        parser.error('unknown rows: %s' % ', '.join(sorted(unknown)))
+    matrix = Matrix(options)
+    stand_in = base.start_stand_in()
+    matrix.relay.up()
+    started = time.monotonic()
+    try:
+        base.prepare_database(url=PROXY)
+        (matrix.company_id,), = base.sql("SELECT id FROM res_company WHERE orderweb_enabled LIMIT 1")
+        matrix.start()
+        matrix.run(options.rows)
+    finally:
+        if matrix.server and matrix.server.poll() is None:
+            base.stop_server(matrix.server, 'server')
+        matrix.relay.down()
+        stand_in.terminate()
+        stand_in.wait(10)
+    print()
+    matrix.table()
+    failed = matrix.failed()
+    base.log('fault matrix: %d rows in %.0f s, %d failed', len(matrix.rows), time.monotonic() - started, len(failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == '__main__':
+    main()
