@@ -1,6 +1,6 @@
 """Cost of one runner pass on a server with many databases.
 
-    /opt/odoo18/venv/bin/python bench/bench_runner_pass.py [--count 100] [--passes 12] [REAL_DB ...]
+    <your Odoo's python> bench/bench_runner_pass.py [--count 100] [--passes 12] [REAL_DB ...]
 
 Creates ``--count`` small empty databases (plain ``CREATE DATABASE``, not Odoo
 installs) named ``ow_bench_pass_NNN``, next to the real databases given (with
@@ -17,6 +17,7 @@ import collections
 import os
 import re
 import statistics
+import sys
 import time
 from contextlib import closing
 
@@ -25,9 +26,10 @@ import psycopg2
 import odoo
 from odoo.tools import config
 
-ADDONS = '%s,%s/addons,%s/odoo/addons' % (
-    os.environ.get('OW_ADDONS', os.path.expanduser('~/.cache/pos_orderweb/addons')),
-    os.environ.get('ODOO_HOME', '/opt/odoo18'), os.environ.get('ODOO_HOME', '/opt/odoo18'))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools'))
+import odoo_env  # noqa: E402  (tools/ is not a package)
+
+ADDONS = odoo_env.addons_path()
 PG = {'host': os.environ.get('PGHOST', '127.0.0.1'), 'user': os.environ.get('PGUSER', 'root')}
 PREFIX = 'ow_bench_pass_'
 MAX_COUNT = 200  # bounded: this is a benchmark, not a load generator

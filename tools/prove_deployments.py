@@ -1,6 +1,6 @@
 """Prove the live listener in real Odoo server processes sharing one database.
 
-    /opt/odoo18/venv/bin/python tools/prove_deployments.py [threaded] [prefork] [two-servers]
+    make prove   # or: <your Odoo's python> tools/prove_deployments.py [threaded] [prefork] [two-servers]
 
 Each mode starts the OrderWeb stand-in and real ``odoo`` servers on a committed
 database (created once with the addon), then checks with the stand-in's
@@ -9,12 +9,10 @@ holder -> another process holds it within 60 s; every order pushed meanwhile is
 imported once; a SIGINT stops the server within seconds with no connection left.
 Exits 1 on the first failed check. Database ``$OW_PROVE_DB`` (ow_run_prove), HTTP
 ports from ``$OW_PROVE_PORT`` (8272-8279), the stand-in on ``$OW_PROVE_SIM_PORT``
-(9272); Odoo is ``$ODOO_BIN``, else ``odoo`` on PATH. tools/prove_faults.py shares
+(9272); Odoo is ``$ODOO_BIN``, else ``odoo`` on PATH (tools/odoo_env.py). tools/prove_faults.py shares
 these helpers.
 """
-import importlib.util
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -24,6 +22,8 @@ import time
 import psycopg2
 import requests
 
+import odoo_env  # tools/odoo_env.py: the user's Odoo, never one we install
+
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DB = os.environ.get('OW_PROVE_DB', 'ow_run_prove')
 PORT = int(os.environ.get('OW_PROVE_PORT', 8272))
@@ -31,13 +31,8 @@ SIM_PORT = int(os.environ.get('OW_PROVE_SIM_PORT', 9272))
 SIM = 'http://127.0.0.1:%s' % SIM_PORT
 KEY = 'pos_0000000000000000deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef'  # the stand-in's fake key
 TENANT = 'kitchen'
-ODOO_BIN = os.environ.get('ODOO_BIN') or shutil.which('odoo') or 'odoo'
-# Odoo's source tree, from the odoo package this script runs with (run it with Odoo's Python)
-ODOO_HOME = os.environ.get('ODOO_HOME') or os.path.dirname(os.path.dirname(importlib.util.find_spec('odoo').origin))
-ADDONS = '%s,%s/addons,%s/odoo/addons' % (
-    os.environ.get('OW_ADDONS', os.path.expanduser('~/.cache/pos_orderweb/addons')), ODOO_HOME, ODOO_HOME)
-ODOO = [ODOO_BIN, '--addons-path=' + ADDONS, '--db_host', '127.0.0.1', '--db_user', os.environ.get('PGUSER', 'root'),
-        '--http-interface', '127.0.0.1']
+ODOO = odoo_env.odoo_command('--http-interface', '127.0.0.1')
+ODOO_BIN = ODOO[0]
 TAKEOVER_LIMIT = 60.0
 
 CONFIGURE = """
@@ -95,8 +90,7 @@ def wait(condition, timeout, step=0.2):
 
 def odoo_shell(code):
     """Run ``code`` in ``odoo shell`` on the database (it commits itself)."""
-    subprocess.run([ODOO_BIN, 'shell', '--addons-path=' + ADDONS, '--db_host', '127.0.0.1', '--db_user',
-                    os.environ.get('PGUSER', 'root'), '-d', DB, '--no-http'],
+    subprocess.run([ODOO_BIN, 'shell', *odoo_env.odoo_command()[1:], '-d', DB, '--no-http'],
                    input=code, text=True, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
