@@ -39,7 +39,7 @@ function notificationShown(number, texts) {
 function waitingCountIs(count) {
     return {
         content: `${count} online order(s) waiting in the navbar`,
-        trigger: `.orderweb-navbar-button .orderweb-waiting-count:contains(${count})`,
+        trigger: `.o_orderweb_navbar_button .o_orderweb_waiting_count:contains(${count})`,
     };
 }
 function openFromNotification(number) {
@@ -52,7 +52,7 @@ function openFromNotification(number) {
 function detailHas(selector, text) {
     return {
         content: `the opened order shows ${text}`,
-        trigger: `.orderweb-detail ${selector}:contains(${text})`,
+        trigger: `.o_orderweb_detail ${selector}:contains(${text})`,
     };
 }
 function click(selector, content) {
@@ -83,7 +83,7 @@ function kitchenTicketShows(number, texts) {
     };
 }
 function statusIs(label) {
-    return detailHas(".orderweb-status", label);
+    return detailHas(".o_orderweb_status", label);
 }
 
 registry.category("web_tour.tours").add("pos_orderweb_live_order", {
@@ -93,7 +93,7 @@ registry.category("web_tour.tours").add("pos_orderweb_live_order", {
             markPage(),
             {
                 content: "the shop receives online orders: the button is there, nothing waits",
-                trigger: `.orderweb-navbar-button:not(:has(.orderweb-waiting-count))`,
+                trigger: `.o_orderweb_navbar_button:not(:has(.o_orderweb_waiting_count))`,
             },
             // The test now ingests KIT-5001 through orderweb.order._ingest.
             ...notificationShown("KIT-5001", ["Ada Lovelace", "Pickup", "As soon as possible", "To pay"]),
@@ -107,19 +107,19 @@ registry.category("web_tour.tours").add("pos_orderweb_live_order", {
             {
                 content: "the list shows number, customer, phone, type, total, payment, status",
                 trigger:
-                    ".orderweb-row[data-number='KIT-5001']:contains(Ada Lovelace):contains(+447700900123):contains(Pickup):contains(18.49):contains(To pay):contains(New)",
+                    ".o_orderweb_row[data-number='KIT-5001']:contains(Ada Lovelace):contains(+447700900123):contains(Pickup):contains(18.49):contains(To pay):contains(New)",
             },
             detailHas(".badge", "Online order"),
-            detailHas(".orderweb-detail-number", "KIT-5001"),
+            detailHas(".o_orderweb_detail_number", "KIT-5001"),
             {
                 content: "the add-on is its own line right under its item",
                 trigger:
-                    `.orderweb-detail .orderline:contains(Classic Burger) + .orderline.orderweb-addon:contains("+ Extra cheese")`,
+                    `.o_orderweb_detail .orderline:contains(Classic Burger) + .orderline.o_orderweb_addon:contains("+ Extra cheese")`,
             },
             detailHas(".orderline:contains(Classic Burger) .internal-note", "With: Extra cheese"),
             detailHas(".orderline", "Sweet potato fries"),
-            detailHas(".orderweb-instructions", "No onions please"),
-            click(".orderweb-detail .orderweb-accept", "accept the order"),
+            detailHas(".o_orderweb_instructions", "No onions please"),
+            click(".o_orderweb_detail .o_orderweb_accept", "accept the order"),
             statusIs("Accepted"),
             kitchenTicketShows("KIT-5001", [
                 "KIT-5001",
@@ -133,15 +133,15 @@ registry.category("web_tour.tours").add("pos_orderweb_live_order", {
             ]),
             {
                 content: "nothing waits any more",
-                trigger: ".orderweb-navbar-button:not(:has(.orderweb-waiting-count))",
+                trigger: ".o_orderweb_navbar_button:not(:has(.o_orderweb_waiting_count))",
             },
-            click(".orderweb-detail .orderweb-ready", "mark it ready"),
+            click(".o_orderweb_detail .o_orderweb_ready", "mark it ready"),
             statusIs("Ready"),
             {
                 content: "an order to pay at the counter cannot be done before it is paid",
-                trigger: ".orderweb-detail:not(:has(.orderweb-done))",
+                trigger: ".o_orderweb_detail:not(:has(.o_orderweb_done))",
             },
-            click(".orderweb-detail .orderweb-pay", "pay it at the counter"),
+            click(".o_orderweb_detail .o_orderweb_pay", "pay it at the counter"),
             PaymentScreen.isShown(),
             PaymentScreen.totalIs("18.49"),
             PaymentScreen.clickPaymentMethod("Bank"),
@@ -150,17 +150,17 @@ registry.category("web_tour.tours").add("pos_orderweb_live_order", {
             {
                 content: "the receipt names the online order, its type and time",
                 trigger:
-                    ".pos-receipt .orderweb-receipt:contains(KIT-5001):contains(Pickup):contains(As soon as possible)",
+                    ".pos-receipt .o_orderweb_receipt:contains(KIT-5001):contains(Pickup):contains(As soon as possible)",
             },
             {
                 content: "the receipt lists the add-on",
-                trigger: `.pos-receipt .orderline.orderweb-addon:contains("+ Extra cheese")`,
+                trigger: `.pos-receipt .orderline.o_orderweb_addon:contains("+ Extra cheese")`,
             },
             ReceiptScreen.clickNextOrder(),
-            click(".orderweb-navbar-button", "back to the online orders"),
-            click(".orderweb-row[data-number='KIT-5001']", "open KIT-5001 again"),
-            detailHas(".orderweb-detail-payment", "Paid"),
-            click(".orderweb-detail .orderweb-done", "hand it over: done"),
+            click(".o_orderweb_navbar_button", "back to the online orders"),
+            click(".o_orderweb_row[data-number='KIT-5001']", "open KIT-5001 again"),
+            detailHas(".o_orderweb_detail_payment", "Paid"),
+            click(".o_orderweb_detail .o_orderweb_done", "hand it over: done"),
             statusIs("Done"),
             pageNotReloaded(),
         ].flat(),
@@ -176,18 +176,18 @@ registry.category("web_tour.tours").add("pos_orderweb_prepaid_order", {
             waitingCountIs(1),
             pageNotReloaded(),
             openFromNotification("KIT-5002"),
-            detailHas(".orderweb-detail-number", "KIT-5002"),
-            detailHas(".orderweb-detail-payment", "Paid online"),
-            detailHas(".orderweb-detail-when", "Delivery"),
+            detailHas(".o_orderweb_detail_number", "KIT-5002"),
+            detailHas(".o_orderweb_detail_payment", "Paid online"),
+            detailHas(".o_orderweb_detail_when", "Delivery"),
             {
                 content: "a prepaid order has no payment step",
-                trigger: ".orderweb-detail:not(:has(.orderweb-pay))",
+                trigger: ".o_orderweb_detail:not(:has(.o_orderweb_pay))",
             },
-            click(".orderweb-detail .orderweb-accept", "accept the order"),
+            click(".o_orderweb_detail .o_orderweb_accept", "accept the order"),
             statusIs("Accepted"),
             {
                 content: "it can be handed over straight away",
-                trigger: ".orderweb-detail .orderweb-done",
+                trigger: ".o_orderweb_detail .o_orderweb_done",
             },
         ].flat(),
 });
@@ -206,12 +206,12 @@ registry.category("web_tour.tours").add("pos_orderweb_guards", {
             Chrome.clickMenuOption("Close Register"),
             {
                 content: "the closing popup names the online order still to pay",
-                trigger: ".close-pos-popup .orderweb-closing li:contains(KIT-5004):contains(18.49)",
+                trigger: ".close-pos-popup .o_orderweb_closing li:contains(KIT-5004):contains(18.49)",
             },
-            click(".close-pos-popup .orderweb-closing button", "open the online orders from there"),
+            click(".close-pos-popup .o_orderweb_closing button", "open the online orders from there"),
             {
                 content: "the online orders screen lists it",
-                trigger: ".orderweb-orders-screen .orderweb-row[data-number='KIT-5004']",
+                trigger: ".o_orderweb_orders_screen .o_orderweb_row[data-number='KIT-5004']",
             },
         ].flat(),
 });

@@ -1,5 +1,4 @@
 import { PosOrder } from "@point_of_sale/app/models/pos_order";
-import { PosOrderline } from "@point_of_sale/app/models/pos_order_line";
 import { parseUTCString } from "@point_of_sale/utils";
 import { formatDateTime } from "@web/core/l10n/dates";
 import { _t } from "@web/core/l10n/translation";
@@ -59,34 +58,25 @@ patch(PosOrder.prototype, {
     get orderwebToPay() {
         return !this.finalized;
     },
+    /**
+     * What the receipt and the kitchen ticket print about an online order, besides what the
+     * POS prints itself (the special instructions are the order's general note).
+     */
+    get orderwebTicket() {
+        return {
+            number: this.orderweb_number,
+            type: this.orderwebTypeLabel,
+            scheduled: this.orderwebScheduledLabel,
+            payment: this.orderwebPaymentLabel,
+            // The kitchen ticket nests these lines under their item.
+            addonUuids: this.lines.filter((l) => l.isOrderwebAddon).map((l) => l.uuid),
+        };
+    },
     export_for_printing() {
         const result = super.export_for_printing(...arguments);
         if (this.isOrderweb) {
-            result.orderweb = {
-                number: this.orderweb_number,
-                type: this.orderwebTypeLabel,
-                scheduled: this.orderwebScheduledLabel,
-                payment: this.orderwebPaymentLabel,
-            };
+            result.orderweb = this.orderwebTicket;
         }
         return result;
-    },
-});
-
-patch(PosOrderline.prototype, {
-    setup(vals) {
-        super.setup(...arguments);
-        // The POS renames every line after its product; an online item may sit on a
-        // generic product and add-ons are named "+ …": keep the name the order came with.
-        if (vals.full_product_name && this.order_id?.isOrderweb) {
-            this.full_product_name = vals.full_product_name;
-        }
-    },
-    /** An add-on line of an online order: shown nested under the item it belongs to. */
-    get isOrderwebAddon() {
-        return Boolean(this.orderweb_item_line_uuid);
-    },
-    getDisplayData() {
-        return { ...super.getDisplayData(...arguments), orderwebAddon: this.isOrderwebAddon };
     },
 });

@@ -188,12 +188,7 @@ patch(PosStore.prototype, {
     getPrintingChanges(order) {
         const changes = super.getPrintingChanges(...arguments);
         if (order.isOrderweb) {
-            changes.orderweb = {
-                number: order.orderweb_number,
-                type: order.orderwebTypeLabel,
-                scheduled: order.orderwebScheduledLabel,
-                addonUuids: order.lines.filter((l) => l.isOrderwebAddon).map((l) => l.uuid),
-            };
+            changes.orderweb = order.orderwebTicket;
         }
         return changes;
     },
