@@ -129,7 +129,7 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         self.assertAlmostEqual(by_order[fast].amount_total, 12.99)
         self.assertAlmostEqual(by_order[fast].minutes_to_accept, 2)
         self.assertFalse(by_order[fast].minutes_to_done)
-        self.assertEqual([by_order[log].untouched for log in (fast, pulled, fixed)], [True, True, False])
+        self.assertEqual([by_order[record].untouched for record in (fast, pulled, fixed)], [True, True, False])
         self.assertIn(by_order[fast].weekday, [str(day) for day in range(1, 8)])
         self.assertTrue(0 <= by_order[fast].hour_of_day <= 23)
 
@@ -144,12 +144,12 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
 
     def test_hour_and_weekday_in_the_company_timezone(self):
         self.open_new_session()
-        log = self.ingest(new_order())
+        online_order = self.ingest(new_order())
         # Monday 2025-11-24 23:30 UTC is Tuesday 00:30 in Paris (UTC+1 in winter).
-        log.received_at = '2025-11-24 23:30:00'
+        online_order.received_at = '2025-11-24 23:30:00'
         self.company.partner_id.tz = 'Europe/Paris'
         self.env.flush_all()
-        row = self.env['orderweb.order.report'].search([('online_order_id', '=', log.id)])
+        row = self.env['orderweb.order.report'].search([('online_order_id', '=', online_order.id)])
         self.assertEqual((row.weekday, row.hour_of_day), ('2', 0))
 
     def test_users_read_their_companies_only(self):
@@ -159,8 +159,8 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
             'groups_id': [(6, 0, self.env.ref('point_of_sale.group_pos_user').ids)],
         })
         self.open_new_session()
-        log = self.ingest(new_order())
+        online_order = self.ingest(new_order())
         self.env.flush_all()
         rows = self.env['orderweb.order.report'].with_user(user).search([])
-        self.assertIn(log.id, rows.online_order_id.ids)
+        self.assertIn(online_order.id, rows.online_order_id.ids)
         self.assertEqual(rows.company_id, self.company)
