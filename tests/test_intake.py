@@ -161,17 +161,18 @@ class TestBoundedRetries(OrderWebCommon):
             [('model', '=', online_order._name), ('res_id', '=', online_order.id)])
 
     def test_the_same_order_again_resets_nothing(self):
-        order = self.failing_order()
-        online_order = self.ingest(order)
+        raw_order = self.failing_order()
+        online_order = self.ingest(raw_order)
         self.assertEqual((online_order.state, online_order.attempt_count), ('error', 1))
         messages = self.messages(online_order)
         for _pull in range(5):
-            self.ingest(order)
-            self.ingest(self.pull_shape(order), channel='pull')
+            self.ingest(raw_order)
+            self.ingest(self.pull_shape(raw_order), channel='pull')
         self.assertEqual((online_order.state, online_order.attempt_count), ('error', 1))
         # The storing step alone, in this transaction: it leaves the failed order as it is.
         self.assertEqual(
-            self.OnlineOrder._store_payloads(self.company, [order, self.pull_shape(order)], 'pull'), online_order)
+            self.OnlineOrder._store_payloads(self.company, [raw_order, self.pull_shape(raw_order)], 'pull'),
+            online_order)
         self.assertEqual((online_order.state, online_order.attempt_count), ('error', 1))
         self.env.flush_all()
         self.assertEqual(self.messages(online_order), messages, "no chatter line without a change")
@@ -186,15 +187,15 @@ class TestBoundedRetries(OrderWebCommon):
         self.assertEqual(self.messages(online_order), messages, "the same reason again is not news")
 
     def test_a_readable_copy_replaces_an_unreadable_one_once(self):
-        order = self.failing_order()
-        broken = self.ingest({**order, 'customerPhone': 7700900777})
+        raw_order = self.failing_order()
+        broken = self.ingest({**raw_order, 'customerPhone': 7700900777})
         self.assertEqual((broken.state, broken.attempt_count), ('error', 0))
-        readable = self.ingest(self.pull_shape(order), channel='pull')
+        readable = self.ingest(self.pull_shape(raw_order), channel='pull')
         self.assertEqual((readable, readable.state, readable.attempt_count), (broken, 'error', 1))
         self.assertIn('Mystery dish', readable.error)
         payload = readable.payload
-        self.ingest({**order, 'customerName': 'Another copy'})
-        self.OnlineOrder._store_payloads(self.company, [{**order, 'customerName': 'Yet another copy'}], 'push')
+        self.ingest({**raw_order, 'customerName': 'Another copy'})
+        self.OnlineOrder._store_payloads(self.company, [{**raw_order, 'customerName': 'Yet another copy'}], 'push')
         self.assertEqual((readable.state, readable.payload, readable.attempt_count), ('error', payload, 1),
                          "replaced once, not on every copy")
 
@@ -252,10 +253,10 @@ class TestIntake(OrderWebCommon):
         self.session = self.open_new_session()
 
     def test_same_order_push_twice_and_pull_once(self):
-        order = self.sample('KIT-4227')
-        first = self.ingest(order)
-        again = self.ingest(order)
-        pulled = self.ingest(self.pull_shape(order), channel='pull')
+        raw_order = self.sample('KIT-4227')
+        first = self.ingest(raw_order)
+        again = self.ingest(raw_order)
+        pulled = self.ingest(self.pull_shape(raw_order), channel='pull')
         self.assertEqual(first, again)
         self.assertEqual(first, pulled)
         self.assertEqual(first.channel, 'push')
@@ -273,13 +274,13 @@ class TestIntake(OrderWebCommon):
         self.assertEqual(self.ingest(['not', 'an', 'order']), online_orders[1])
 
     def test_a_readable_copy_replaces_an_unreadable_one(self):
-        order = new_order()
-        broken = self.ingest({**order, 'customerPhone': 7700900777})
+        raw_order = new_order()
+        broken = self.ingest({**raw_order, 'customerPhone': 7700900777})
         self.assertEqual(broken.state, 'error')
-        fixed = self.ingest(self.pull_shape(order), channel='pull')
+        fixed = self.ingest(self.pull_shape(raw_order), channel='pull')
         self.assertEqual(fixed, broken)
         self.assertEqual(fixed.state, 'done')
-        self.assertTotal(fixed.pos_order_id, order['totalAmount'])
+        self.assertTotal(fixed.pos_order_id, raw_order['totalAmount'])
 
     def test_an_imported_online_order_is_kept(self):
         online_order = self.ingest(new_order())

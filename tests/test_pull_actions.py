@@ -63,9 +63,9 @@ class TestPullCron(OrderWebCommon):
         with SimulatorThread(tenants=('kitchen',)) as sim:
             self.company.orderweb_url = sim.base_url
             self.OnlineOrder._cron_pull()
-            orders = self.env['pos.order'].search([('session_id', '=', session.id)])
-            self.assertEqual(sorted(orders.mapped('orderweb_number')), ['KIT-3763', 'KIT-4227', 'KIT-7163'])
-            self.assertEqual(sorted(orders.mapped('amount_total')), [20.0, 40.0, 40.0])
+            pos_orders = self.env['pos.order'].search([('session_id', '=', session.id)])
+            self.assertEqual(sorted(pos_orders.mapped('orderweb_number')), ['KIT-3763', 'KIT-4227', 'KIT-7163'])
+            self.assertEqual(sorted(pos_orders.mapped('amount_total')), [20.0, 40.0, 40.0])
             self.company.orderweb_last_pull_at = False
             self.OnlineOrder._cron_pull()
             self.assertEqual(self.env['pos.order'].search_count([('session_id', '=', session.id)]), 3)

@@ -41,13 +41,13 @@ class TestSettingsAndSecurity(OrderWebCommon):
 
     def test_companies_are_isolated(self):
         other = self.env['res.company'].create({'name': 'Other Restaurant'})
-        order = new_order()
-        mine = self.ingest(order)
-        theirs = self.OnlineOrder.with_company(other)._store_payloads(other, [order], 'push')
+        raw_order = new_order()
+        mine = self.ingest(raw_order)
+        theirs = self.OnlineOrder.with_company(other)._store_payloads(other, [raw_order], 'push')
         self.assertNotEqual(mine, theirs, "one record per platform order per company")
         cashier = new_test_user(self.env, 'ow_cashier2', groups='base.group_user,point_of_sale.group_pos_user',
                                 company_id=other.id, company_ids=[other.id])
-        visible = self.OnlineOrder.with_user(cashier).search([('orderweb_id', '=', order['orderId'])])
+        visible = self.OnlineOrder.with_user(cashier).search([('orderweb_id', '=', raw_order['orderId'])])
         self.assertEqual(visible, theirs)
 
     def test_test_connection_says_what_happened(self):
