@@ -35,7 +35,8 @@ class TestOnlineOrderBackend(OrderWebCommon):
         self.assertEqual([pos_order.orderweb_ready_at, pos_order.orderweb_done_at], [False, False])
 
         # A second screen accepting it again changes nothing, the first acceptance counts.
-        pos_order.orderweb_accepted_at = accepted_at - timedelta(minutes=3)
+        # Back-dated as the import may (the step fields are the import's to write).
+        pos_order._orderweb_as_import().orderweb_accepted_at = accepted_at - timedelta(minutes=3)
         pos_order.orderweb_accept(self.config.id)
         self.assertEqual(pos_order.orderweb_accepted_at, accepted_at - timedelta(minutes=3))
 
@@ -112,9 +113,9 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         received = fields.Datetime.now() - timedelta(minutes=10)
         (fast | pulled | fixed).write({'received_at': received})
         fast.pos_order_id.orderweb_accept(self.config.id)
-        fast.pos_order_id.orderweb_accepted_at = received + timedelta(minutes=2)
+        fast.pos_order_id._orderweb_as_import().orderweb_accepted_at = received + timedelta(minutes=2)
         pulled.pos_order_id.orderweb_accept(self.config.id)
-        pulled.pos_order_id.orderweb_accepted_at = received + timedelta(minutes=4)
+        pulled.pos_order_id._orderweb_as_import().orderweb_accepted_at = received + timedelta(minutes=4)
         self.env.flush_all()
 
         Report = self.env['orderweb.order.report']
