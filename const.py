@@ -8,19 +8,19 @@ ORDERWEB_STATUSES = [
     ('done', "Done"),
 ]
 
-# States of the inbound log (orderweb.order).
-LOG_STATES = [
+# States of an online order (orderweb.order).
+ONLINE_ORDER_STATES = [
     ('received', "To Import"),
     ('waiting', "Waiting for POS Session"),
     ('done', "Imported"),
     ('error', "Error"),
 ]
-LOG_CHANNELS = [
+ONLINE_ORDER_CHANNELS = [
     ('push', "Live"),
     ('pull', "Pull"),
 ]
 
-# An order id longer than this is not a platform id (they are UUIDs): the log keys it by hash.
+# An order id longer than this is not a platform id (they are UUIDs): the online order is keyed by its hash.
 MAX_ORDERWEB_ID_LENGTH = 128
 
 # How many times the pull cron retries a record in error by itself; Retry has no limit.
@@ -30,7 +30,7 @@ MAX_AUTO_ATTEMPTS = 3
 # an order ten times the largest real one would hold the company's queue for minutes.
 MAX_PAYLOAD_LENGTH = 1_000_000
 
-# The payload as shown on the log's form: bounded, so that any stored order opens.
+# The payload as shown on the online order's form: bounded, so that any stored order opens.
 PAYLOAD_DISPLAY_MAX_LENGTH = 100_000
 PAYLOAD_DISPLAY_MAX_DEPTH = 20
 

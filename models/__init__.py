@@ -8,5 +8,6 @@ from . import pos_order
 from . import pos_order_line
 from . import pos_session
 from . import sale_order
+from . import sale_order_line
 from . import orderweb_connection
 from . import ir_cron

@@ -16,7 +16,7 @@ _logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(seconds=70)
 
 
-class OrderwebConnection(models.Model):
+class OrderWebConnection(models.Model):
     """Live status of a company's OrderWeb WebSocket, as its holder process sees it.
 
     Written only by the process holding the company's leadership lock, so every
@@ -68,7 +68,7 @@ class OrderwebConnection(models.Model):
                 record.state in ('stopped', 'disabled') or not record.heartbeat or record.heartbeat < limit)
 
     def _compute_set_aside(self):
-        # Counted from the log itself, which any process writes: the holder alone writes this record.
+        # Counted from the online orders themselves, which any process writes: the holder alone writes this record.
         counts = {
             company: (count, last)
             for company, count, last in self.env['orderweb.order'].sudo()._read_group(
@@ -288,11 +288,3 @@ def _iso(moment):
     """A naive UTC datetime as ISO 8601 with its zone, for JSON."""
     return moment and moment.replace(tzinfo=timezone.utc).isoformat()
 
-
-class ResCompany(models.Model):
-    _inherit = 'res.company'
-
-    def _orderweb_connection_status(self):
-        """The company's live connection status record (empty before the first report)."""
-        self.ensure_one()
-        return self.env['orderweb.connection'].sudo().search([('company_id', '=', self.id)])

@@ -3,26 +3,23 @@ import json
 import logging
 import re
 import reprlib
-import uuid
 
 import phonenumbers
 import psycopg2
-from markupsafe import Markup
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import email_normalize, escape_psql, mute_logger
 
 from ..const import (
-    LOG_CHANNELS,
-    LOG_STATES,
     MAX_AUTO_ATTEMPTS,
     MAX_ORDERWEB_ID_LENGTH,
-    PHONE_MATCH_DIGITS,
     MAX_PAYLOAD_LENGTH,
+    ONLINE_ORDER_CHANNELS,
+    ONLINE_ORDER_STATES,
     PAYLOAD_DISPLAY_MAX_DEPTH,
     PAYLOAD_DISPLAY_MAX_LENGTH,
-    POS_UUID_NAMESPACE,
+    PHONE_MATCH_DIGITS,
     PULL_LIMIT,
     UNROUNDED_PRICE_PRECISION,
 )
@@ -44,6 +41,8 @@ def _phone_key(number, region):
         return phonenumbers.format_number(phonenumbers.parse(number, region or None), phonenumbers.PhoneNumberFormat.E164)
     except phonenumbers.NumberParseException:
         return re.sub(r'\D', '', number) or None
+
+
 def _is_outage(error):
     """Whether ``error`` comes from the database or its connection (worth retrying the batch)
     rather than from the order (a limit it exceeds is the order's fault)."""
@@ -52,10 +51,28 @@ def _is_outage(error):
 
 
 class MappingWaits(Exception):
-    """The order is fine but cannot be imported yet (no open POS session)."""
+    """The online order is fine but cannot be imported yet (no open POS session)."""
 
 
-class OrderwebOrder(models.Model):
+class OrderWebOrder(models.Model):
+    """An online order as OrderWeb sent it, and what became of it in Odoo.
+
+    Lifecycle:
+
+    * **received**: the live listener (``channel`` push) or the pull (``channel`` pull) hands
+      the payload to ``_ingest``;
+    * **stored**: each payload is committed first, verbatim, one record per platform order
+      and company (the same order again, from either channel, is the same record);
+    * **mapped**: each record is then imported in a transaction of its own: the target
+      (``pos.order`` or ``sale.order``, per the company's settings) builds itself from the
+      parsed *platform order* (``_read_order``) and the record links to it.
+
+    ``state`` says where it stands: *received* (to import), *waiting* (for a POS session
+    to open: imported when one does), *done* (imported), *error* (with its reason).
+    A payload that cannot even be stored as usual is **set aside**: kept in error with its
+    raw text only, never imported. Orders in error are retried by the pull cron, at most
+    ``MAX_AUTO_ATTEMPTS`` times; a POS manager's Retry has no limit.
+    """
     _name = 'orderweb.order'
     _description = "OrderWeb Online Order"
     _inherit = ['mail.thread']
@@ -70,13 +87,13 @@ class OrderwebOrder(models.Model):
     payload = fields.Text(string="Raw Payload", required=True, readonly=True,
                           help="The order exactly as OrderWeb sent it.")
     payload_display = fields.Text(string="Payload", compute='_compute_payload_display')
-    state = fields.Selection(LOG_STATES, string="Status", required=True, readonly=True,
+    state = fields.Selection(ONLINE_ORDER_STATES, string="Status", required=True, readonly=True,
                              default='received', index=True, tracking=True)
     error = fields.Text(string="Reason", readonly=True, tracking=True)
     set_aside = fields.Boolean(
         string="Set Aside", readonly=True,
         help="The order could not be stored as usual: its raw text is kept here, it is not imported.")
-    channel = fields.Selection(LOG_CHANNELS, string="Received Via", required=True, readonly=True)
+    channel = fields.Selection(ONLINE_ORDER_CHANNELS, string="Received Via", required=True, readonly=True)
     received_at = fields.Datetime(string="Received", required=True, readonly=True, default=fields.Datetime.now)
     processed_at = fields.Datetime(string="Imported", readonly=True)
     attempt_count = fields.Integer(string="Attempts", readonly=True)
@@ -92,7 +109,7 @@ class OrderwebOrder(models.Model):
 
     _sql_constraints = [
         ('orderweb_company_uniq', 'unique(orderweb_id, company_id)',
-         "This OrderWeb order is already in the log of this company."),
+         "This OrderWeb order was already received by this company."),
     ]
 
     @api.depends('payload')
@@ -117,7 +134,7 @@ class OrderwebOrder(models.Model):
             record.payload_display = "\n".join([text, *notes])
 
     # ------------------------------------------------------------------
-    # Ingestion: store first, then map, each in its own transaction
+    # Intake: store first, then map, each in its own transaction
     # ------------------------------------------------------------------
 
     @api.model
@@ -125,30 +142,39 @@ class OrderwebOrder(models.Model):
         """Store each raw order and commit, then map each one in its own transaction.
 
         Opens its own cursors, so a caller's transaction neither delays nor loses the
-        payloads. Safe to run in several processes at once: the log's unique key makes a
-        second copy of an order a no-op and the row lock lets only one of them map it.
-        Raises only when the database fails: no payload can make a batch fail.
-        :return: the log records of ``raw_orders`` (new or already known)
+        payloads. Safe to run in several processes at once: the unique key of the online
+        orders makes a second copy of an order a no-op and the row lock lets only one of
+        them map it. Raises only when the database fails: no payload can make a batch fail.
+        :return: the online orders of ``raw_orders`` (new or already known)
         """
-        registry = self.env.registry
-        # Each environment is kept in a variable until its cursor commits: the commit flushes
+        # The environment is kept in a variable until its cursor commits: the commit flushes
         # the pending writes through a live environment of the transaction, or not at all.
-        with registry.cursor() as cr:
+        with self.env.registry.cursor() as cr:
             env = self.env(cr=cr)
-            log_ids = self.with_env(env)._store_payloads(company, raw_orders, channel).ids
-        for log_id in log_ids:
+            online_orders = self.browse(self.with_env(env)._store_payloads(company, raw_orders, channel).ids)
+        online_orders._process_each_committed(states=('received', 'waiting'))
+        return online_orders
+
+    def _process_each_committed(self, states=None):
+        """Map each online order (those in ``states`` then, if given) in a transaction of its
+        own, committed before the next: one order's trouble holds no other back.
+
+        Raises only when the database fails; an order that fails otherwise stays stored
+        and the cron retries it.
+        """
+        for online_order_id in self.ids:
             try:
-                with registry.cursor() as cr:
-                    env = self.env(cr=cr)
-                    self.with_env(env).browse(log_id).filtered(
-                        lambda log: log.state in ('received', 'waiting'))._process()
+                with self.env.registry.cursor() as cr:
+                    env = self.env(cr=cr)  # live until the commit, as in _ingest
+                    online_order = self.with_env(env).browse(online_order_id)
+                    if states:
+                        online_order = online_order.filtered(lambda record: record.state in states)
+                    online_order.with_company(online_order.company_id)._process()
             except Exception as error:
                 if _is_outage(error):
                     raise
-                # Stored already: the cron retries it; the next orders must not wait for it.
-                _logger.exception("OrderWeb order log %s could not be processed; left for the cron", log_id)
+                _logger.exception("OrderWeb online order %s could not be processed; left for the cron", online_order_id)
         self.invalidate_model()
-        return self.browse(log_ids)
 
     @api.model
     def _store_payloads(self, company, raw_orders, channel):
@@ -156,36 +182,37 @@ class OrderwebOrder(models.Model):
 
         An order that cannot be stored as usual is set aside; only a database failure raises.
         """
-        records = self.browse()
+        online_orders = self.browse()
         for raw in raw_orders:
             try:
                 with self.env.cr.savepoint():
-                    record = self._store_payload(company, raw, channel)
+                    online_order = self._store_payload(company, raw, channel)
             except Exception as error:
                 if _is_outage(error):
                     raise
-                record = self._set_aside(company, raw, channel, error)
-            records |= record
-        return records
+                online_order = self._set_aside(company, raw, channel, error)
+            online_orders |= online_order
+        return online_orders
 
     @api.model
     def _store_payload(self, company, raw, channel):
-        vals = self._prepare_log_values(company, raw, channel)
-        record = self.search([('orderweb_id', '=', vals['orderweb_id']), ('company_id', '=', company.id)], limit=1)
-        if not record:
+        vals = self._prepare_online_order_values(company, raw, channel)
+        online_order = self.search(
+            [('orderweb_id', '=', vals['orderweb_id']), ('company_id', '=', company.id)], limit=1)
+        if not online_order:
             try:
-                # The log's chatter starts with what happens to the order, not its creation.
+                # The chatter starts with what happens to the order, not its creation.
                 with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
                     return self.with_context(tracking_disable=True).create(vals)
             except psycopg2.errors.UniqueViolation:
                 # Another transaction stored it first and owns it; this snapshot may not even see it.
-                return record
-        if record.state == 'error' and vals.get('state') != 'error' and not record._is_readable():
+                return online_order
+        if online_order.state == 'error' and vals.get('state') != 'error' and not online_order._is_readable():
             # A readable copy (the other channel, a resend) replaces an unreadable one. Once: a
             # readable record is never replaced, so an order that fails to map is not reset by
             # every pull; the cron's bounded retries and Retry handle it.
-            record.write({**vals, 'state': 'received', 'error': False})
-        return record
+            online_order.write({**vals, 'state': 'received', 'error': False})
+        return online_order
 
     @api.model
     def _set_aside(self, company, raw, channel, error):
@@ -222,7 +249,7 @@ class OrderwebOrder(models.Model):
             return self.browse()
 
     @api.model
-    def _prepare_log_values(self, company, raw, channel):
+    def _prepare_online_order_values(self, company, raw, channel):
         payload = json_text(raw)
         vals = {
             'company_id': company.id,
@@ -230,7 +257,7 @@ class OrderwebOrder(models.Model):
             'payload': payload,
         }
         try:
-            order = self._read_order(payload, raw)
+            platform_order = self._read_order(payload, raw)
         except PayloadError as error:
             raw_id = raw.get('orderId' if 'orderId' in raw else 'id') if isinstance(raw, dict) else None
             raw_number = raw.get('orderNumber') if isinstance(raw, dict) else None
@@ -241,7 +268,7 @@ class OrderwebOrder(models.Model):
             number = storable_text(str(raw_number))[:64].strip() if isinstance(raw_number, (str, int)) else None
             return {
                 **vals,
-                # Without a usable id, the payload itself is the key: the same bad payload is logged once.
+                # Without a usable id, the payload itself is the key: the same bad payload is stored once.
                 'orderweb_id': raw_id if valid_id else 'invalid-' + hashlib.sha256(payload.encode()).hexdigest()[:32],
                 'name': number or _("Unreadable order"),
                 'state': 'error',
@@ -249,19 +276,20 @@ class OrderwebOrder(models.Model):
             }
         return {
             **vals,
-            'orderweb_id': order.order_id,
-            'name': order.number or order.order_id,
-            'customer_name': order.customer_name,
-            'customer_phone': order.customer_phone,
-            'order_type': order.order_type,
-            'scheduled_for': order.scheduled_for and order.scheduled_for.replace(tzinfo=None),
-            'amount_total': float(order.total if order.total is not None else order.items_total),
+            'orderweb_id': platform_order.order_id,
+            'name': platform_order.number or platform_order.order_id,
+            'customer_name': platform_order.customer_name,
+            'customer_phone': platform_order.customer_phone,
+            'order_type': platform_order.order_type,
+            'scheduled_for': platform_order.scheduled_for and platform_order.scheduled_for.replace(tzinfo=None),
+            'amount_total': float(
+                platform_order.total if platform_order.total is not None else platform_order.items_total),
         }
 
     @api.model
     def _read_order(self, payload, raw=None):
-        """The order stored as ``payload`` (``raw`` when already decoded); PayloadError if it
-        is not one to import."""
+        """The platform order stored as ``payload`` (``raw`` when already decoded); PayloadError
+        if it is not one to import."""
         if len(payload) > MAX_PAYLOAD_LENGTH:
             raise PayloadError('order', _(
                 "is %(length)s characters long, more than the %(limit)s an order may have",
@@ -281,48 +309,53 @@ class OrderwebOrder(models.Model):
             return False
         return True
 
+    # ------------------------------------------------------------------
+    # Processing: each online order becomes its Odoo order
+    # ------------------------------------------------------------------
+
     def _process(self):
-        """Map each record to its Odoo order; a failure leaves the record in error with its reason."""
-        for record in self:
-            # A concurrent process mapping the same record holds this lock: leave it to them.
+        """Map each online order to its Odoo order; a failure leaves it in error with its reason."""
+        for online_order in self:
+            # A concurrent process mapping the same online order holds this lock: leave it to them.
             # One that finished after this transaction began makes the lock fail: same answer.
             try:
                 with mute_logger('odoo.sql_db'), self.env.cr.savepoint(flush=False):
                     self.env.cr.execute(
                         "SELECT id FROM orderweb_order WHERE id = %s AND state != 'done' FOR NO KEY UPDATE SKIP LOCKED",
-                        [record.id])
+                        [online_order.id])
                     locked = self.env.cr.fetchone()
             except psycopg2.errors.SerializationFailure:
                 locked = None
             if not locked:
                 continue
-            record.invalidate_recordset()
+            online_order.invalidate_recordset()
             try:
                 with self.env.cr.savepoint():
-                    target = record._map()
+                    target = online_order._map()
             except TRANSIENT_ERRORS:
                 # A conflict with another transaction, not a fault of the order: the next run retries it.
-                _logger.info("OrderWeb order %s met a concurrent update; left for the next run", record.name)
+                _logger.info("OrderWeb order %s met a concurrent update; left for the next run", online_order.name)
             except MappingWaits as wait:
-                record.write({'state': 'waiting', 'error': str(wait)})
+                online_order.write({'state': 'waiting', 'error': str(wait)})
             except (UserError, ValidationError, PayloadError, ValueError) as error:
-                record._mark_error(str(error))
+                online_order._mark_error(str(error))
             except psycopg2.errors.UniqueViolation:
                 # The Odoo order exists already (made by another process): nothing to redo.
-                record._mark_error(_("This order was imported twice at the same time; check for a duplicate."))
-                _logger.warning("OrderWeb order %s hit a unique constraint while mapping", record.name, exc_info=True)
-            except Exception as error:  # noqa: BLE001 - the log must keep the order and say why
+                online_order._mark_error(_("This order was imported twice at the same time; check for a duplicate."))
+                _logger.warning("OrderWeb order %s hit a unique constraint while mapping", online_order.name,
+                                exc_info=True)
+            except Exception as error:  # noqa: BLE001 - the online order must be kept and say why
                 if _is_outage(error):
                     raise
-                _logger.exception("OrderWeb order %s could not be imported", record.name)
-                record._mark_error(_("Unexpected error while importing: %(error)s", error=error))
+                _logger.exception("OrderWeb order %s could not be imported", online_order.name)
+                online_order._mark_error(_("Unexpected error while importing: %(error)s", error=error))
             else:
                 # The usual first-time import is not news for the chatter; a retry that worked is.
-                record.with_context(mail_notrack=record.state == 'received').write({
+                online_order.with_context(mail_notrack=online_order.state == 'received').write({
                     'state': 'done',
                     'error': False,
                     'processed_at': fields.Datetime.now(),
-                    'attempt_count': record.attempt_count + 1,
+                    'attempt_count': online_order.attempt_count + 1,
                     **target,
                 })
 
@@ -330,25 +363,26 @@ class OrderwebOrder(models.Model):
         self.write({'state': 'error', 'error': storable_text(reason), 'attempt_count': self.attempt_count + 1})
 
     def _map(self):
+        """Have the target of the company's settings build itself from this online order.
+
+        :return: the values linking this online order to what was made
+        """
         self.ensure_one()
-        order = self._read_order(self.payload)
-        company = self.company_id
-        if company.orderweb_target == 'sale':
-            return {'sale_order_id': self._create_sale_order(order).id}
-        return {'pos_order_id': self._create_pos_order(order).id}
+        platform_order = self._read_order(self.payload)
+        if self.company_id.orderweb_target == 'sale':
+            return {'sale_order_id': self.env['sale.order']._orderweb_create_from(self, platform_order).id}
+        return {'pos_order_id': self.env['pos.order']._orderweb_create_from(self, platform_order).id}
 
     def action_retry(self):
-        # Who may retry is who may change the log (POS managers of the order's company); the
-        # import itself then runs as the listener's does, whatever the user may create.
+        # Who may retry is who may change the online orders (POS managers of the order's
+        # company); the import itself then runs as the listener's does, whatever the user may create.
         self.check_access('write')
-        to_retry = self.filtered(lambda log: log.state in ('error', 'waiting') and not log.set_aside)
+        to_retry = self.filtered(lambda online_order: online_order.state in ('error', 'waiting')
+                                 and not online_order.set_aside)
         if not to_retry:
             raise UserError(_("Only orders in error or waiting for a POS session can be retried."))
         self.env.flush_all()  # each import reads through a cursor of its own
-        for log in to_retry:
-            with self.env.registry.cursor() as cr:
-                env = self.env(cr=cr, su=True)  # live until the commit, as in _ingest
-                log.with_env(env).with_company(log.company_id)._process()
+        to_retry.sudo()._process_each_committed()
         self.invalidate_model()
         return True
 
@@ -359,11 +393,8 @@ class OrderwebOrder(models.Model):
     @api.model
     def _pull_company(self, company):
         """Pull the confirmed orders of ``company`` once and ingest them (idempotent)."""
-        client = company._orderweb_pull_client()
-        try:
+        with company._orderweb_pull_client() as client:
             result = client.pull(limit=PULL_LIMIT)
-        finally:
-            client.close()
         company.sudo().orderweb_last_pull_at = fields.Datetime.now()
         return self._ingest(company, result.orders, 'pull')
 
@@ -381,35 +412,29 @@ class OrderwebOrder(models.Model):
             except (OrderWebError, ValueError, *TRANSIENT_ERRORS) as error:
                 # One company's outage or bad settings must not stop the others' pulls.
                 _logger.warning("OrderWeb pull for %s failed: %s", company.name, error)
-        retry = self.search([
+        self.search([
             ('company_id', 'in', companies.ids),
             '|', ('state', 'in', ('received', 'waiting')),
             '&', '&', ('state', '=', 'error'), ('attempt_count', '<', MAX_AUTO_ATTEMPTS), ('set_aside', '=', False),
-        ])
-        # Each in its own transaction, as _ingest does: one order's trouble holds no other back.
-        for log_id in retry.ids:
-            with self.env.registry.cursor() as cr:
-                env = self.env(cr=cr)  # live until the commit, as in _ingest
-                self.with_env(env).browse(log_id)._process()
-        self.invalidate_model()
+        ])._process_each_committed()
 
     # ------------------------------------------------------------------
-    # Mapping helpers shared by both targets
+    # What both targets (pos.order, sale.order) ask of the online order
     # ------------------------------------------------------------------
 
-    def _find_partner(self, order):
-        """The customer of ``order``: same phone number, else same e-mail, else a new contact.
+    def _find_partner(self, platform_order):
+        """The customer of ``platform_order``: same phone number, else same e-mail, else a new contact.
 
         A name alone only finds a contact without phone or e-mail of its own: a namesake
         who has them is another person. Imports of one new customer's orders running at
         once (cron and listener) make one contact, not two: see ``_lock_customer``.
         """
-        if not (order.customer_name or order.customer_phone or order.customer_email):
+        if not (platform_order.customer_name or platform_order.customer_phone or platform_order.customer_email):
             return self.env['res.partner']
         company = self.company_id
-        phone = order.customer_phone and _phone_key(order.customer_phone, company.country_id.code)
-        email = order.customer_email and email_normalize(order.customer_email)
-        name = None if phone or email else (order.customer_name or '').strip()
+        phone = platform_order.customer_phone and _phone_key(platform_order.customer_phone, company.country_id.code)
+        email = platform_order.customer_email and email_normalize(platform_order.customer_email)
+        name = None if phone or email else (platform_order.customer_name or '').strip()
         self._lock_customer([f'phone:{phone}' if phone else '', f'email:{email}' if email else '',
                              f'name:{name.casefold()}' if name else ''])
         partner = self._match_partner(phone, email, name)
@@ -424,9 +449,9 @@ class OrderwebOrder(models.Model):
                     "The customer of OrderWeb order %s was just created by a concurrent import" % self.name)
         return self.env['res.partner'].with_company(company).create({
             'company_id': company.id,
-            'name': order.customer_name or order.customer_phone or order.customer_email,
-            'phone': phone if phone and phone.startswith('+') else order.customer_phone,
-            'email': order.customer_email,
+            'name': platform_order.customer_name or platform_order.customer_phone or platform_order.customer_email,
+            'phone': phone if phone and phone.startswith('+') else platform_order.customer_phone,
+            'email': platform_order.customer_email,
         })
 
     def _lock_customer(self, keys):
@@ -461,10 +486,45 @@ class OrderwebOrder(models.Model):
             ], order='id', limit=1)
         return Partner
 
+    def _order_lines(self, platform_order, for_pos, fiscal_position, currency):
+        """Items of ``platform_order``, each followed by its add-ons, as the targets make lines of them.
+
+        Each line: product, taxes, name, unit price excluding those taxes, quantity, note, and
+        for an add-on the index of its item.
+        """
+        lines = []
+        for item in platform_order.items:
+            addon_names = [
+                addon.name if addon.quantity == 1 else f"{addon.name} ×{addon.quantity.normalize()}"
+                for addon in item.addons
+            ]
+            note = "\n".join(filter(None, [
+                addon_names and _("With: %(addons)s", addons=", ".join(addon_names)),
+                item.note,
+            ]))
+            item_index = len(lines)
+            lines.append({'source': item, 'is_addon': False, 'name': item.name, 'price': item.price,
+                          'qty': item.quantity, 'note': note, 'item': None})
+            lines.extend({'source': addon, 'is_addon': True, 'name': f"+ {addon.name}", 'price': addon.price,
+                          'qty': addon.quantity * item.quantity, 'note': '', 'item': item_index}
+                         for addon in item.addons)
+        products = self._resolve_products([(line['source'], line['is_addon']) for line in lines], for_pos)
+        for line, product in zip(lines, products):
+            taxes = product.taxes_id._filter_taxes_by_company(self.company_id)
+            if fiscal_position:
+                taxes = fiscal_position.map_tax(taxes)
+            line.update(
+                product=product,
+                taxes=taxes,
+                qty=float(line['qty']),
+                price_unit=self._price_excluding(taxes, float(line['price']), float(line['qty']), currency, product),
+            )
+        return lines
+
     def _resolve_products(self, lines, for_pos):
         """Product of each OrderWeb item or add-on: explicit mapping, then exact name, else the fallback.
 
-        :param lines: [(orderweb line, is_addon)]; answered with two searches, whatever their number
+        :param lines: [(platform order line, is_addon)]; answered with two searches, whatever their number
         """
         company = self.company_id
         line_ids = {line.id for line, _is_addon in lines if line.id}
@@ -501,50 +561,26 @@ class OrderwebOrder(models.Model):
             self.env['orderweb.product.map']._note_unmapped(company, line)
         return product
 
-    def _order_lines(self, order, for_pos):
-        """Items, each followed by its add-ons: product, name, unit price incl. taxes, quantity,
-        note, and for an add-on the index of its item."""
-        lines = []
-        for item in order.items:
-            addon_names = [
-                addon.name if addon.quantity == 1 else f"{addon.name} ×{addon.quantity.normalize()}"
-                for addon in item.addons
-            ]
-            note = "\n".join(filter(None, [
-                addon_names and _("With: %(addons)s", addons=", ".join(addon_names)),
-                item.note,
-            ]))
-            item_index = len(lines)
-            lines.append({'source': item, 'is_addon': False, 'name': item.name, 'price': item.price,
-                          'qty': item.quantity, 'note': note, 'item': None})
-            lines.extend({'source': addon, 'is_addon': True, 'name': f"+ {addon.name}", 'price': addon.price,
-                          'qty': addon.quantity * item.quantity, 'note': '', 'item': item_index}
-                         for addon in item.addons)
-        products = self._resolve_products([(line['source'], line['is_addon']) for line in lines], for_pos)
-        for line, product in zip(lines, products):
-            line['product'] = product
-        return lines
-
     def _adjustment_product(self):
         return self.company_id.orderweb_adjustment_product_id or self.env.ref('pos_orderweb.product_orderweb_adjustment')
 
-    def _adjustments(self, order, odoo_items_total):
+    def _adjustments(self, platform_order, odoo_items_total):
         """(label, amount) lines that bring Odoo's total to what the customer paid.
 
         Charges beyond the items (delivery fee, service charge, discount) and the penny
         that Odoo's tax rounding may differ by are shown apart, never folded into prices.
         """
-        if order.total is None:
+        if platform_order.total is None:
             return []
         currency = self.company_id.currency_id
-        charges = float(order.total - order.items_total)
-        rounding = float(order.items_total) - odoo_items_total
-        if abs(rounding) > currency.rounding * len(order.items) * 2:
+        charges = float(platform_order.total - platform_order.items_total)
+        rounding = float(platform_order.items_total) - odoo_items_total
+        if abs(rounding) > currency.rounding * len(platform_order.items) * 2:
             # More than pennies: prices were changed on the way (pricelist, mixed taxes), not rounded.
             raise UserError(_(
                 "Odoo prices the items at %(odoo)s where the customer paid %(platform)s for them; "
                 "check the taxes and pricelist of the products.",
-                odoo=currency.format(odoo_items_total), platform=currency.format(float(order.items_total))))
+                odoo=currency.format(odoo_items_total), platform=currency.format(float(platform_order.items_total))))
         return [
             (label, currency.round(amount)) for label, amount in (
                 (_("Fees and charges (delivery, service)") if charges > 0 else _("Discount"), charges),
@@ -552,15 +588,11 @@ class OrderwebOrder(models.Model):
             ) if not currency.is_zero(amount)
         ]
 
-    def _check_total(self, odoo_total, order, currency):
-        if order.total is not None and not currency.is_zero(odoo_total - float(order.total)):
+    def _check_total(self, odoo_total, platform_order, currency):
+        if platform_order.total is not None and not currency.is_zero(odoo_total - float(platform_order.total)):
             raise UserError(_(
                 "The Odoo total %(odoo)s differs from the OrderWeb total %(platform)s.",
-                odoo=currency.format(odoo_total), platform=currency.format(float(order.total))))
-
-    def _line_taxes(self, product, fiscal_position):
-        taxes = product.taxes_id._filter_taxes_by_company(self.company_id)
-        return fiscal_position.map_tax(taxes) if fiscal_position else taxes
+                odoo=currency.format(odoo_total), platform=currency.format(float(platform_order.total))))
 
     @api.model
     def _price_excluding(self, taxes, price_included, qty, currency, product):
@@ -581,186 +613,3 @@ class OrderwebOrder(models.Model):
             if currency.is_zero(included - target):
                 return candidate
         return exact
-
-    # ------------------------------------------------------------------
-    # POS
-    # ------------------------------------------------------------------
-
-    def _create_pos_order(self, order):
-        company = self.company_id
-        config = company.orderweb_pos_config_id
-        if not config:
-            raise UserError(_("No receiving POS shop is set in the OrderWeb settings."))
-        session = config.current_session_id
-        if not session or session.state not in ('opening_control', 'opened'):
-            raise MappingWaits(_("Waiting for a session of %(shop)s to open.", shop=config.name))
-        payment_method = company.orderweb_payment_method_id
-        if payment_method and payment_method not in config.payment_method_ids:
-            raise UserError(_(
-                "The online payment method %(method)s is not enabled on %(shop)s.",
-                method=payment_method.name, shop=config.name))
-
-        currency = config.currency_id
-        fiscal_position = config.default_fiscal_position_id
-        order_uuid = str(uuid.uuid5(uuid.UUID(POS_UUID_NAMESPACE), f'{company.id}:{self.orderweb_id}'))
-        line_vals = [
-            self._pos_line_values(line, f'{order_uuid}:{index}', fiscal_position, currency,
-                                  item_uuid=line['item'] is not None and f"{order_uuid}:{line['item']}")
-            for index, line in enumerate(self._order_lines(order, for_pos=True))
-        ]
-        line_vals += [
-            self._pos_adjustment_values(f'{order_uuid}:adjustment:{index}', label, amount)
-            for index, (label, amount) in enumerate(
-                self._adjustments(order, sum(vals['price_subtotal_incl'] for vals in line_vals)))
-        ]
-        partner = self._find_partner(order)
-        reference = _("OrderWeb %(number)s", number=self.name)
-        digits = re.findall(r'\d+', self.name)
-        order_vals = {
-            'name': reference,
-            'uuid': order_uuid,
-            'session_id': session.id,
-            'sequence_number': int(digits[-1][-6:]) if digits else 0,
-            'user_id': config.current_user_id.id or self.env.uid,
-            'partner_id': partner.id,
-            'date_order': fields.Datetime.to_string(fields.Datetime.now()),
-            'fiscal_position_id': fiscal_position.id,
-            'pricelist_id': config.pricelist_id.id,
-            'state': 'draft',
-            'general_note': order.special_instructions or '',
-            'lines': [(0, 0, vals) for vals in line_vals],
-            'payment_ids': [],
-            'amount_paid': 0,
-            'amount_return': 0,
-            'amount_tax': currency.round(sum(vals['price_subtotal_incl'] - vals['price_subtotal'] for vals in line_vals)),
-            'amount_total': currency.round(sum(vals['price_subtotal_incl'] for vals in line_vals)),
-            'orderweb_order_id': self.id,
-            'orderweb_number': self.name,
-            'orderweb_type': order.order_type,
-            'orderweb_scheduled_for': order.scheduled_for and order.scheduled_for.replace(tzinfo=None),
-            'orderweb_prepaid': bool(payment_method),
-            'orderweb_status': 'new',
-        }
-        PosOrder = self.env['pos.order'].with_company(company)._orderweb_as_import()
-        made = PosOrder.search([('uuid', '=', order_uuid)], limit=1)
-        if made:
-            # Made from this platform order before (its log was deleted since): link, never redo.
-            made.orderweb_order_id = self
-            return made
-        result = PosOrder.sync_from_ui([order_vals])
-        pos_order = PosOrder.browse(result['pos.order'][0]['id'])
-        self._balance_pos_order(pos_order, order, currency)
-        if payment_method:
-            pos_order.add_payment({
-                'pos_order_id': pos_order.id,
-                'amount': pos_order.amount_total,
-                'payment_method_id': payment_method.id,
-                'name': _("Paid on OrderWeb"),
-                'payment_date': fields.Datetime.now(),
-            })
-            pos_order._process_saved_order(False)
-        pos_order._orderweb_send_notification()
-        return pos_order
-
-    def _pos_line_values(self, line, line_uuid, fiscal_position, currency, item_uuid=False):
-        product = line['product']
-        taxes = self._line_taxes(product, fiscal_position)
-        qty = float(line['qty'])
-        price_unit = self._price_excluding(taxes, float(line['price']), qty, currency, product)
-        amounts = taxes.compute_all(price_unit, currency, qty, product=product)
-        return {
-            'uuid': line_uuid,
-            'product_id': product.id,
-            'full_product_name': line['name'],
-            'qty': qty,
-            'price_unit': price_unit,
-            'price_subtotal': amounts['total_excluded'],
-            'price_subtotal_incl': amounts['total_included'],
-            'discount': 0,
-            # The customer's price, not the catalogue's: the POS must not re-price it.
-            'price_type': 'manual',
-            'tax_ids': [(6, 0, taxes.ids)],
-            'note': line['note'],
-            'orderweb_item_line_uuid': item_uuid,
-        }
-
-    def _pos_adjustment_values(self, line_uuid, label, amount):
-        # A gap is what was charged beyond the items, or a rounding: it carries no tax of its own.
-        return {
-            'uuid': line_uuid,
-            'product_id': self._adjustment_product().id,
-            'full_product_name': label,
-            'qty': 1,
-            'price_unit': amount,
-            'price_subtotal': amount,
-            'price_subtotal_incl': amount,
-            'discount': 0,
-            'price_type': 'manual',
-            'tax_ids': [(5, 0, 0)],
-        }
-
-    def _balance_pos_order(self, pos_order, order, currency):
-        """Make sure Odoo's total is the platform's; a gap left by taxes rounded over the
-        whole order (rather than per line, as the lines were computed) gets its own line."""
-        company = self.company_id
-        # Rounded per line, the amounts given to sync_from_ui are what Odoo computes: recompute
-        # only when Odoo rounds otherwise.
-        if company.tax_calculation_rounding_method != 'round_per_line' or pos_order.config_id.cash_rounding:
-            pos_order._compute_prices()
-        if order.total is None:
-            return
-        residual = currency.round(float(order.total) - pos_order.amount_total)
-        if not currency.is_zero(residual):
-            pos_order.write({'lines': [
-                (0, 0, self._pos_adjustment_values(f'{pos_order.uuid}:rounding', _("Tax rounding"), residual))]})
-            pos_order._compute_prices()
-        self._check_total(pos_order.amount_total, order, currency)
-
-    # ------------------------------------------------------------------
-    # Sales
-    # ------------------------------------------------------------------
-
-    def _create_sale_order(self, order):
-        company = self.company_id
-        partner = self._find_partner(order) or self.env.ref('pos_orderweb.partner_orderweb_guest')
-        SaleOrder = self.env['sale.order'].with_company(company)._orderweb_as_import()
-        sale = SaleOrder.create({
-            'company_id': company.id,
-            'partner_id': partner.id,
-            'client_order_ref': self.name,
-            'origin': _("OrderWeb"),
-            'commitment_date': order.scheduled_for and order.scheduled_for.replace(tzinfo=None),
-            'orderweb_order_id': self.id,
-        })
-        if order.special_instructions:
-            # The customer's words are text: escaped, lines kept, no markup nor links of their own
-            # (plaintext2html would make links). They follow the company's default terms.
-            lines = [_("Special instructions:"), *order.special_instructions.splitlines()]
-            sale.note = (sale.note or Markup()) + Markup('<p>%s</p>') % Markup('<br>').join(lines)
-        fiscal_position = sale.fiscal_position_id
-        line_vals = []
-        for line in self._order_lines(order, for_pos=False):
-            product = line['product']
-            taxes = self._line_taxes(product, fiscal_position)
-            line_vals.append((0, 0, {
-                'product_id': product.id,
-                'name': "\n".join(filter(None, [line['name'], line['note']])),
-                'product_uom_qty': float(line['qty']),
-                'discount': 0,  # the customer's price already; no pricelist discount on top
-                'price_unit': self._price_excluding(
-                    taxes, float(line['price']), float(line['qty']), sale.currency_id, product),
-                'tax_id': [(6, 0, taxes.ids)],
-            }))
-        sale.write({'order_line': line_vals})
-        product = self._adjustment_product()
-        sale.write({'order_line': [(0, 0, {
-            'product_id': product.id,
-            'name': label,
-            'product_uom_qty': 1,
-            'price_unit': amount,
-            'tax_id': [(5, 0, 0)],
-        }) for label, amount in self._adjustments(order, sale.amount_total)]})
-        self._check_total(sale.amount_total, order, sale.currency_id)
-        if company.orderweb_sale_confirm:
-            sale.action_confirm()
-        return sale

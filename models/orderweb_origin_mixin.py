@@ -5,7 +5,7 @@ from odoo import api, models
 IMPORT_TOKEN = object()
 
 
-class OrderwebOriginMixin(models.AbstractModel):
+class OrderWebOriginMixin(models.AbstractModel):
     """A record made from an online order, whose link to that order only the import sets.
 
     Values of ``_orderweb_origin_fields`` from anywhere else (a POS screen saving an order

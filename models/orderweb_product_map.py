@@ -3,7 +3,7 @@ import psycopg2
 from odoo import fields, models
 
 
-class OrderwebProductMap(models.Model):
+class OrderWebProductMap(models.Model):
     _name = 'orderweb.product.map'
     _description = "OrderWeb Menu Item Mapping"
     _order = 'product_id desc, name'

@@ -1,10 +1,13 @@
 import json
+import re
+import uuid
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..const import ORDERWEB_STATUSES
+from ..const import ORDERWEB_STATUSES, POS_UUID_NAMESPACE
 from ..orderweb.order import PayloadError, parse_order
+from .orderweb_order import MappingWaits
 
 ORDERWEB_ORIGIN_FIELDS = (
     'orderweb_order_id', 'orderweb_number', 'orderweb_type', 'orderweb_scheduled_for',
@@ -58,6 +61,126 @@ class PosOrder(models.Model):
             order.orderweb_unmapped_count = sum(
                 1 for mapping in unmapped
                 if mapping.company_id == order.company_id and mapping.orderweb_item_id in item_ids[order])
+
+    # ------------------------------------------------------------------
+    # Made from an online order (asked by orderweb.order._map)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _orderweb_create_from(self, online_order, platform_order):
+        """The POS order of ``online_order`` in the open session of the receiving shop, made as
+        the POS screens make theirs (``sync_from_ui``), paid if it was paid online.
+
+        :raise MappingWaits: no session of the shop is open
+        """
+        company = online_order.company_id
+        config = company.orderweb_pos_config_id
+        if not config:
+            raise UserError(_("No receiving POS shop is set in the OrderWeb settings."))
+        session = config.current_session_id
+        if not session or session.state not in ('opening_control', 'opened'):
+            raise MappingWaits(_("Waiting for a session of %(shop)s to open.", shop=config.name))
+        payment_method = company.orderweb_payment_method_id
+        if payment_method and payment_method not in config.payment_method_ids:
+            raise UserError(_(
+                "The online payment method %(method)s is not enabled on %(shop)s.",
+                method=payment_method.name, shop=config.name))
+
+        PosOrder = self.with_company(company)._orderweb_as_import()
+        order_vals = PosOrder._prepare_orderweb_values(online_order, platform_order, session)
+        made = PosOrder.search([('uuid', '=', order_vals['uuid'])], limit=1)
+        if made:
+            # Made from this platform order before (its online order was deleted since): link, never redo.
+            made.orderweb_order_id = online_order
+            return made
+        result = PosOrder.sync_from_ui([order_vals])
+        pos_order = PosOrder.browse(result['pos.order'][0]['id'])
+        pos_order._orderweb_balance(online_order, platform_order)
+        if payment_method:
+            pos_order.add_payment({
+                'pos_order_id': pos_order.id,
+                'amount': pos_order.amount_total,
+                'payment_method_id': payment_method.id,
+                'name': _("Paid on OrderWeb"),
+                'payment_date': fields.Datetime.now(),
+            })
+            pos_order._process_saved_order(False)
+        pos_order._orderweb_send_notification()
+        return pos_order
+
+    @api.model
+    def _prepare_orderweb_values(self, online_order, platform_order, session):
+        """The values ``sync_from_ui`` takes for the POS order of ``online_order``, lines included.
+
+        Its uuid is derived from the platform order: the same order always yields the same uuid.
+        """
+        company = online_order.company_id
+        config = session.config_id
+        currency = config.currency_id
+        fiscal_position = config.default_fiscal_position_id
+        order_uuid = str(uuid.uuid5(uuid.UUID(POS_UUID_NAMESPACE), f'{company.id}:{online_order.orderweb_id}'))
+        PosOrderLine = self.env['pos.order.line']
+        line_vals = [
+            PosOrderLine._prepare_orderweb_line_values(
+                line, f'{order_uuid}:{index}', currency,
+                item_uuid=line['item'] is not None and f"{order_uuid}:{line['item']}")
+            for index, line in enumerate(online_order._order_lines(platform_order, True, fiscal_position, currency))
+        ]
+        adjustment_product = online_order._adjustment_product()
+        line_vals += [
+            PosOrderLine._prepare_orderweb_adjustment_values(
+                f'{order_uuid}:adjustment:{index}', label, amount, adjustment_product)
+            for index, (label, amount) in enumerate(
+                online_order._adjustments(platform_order, sum(vals['price_subtotal_incl'] for vals in line_vals)))
+        ]
+        partner = online_order._find_partner(platform_order)
+        digits = re.findall(r'\d+', online_order.name)
+        payment_method = company.orderweb_payment_method_id
+        scheduled_for = platform_order.scheduled_for
+        return {
+            'name': _("OrderWeb %(number)s", number=online_order.name),
+            'uuid': order_uuid,
+            'session_id': session.id,
+            'sequence_number': int(digits[-1][-6:]) if digits else 0,
+            'user_id': config.current_user_id.id or self.env.uid,
+            'partner_id': partner.id,
+            'date_order': fields.Datetime.to_string(fields.Datetime.now()),
+            'fiscal_position_id': fiscal_position.id,
+            'pricelist_id': config.pricelist_id.id,
+            'state': 'draft',
+            'general_note': platform_order.special_instructions or '',
+            'lines': [(0, 0, vals) for vals in line_vals],
+            'payment_ids': [],
+            'amount_paid': 0,
+            'amount_return': 0,
+            'amount_tax': currency.round(
+                sum(vals['price_subtotal_incl'] - vals['price_subtotal'] for vals in line_vals)),
+            'amount_total': currency.round(sum(vals['price_subtotal_incl'] for vals in line_vals)),
+            'orderweb_order_id': online_order.id,
+            'orderweb_number': online_order.name,
+            'orderweb_type': platform_order.order_type,
+            'orderweb_scheduled_for': scheduled_for and scheduled_for.replace(tzinfo=None),
+            'orderweb_prepaid': bool(payment_method),
+            'orderweb_status': 'new',
+        }
+
+    def _orderweb_balance(self, online_order, platform_order):
+        """Make sure Odoo's total is the platform's; a gap left by taxes rounded over the
+        whole order (rather than per line, as the lines were computed) gets its own line."""
+        self.ensure_one()
+        currency = self.config_id.currency_id
+        # Rounded per line, the amounts given to sync_from_ui are what Odoo computes: recompute
+        # only when Odoo rounds otherwise.
+        if self.company_id.tax_calculation_rounding_method != 'round_per_line' or self.config_id.cash_rounding:
+            self._compute_prices()
+        if platform_order.total is None:
+            return
+        residual = currency.round(float(platform_order.total) - self.amount_total)
+        if not currency.is_zero(residual):
+            self.write({'lines': [(0, 0, self.env['pos.order.line']._prepare_orderweb_adjustment_values(
+                f'{self.uuid}:rounding', _("Tax rounding"), residual, online_order._adjustment_product()))]})
+            self._compute_prices()
+        online_order._check_total(self.amount_total, platform_order, currency)
 
     # pos.order has no _load_pos_data_fields of its own (empty list = every field), so the
     # orderweb_* fields reach the POS screens without an override; extending that list
@@ -188,12 +311,3 @@ class PosOrder(models.Model):
             })
         return self.read_pos_data([], config_id)
 
-
-class PosOrderLine(models.Model):
-    _inherit = 'pos.order.line'
-
-    @api.model
-    def _load_pos_data_fields(self, config_id):
-        # Lines, unlike orders, load an explicit list of fields: the screens need to know
-        # which lines are add-ons, to nest them under their item.
-        return super()._load_pos_data_fields(config_id) + ['orderweb_item_line_uuid']

@@ -18,3 +18,46 @@ class PosOrderLine(models.Model):
         super()._compute_display_name()
         for line in self.filtered(lambda line: line.order_id.orderweb_order_id and line.full_product_name):
             line.display_name = line.full_product_name
+
+    @api.model
+    def _load_pos_data_fields(self, config_id):
+        # Lines, unlike orders, load an explicit list of fields: the screens need to know
+        # which lines are add-ons, to nest them under their item.
+        return super()._load_pos_data_fields(config_id) + ['orderweb_item_line_uuid']
+
+    @api.model
+    def _prepare_orderweb_line_values(self, line, line_uuid, currency, item_uuid=False):
+        """Values of the line made from ``line``, an item or add-on of the online order's lines
+        (``orderweb.order._order_lines``); ``item_uuid``: for an add-on, the uuid of its item's line."""
+        amounts = line['taxes'].compute_all(line['price_unit'], currency, line['qty'], product=line['product'])
+        return {
+            'uuid': line_uuid,
+            'product_id': line['product'].id,
+            'full_product_name': line['name'],
+            'qty': line['qty'],
+            'price_unit': line['price_unit'],
+            'price_subtotal': amounts['total_excluded'],
+            'price_subtotal_incl': amounts['total_included'],
+            'discount': 0,
+            # The customer's price, not the catalogue's: the POS must not re-price it.
+            'price_type': 'manual',
+            'tax_ids': [(6, 0, line['taxes'].ids)],
+            'note': line['note'],
+            'orderweb_item_line_uuid': item_uuid,
+        }
+
+    @api.model
+    def _prepare_orderweb_adjustment_values(self, line_uuid, label, amount, product):
+        # A gap is what was charged beyond the items, or a rounding: it carries no tax of its own.
+        return {
+            'uuid': line_uuid,
+            'product_id': product.id,
+            'full_product_name': label,
+            'qty': 1,
+            'price_unit': amount,
+            'price_subtotal': amount,
+            'price_subtotal_incl': amount,
+            'discount': 0,
+            'price_type': 'manual',
+            'tax_ids': [(5, 0, 0)],
+        }

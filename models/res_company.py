@@ -109,6 +109,11 @@ class ResCompany(models.Model):
             server = self.orderweb_url  # refused by _check_orderweb_url anyway
         return server, (self.orderweb_tenant or '').strip().casefold()
 
+    def _orderweb_connection_status(self):
+        """The company's live connection status record (empty before the first report)."""
+        self.ensure_one()
+        return self.env['orderweb.connection'].sudo().search([('company_id', '=', self.id)])
+
     def _orderweb_pull_client(self):
         self.ensure_one()
         company = self.sudo()

@@ -41,9 +41,9 @@ class ResConfigSettings(models.TransientModel):
         company = self.company_id.sudo()
         if not (company.orderweb_url and company.orderweb_tenant and company.orderweb_api_key):
             raise UserError(_("Fill in the OrderWeb server, tenant and API key first."))
-        client = company._orderweb_pull_client()
         try:
-            result = client.pull(limit=PULL_LIMIT)
+            with company._orderweb_pull_client() as client:
+                result = client.pull(limit=PULL_LIMIT)
         except KeyRefused:
             message, kind = _("OrderWeb refused the API key. Copy it again from your OrderWeb account."), 'danger'
         except TenantNotFound:
@@ -56,8 +56,6 @@ class ResConfigSettings(models.TransientModel):
             message, kind = _(
                 "Connected to OrderWeb as %(tenant)s: %(count)s order(s) waiting.",
                 tenant=result.tenant.get('name') or company.orderweb_tenant, count=len(result.orders)), 'success'
-        finally:
-            client.close()
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',

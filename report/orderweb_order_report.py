@@ -1,7 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from ..const import LOG_CHANNELS, LOG_STATES, ORDERWEB_STATUSES
+from ..const import ONLINE_ORDER_CHANNELS, ONLINE_ORDER_STATES, ORDERWEB_STATUSES
 
 WEEKDAYS = [
     ('1', "Monday"), ('2', "Tuesday"), ('3', "Wednesday"), ('4', "Thursday"),
@@ -28,8 +28,8 @@ class OrderWebOrderReport(models.Model):
     weekday = fields.Selection(WEEKDAYS, string="Weekday", readonly=True)
     company_id = fields.Many2one('res.company', string="Company", readonly=True)
     currency_id = fields.Many2one('res.currency', string="Currency", readonly=True)
-    channel = fields.Selection(LOG_CHANNELS, string="Received Via", readonly=True)
-    state = fields.Selection(LOG_STATES, string="Import Status", readonly=True)
+    channel = fields.Selection(ONLINE_ORDER_CHANNELS, string="Received Via", readonly=True)
+    state = fields.Selection(ONLINE_ORDER_STATES, string="Import Status", readonly=True)
     order_type = fields.Char(string="Order Type", readonly=True)
     amount_total = fields.Monetary(string="Revenue", readonly=True, help="What the customer paid, as OrderWeb sent it.")
     pos_order_id = fields.Many2one('pos.order', string="POS Order", readonly=True)

@@ -1,5 +1,6 @@
 import copy
 import uuid
+from decimal import Decimal
 
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
@@ -27,6 +28,15 @@ def new_order(**values):
     }
     order.update(values)
     return order
+
+
+def nested(depth):
+    """A list ``depth`` levels deep, built without recursion."""
+    root = current = []
+    for _level in range(depth - 1):
+        current.append([])
+        current = current[0]
+    return root
 
 
 def orderweb_settings(config, url=UNREACHABLE_URL):
@@ -59,7 +69,7 @@ class OrderWebCommon(TestPoSCommon):
         cls.burger = cls._create_menu_product('Classic Burger', 12.99, cls.taxes['tax10'])
         cls.fries = cls._create_menu_product('Sweet potato fries', 4.50, cls.taxes['tax7'])
         cls.cheese = cls._create_menu_product('Extra cheese', 1.00, cls.taxes['tax10'])
-        cls.log = cls.env['orderweb.order']
+        cls.OnlineOrder = cls.env['orderweb.order']
 
     @classmethod
     def _create_menu_product(cls, name, price, tax):
@@ -69,6 +79,11 @@ class OrderWebCommon(TestPoSCommon):
             'available_in_pos': True,
             'taxes_id': [(6, 0, tax.ids)],
         })
+
+    def assertTotal(self, odoo_order, platform_total):
+        self.assertEqual(
+            Decimal(str(odoo_order.amount_total)).quantize(Decimal('0.01')),
+            Decimal(str(platform_total)).quantize(Decimal('0.01')))
 
     def sample(self, number):
         """A sample order of the protocol note (push shape), by order number."""
@@ -86,4 +101,4 @@ class OrderWebCommon(TestPoSCommon):
     def ingest(self, *raw_orders, channel='push', company=None):
         # Ingestion reads through its own cursors: what the test changed must be in the database.
         self.env.flush_all()
-        return self.log._ingest(company or self.company, list(raw_orders), channel)
+        return self.OnlineOrder._ingest(company or self.company, list(raw_orders), channel)

@@ -180,8 +180,8 @@ class TestHealthFigures(OrderWebCommon):
         self.env['orderweb.connection']._orderweb_report(self.company, {
             'state': 'connected', 'heartbeat': fields.Datetime.now(), 'holder': 'host:1'})
         self.assertFalse(self.config.current_session_id)
-        log = self.ingest(new_order())
-        self.assertEqual(log.state, 'waiting')
+        online_order = self.ingest(new_order())
+        self.assertEqual(online_order.state, 'waiting')
         health = next(company for company in self.env['orderweb.connection']._orderweb_health()
                       if company['company_id'] == self.company.id)
         self.assertEqual(health['orders_waiting_for_session'], 1)
@@ -189,8 +189,8 @@ class TestHealthFigures(OrderWebCommon):
         self.assertTrue(health['connected'])
 
         self.open_new_session()
-        log._process()
-        self.assertEqual(log.state, 'done')
+        online_order._process()
+        self.assertEqual(online_order.state, 'done')
         health = next(company for company in self.env['orderweb.connection']._orderweb_health()
                       if company['company_id'] == self.company.id)
         self.assertEqual(health['orders_waiting_for_session'], 0)

@@ -1,23 +1,16 @@
 import json
 
+from psycopg2 import IntegrityError
+
 from odoo.exceptions import AccessError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..const import MAX_AUTO_ATTEMPTS, MAX_PAYLOAD_LENGTH, PAYLOAD_DISPLAY_MAX_LENGTH
 from ..orderweb.simulator import SimulatorThread
-from .common import OrderWebCommon, new_order
+from .common import OrderWebCommon, nested, new_order
 
 LOGGER = 'odoo.addons.pos_orderweb.models.orderweb_order'
-
-
-def nested(depth):
-    """A list ``depth`` levels deep, built without recursion."""
-    root = current = []
-    for _level in range(depth - 1):
-        current.append([])
-        current = current[0]
-    return root
 
 
 @tagged('post_install', '-at_install')
@@ -32,22 +25,22 @@ class TestPoisonOrders(OrderWebCommon):
         # What JSON.stringify writes for a name cut in the middle of an emoji.
         poison = new_order(customerName='Zoe \ud83d', specialInstructions='Ring \udc00 twice')
         good = new_order()
-        logs = self.ingest(poison, good)
-        self.assertEqual(logs.mapped('state'), ['done', 'done'], logs.mapped('error'))
-        self.assertEqual(json.loads(logs[0].payload), poison, "the exact original reads back")
-        self.assertNotIn('\ud83d', logs[0].customer_name, "the display copy is storable")
-        self.assertEqual(logs[0].pos_order_id.partner_id.name, logs[0].customer_name)
-        self.assertEqual(self.ingest(poison), logs[0], "the same order again is the same record")
+        online_orders = self.ingest(poison, good)
+        self.assertEqual(online_orders.mapped('state'), ['done', 'done'], online_orders.mapped('error'))
+        self.assertEqual(json.loads(online_orders[0].payload), poison, "the exact original reads back")
+        self.assertNotIn('\ud83d', online_orders[0].customer_name, "the display copy is storable")
+        self.assertEqual(online_orders[0].pos_order_id.partner_id.name, online_orders[0].customer_name)
+        self.assertEqual(self.ingest(poison), online_orders[0], "the same order again is the same record")
 
     def test_nul_in_the_id_of_an_unreadable_order(self):
         poison = {'orderId': 'abc\x00def', 'orderNumber': 'KIT-\x00', 'items': []}
         good = new_order()
-        logs = self.ingest(poison, good)
-        self.assertEqual(logs.mapped('state'), ['error', 'done'])
-        self.assertEqual(json.loads(logs[0].payload), poison)
-        self.assertTrue(logs[0].orderweb_id.startswith('invalid-'), "an id that cannot be stored is no key")
-        self.assertIn('orderId', logs[0].error)  # the wire refuses an id it could not key on
-        self.assertEqual(self.ingest(poison), logs[0])
+        online_orders = self.ingest(poison, good)
+        self.assertEqual(online_orders.mapped('state'), ['error', 'done'])
+        self.assertEqual(json.loads(online_orders[0].payload), poison)
+        self.assertTrue(online_orders[0].orderweb_id.startswith('invalid-'), "an id that cannot be stored is no key")
+        self.assertIn('orderId', online_orders[0].error)  # the wire refuses an id it could not key on
+        self.assertEqual(self.ingest(poison), online_orders[0])
 
     def test_poison_in_a_pull_does_not_roll_the_pull_back(self):
         with SimulatorThread(tenants=('kitchen',), empty=True) as sim:
@@ -58,18 +51,18 @@ class TestPoisonOrders(OrderWebCommon):
                            push=False)
             last = sim.push_order('kitchen', new_order(createdAt='2025-11-20T21:03:00Z'), push=False)
             self.env.flush_all()
-            logs = self.log._pull_company(self.company)
-        self.assertEqual(len(logs), 4)
-        self.assertEqual(sorted(logs.mapped('state')), ['done', 'done', 'done', 'error'])
-        self.assertEqual(logs.filtered(lambda log: log.orderweb_id in (first['orderId'], last['orderId'])).mapped('state'),
+            online_orders = self.OnlineOrder._pull_company(self.company)
+        self.assertEqual(len(online_orders), 4)
+        self.assertEqual(sorted(online_orders.mapped('state')), ['done', 'done', 'done', 'error'])
+        self.assertEqual(online_orders.filtered(lambda record: record.orderweb_id in (first['orderId'], last['orderId'])).mapped('state'),
                          ['done', 'done'])
 
     def test_deep_nesting_is_stored_and_explained(self):
         deep = new_order(extra=nested(3000))
-        log = self.ingest(deep)
-        self.assertEqual(log.state, 'error')
-        self.assertIn('nested too deeply', log.error)
-        self.assertTrue(log.payload.startswith('{') and log.payload.count('[') == 3000 + 2)
+        online_order = self.ingest(deep)
+        self.assertEqual(online_order.state, 'error')
+        self.assertIn('nested too deeply', online_order.error)
+        self.assertTrue(online_order.payload.startswith('{') and online_order.payload.count('[') == 3000 + 2)
 
     def test_an_order_that_cannot_be_stored_is_set_aside_and_the_intake_goes_on(self):
         # PostgreSQL itself refuses this order's row, as it refused lone surrogates before.
@@ -78,9 +71,9 @@ class TestPoisonOrders(OrderWebCommon):
         refused = new_order(customerName='Refused by PostgreSQL')
         good = new_order()
         with self.assertLogs(LOGGER, 'ERROR') as logged:
-            logs = self.ingest(refused, good)
+            online_orders = self.ingest(refused, good)
         self.assertIn('set aside', logged.output[0])
-        aside, imported = logs
+        aside, imported = online_orders
         self.assertEqual(imported.state, 'done')
         self.assertTrue(aside.set_aside)
         self.assertEqual((aside.state, aside.pos_order_id.id), ('error', False))
@@ -88,26 +81,27 @@ class TestPoisonOrders(OrderWebCommon):
         self.assertEqual(json.loads(aside.payload), refused, "set aside with its raw text")
         with mute_logger(LOGGER):
             self.assertEqual(self.ingest(refused), aside, "set aside once")
-        self.assertTrue(self.log.search([('set_aside', '=', True), ('company_id', '=', self.company.id)]),
+        self.assertTrue(self.OnlineOrder.search([('set_aside', '=', True), ('company_id', '=', self.company.id)]),
                         "the manager finds it in the online orders")
 
         card = self.env['orderweb.connection']._orderweb_report(self.company, {'state': 'connected'})
         self.assertEqual(card.set_aside_count, 1)
         self.assertEqual(card.last_set_aside_at, aside.received_at)
-        self.assertEqual(self.log.search(card.action_view_set_aside()['domain']), aside)
+        self.assertEqual(self.OnlineOrder.search(card.action_view_set_aside()['domain']), aside)
 
     def test_an_order_too_large_is_kept_in_error(self):
         # One item carrying a 2 MB unknown field: the same bound catches 500 items × 100 add-ons.
         huge = new_order(description='x' * (2 * MAX_PAYLOAD_LENGTH))
-        log = self.ingest(huge)
-        self.assertEqual((log.state, log.orderweb_id, log.name), ('error', huge['orderId'], huge['orderNumber']))
-        self.assertIn('characters long', log.error)
-        self.assertFalse(log.pos_order_id)
-        self.assertEqual(json.loads(log.payload), huge, "nothing is lost")
+        online_order = self.ingest(huge)
+        self.assertEqual((online_order.state, online_order.orderweb_id, online_order.name),
+                         ('error', huge['orderId'], huge['orderNumber']))
+        self.assertIn('characters long', online_order.error)
+        self.assertFalse(online_order.pos_order_id)
+        self.assertEqual(json.loads(online_order.payload), huge, "nothing is lost")
         # A readable copy of reasonable size is imported in its place.
         fixed = self.ingest(self.pull_shape(new_order(orderId=huge['orderId'], orderNumber=huge['orderNumber'])),
                             channel='pull')
-        self.assertEqual((fixed, fixed.state), (log, 'done'))
+        self.assertEqual((fixed, fixed.state), (online_order, 'done'))
 
 
 @tagged('post_install', '-at_install')
@@ -115,36 +109,36 @@ class TestPayloadDisplay(OrderWebCommon):
     """The form of any stored order opens; what it shows is bounded and says so."""
 
     def store(self, payload):
-        return self.log.create({'name': 'KIT-DISPLAY', 'orderweb_id': payload[:20], 'payload': payload,
+        return self.OnlineOrder.create({'name': 'KIT-DISPLAY', 'orderweb_id': payload[:20], 'payload': payload,
                                 'channel': 'push', 'state': 'error'})
 
     def test_deep_payload_opens(self):
-        log = self.store(json.dumps({'orderId': 'deep', 'extra': nested(500)}))
-        display = Form(log).payload_display
+        online_order = self.store(json.dumps({'orderId': 'deep', 'extra': nested(500)}))
+        display = Form(online_order).payload_display
         self.assertIn('"orderId": "deep"', display)
         self.assertIn('nested deeper than', display)
         self.assertLess(len(display), 5000)
 
     def test_frame_of_960_levels_opens(self):
-        log = self.store(json.dumps({'orderId': 'deep', 'extra': nested(960)}))
-        display = log.payload_display
+        online_order = self.store(json.dumps({'orderId': 'deep', 'extra': nested(960)}))
+        display = online_order.payload_display
         self.assertIn('"orderId"', display)
         self.assertLess(len(display), 5000)
 
     def test_payload_too_deep_to_decode_opens(self):
-        log = self.store('[' * 40000 + ']' * 40000)
-        self.assertIn('nested too deeply', log.payload_display)
-        self.assertLess(len(log.payload_display), PAYLOAD_DISPLAY_MAX_LENGTH + 100)
+        online_order = self.store('[' * 40000 + ']' * 40000)
+        self.assertIn('nested too deeply', online_order.payload_display)
+        self.assertLess(len(online_order.payload_display), PAYLOAD_DISPLAY_MAX_LENGTH + 100)
 
     def test_huge_payload_is_cut(self):
-        log = self.store(json.dumps({'orderId': 'big', 'blob': 'x' * 5_000_000}))
-        self.assertLess(len(log.payload_display), PAYLOAD_DISPLAY_MAX_LENGTH + 100)
-        self.assertRegex(log.payload_display, r'truncated, \d+ characters more')
+        online_order = self.store(json.dumps({'orderId': 'big', 'blob': 'x' * 5_000_000}))
+        self.assertLess(len(online_order.payload_display), PAYLOAD_DISPLAY_MAX_LENGTH + 100)
+        self.assertRegex(online_order.payload_display, r'truncated, \d+ characters more')
 
     def test_lone_surrogate_is_shown_escaped(self):
-        log = self.store(json.dumps({'customerName': 'Zoe \ud83d'}))
-        self.assertIn('Zoe \\ud83d', log.payload_display)
-        log.payload_display.encode('utf-8')  # what the browser receives
+        online_order = self.store(json.dumps({'customerName': 'Zoe \ud83d'}))
+        self.assertIn('Zoe \\ud83d', online_order.payload_display)
+        online_order.payload_display.encode('utf-8')  # what the browser receives
 
 
 @tagged('post_install', '-at_install')
@@ -162,50 +156,53 @@ class TestBoundedRetries(OrderWebCommon):
         return new_order(items=[{'id': 'z', 'name': 'Mystery dish', 'price': 5, 'quantity': 1}], totalAmount=5,
                          **values)
 
-    def messages(self, log):
-        return self.env['mail.message'].search_count([('model', '=', log._name), ('res_id', '=', log.id)])
+    def messages(self, online_order):
+        return self.env['mail.message'].search_count(
+            [('model', '=', online_order._name), ('res_id', '=', online_order.id)])
 
     def test_the_same_order_again_resets_nothing(self):
-        order = self.failing_order()
-        log = self.ingest(order)
-        self.assertEqual((log.state, log.attempt_count), ('error', 1))
-        messages = self.messages(log)
+        raw_order = self.failing_order()
+        online_order = self.ingest(raw_order)
+        self.assertEqual((online_order.state, online_order.attempt_count), ('error', 1))
+        messages = self.messages(online_order)
         for _pull in range(5):
-            self.ingest(order)
-            self.ingest(self.pull_shape(order), channel='pull')
-        self.assertEqual((log.state, log.attempt_count), ('error', 1))
+            self.ingest(raw_order)
+            self.ingest(self.pull_shape(raw_order), channel='pull')
+        self.assertEqual((online_order.state, online_order.attempt_count), ('error', 1))
         # The storing step alone, in this transaction: it leaves the failed order as it is.
-        self.assertEqual(self.log._store_payloads(self.company, [order, self.pull_shape(order)], 'pull'), log)
-        self.assertEqual((log.state, log.attempt_count), ('error', 1))
+        self.assertEqual(
+            self.OnlineOrder._store_payloads(self.company, [raw_order, self.pull_shape(raw_order)], 'pull'),
+            online_order)
+        self.assertEqual((online_order.state, online_order.attempt_count), ('error', 1))
         self.env.flush_all()
-        self.assertEqual(self.messages(log), messages, "no chatter line without a change")
+        self.assertEqual(self.messages(online_order), messages, "no chatter line without a change")
 
     def test_cron_retries_are_bounded_and_quiet(self):
-        log = self.ingest(self.failing_order())
-        messages = self.messages(log)
+        online_order = self.ingest(self.failing_order())
+        messages = self.messages(online_order)
         self.company.orderweb_last_pull_at = '2100-01-01'  # not due: the cron only retries
         for _run in range(MAX_AUTO_ATTEMPTS + 2):
-            self.log._cron_pull()
-        self.assertEqual((log.state, log.attempt_count), ('error', MAX_AUTO_ATTEMPTS))
-        self.assertEqual(self.messages(log), messages, "the same reason again is not news")
+            self.OnlineOrder._cron_pull()
+        self.assertEqual((online_order.state, online_order.attempt_count), ('error', MAX_AUTO_ATTEMPTS))
+        self.assertEqual(self.messages(online_order), messages, "the same reason again is not news")
 
     def test_a_readable_copy_replaces_an_unreadable_one_once(self):
-        order = self.failing_order()
-        broken = self.ingest({**order, 'customerPhone': 7700900777})
+        raw_order = self.failing_order()
+        broken = self.ingest({**raw_order, 'customerPhone': 7700900777})
         self.assertEqual((broken.state, broken.attempt_count), ('error', 0))
-        readable = self.ingest(self.pull_shape(order), channel='pull')
+        readable = self.ingest(self.pull_shape(raw_order), channel='pull')
         self.assertEqual((readable, readable.state, readable.attempt_count), (broken, 'error', 1))
         self.assertIn('Mystery dish', readable.error)
         payload = readable.payload
-        self.ingest({**order, 'customerName': 'Another copy'})
-        self.log._store_payloads(self.company, [{**order, 'customerName': 'Yet another copy'}], 'push')
+        self.ingest({**raw_order, 'customerName': 'Another copy'})
+        self.OnlineOrder._store_payloads(self.company, [{**raw_order, 'customerName': 'Yet another copy'}], 'push')
         self.assertEqual((readable.state, readable.payload, readable.attempt_count), ('error', payload, 1),
                          "replaced once, not on every copy")
 
 
 @tagged('post_install', '-at_install')
 class TestRetryRights(OrderWebCommon):
-    """Retry is for who may change the log; the import runs as the listener's."""
+    """Retry is for who may change the online order; the import runs as the listener's."""
 
     @classmethod
     def setUpClass(cls):
@@ -245,3 +242,47 @@ class TestRetryRights(OrderWebCommon):
         with self.assertRaises(AccessError):
             self.log_in_error.with_user(outsider).action_retry()
         self.assertEqual(self.log_in_error.state, 'error')
+
+
+@tagged('post_install', '-at_install')
+class TestIntake(OrderWebCommon):
+    """Each platform order is stored once, whatever the channel, and kept whatever it holds."""
+
+    def setUp(self):
+        super().setUp()
+        self.session = self.open_new_session()
+
+    def test_same_order_push_twice_and_pull_once(self):
+        raw_order = self.sample('KIT-4227')
+        first = self.ingest(raw_order)
+        again = self.ingest(raw_order)
+        pulled = self.ingest(self.pull_shape(raw_order), channel='pull')
+        self.assertEqual(first, again)
+        self.assertEqual(first, pulled)
+        self.assertEqual(first.channel, 'push')
+        self.assertEqual(self.env['pos.order'].search_count([('orderweb_number', '=', 'KIT-4227')]), 1)
+
+    def test_bad_payloads_are_kept_in_error(self):
+        no_items = new_order(items=[])
+        online_orders = self.ingest(no_items, ['not', 'an', 'order'], {'orderNumber': 'KIT-0001'})
+        self.assertEqual(online_orders.mapped('state'), ['error'] * 3)
+        self.assertIn('items', online_orders[0].error)
+        self.assertEqual(online_orders[0].name, no_items['orderNumber'])
+        self.assertFalse(online_orders.pos_order_id)
+        self.assertEqual(json.loads(online_orders[1].payload), ['not', 'an', 'order'])
+        # The same bad payload again is the same record, not a new one.
+        self.assertEqual(self.ingest(['not', 'an', 'order']), online_orders[1])
+
+    def test_a_readable_copy_replaces_an_unreadable_one(self):
+        raw_order = new_order()
+        broken = self.ingest({**raw_order, 'customerPhone': 7700900777})
+        self.assertEqual(broken.state, 'error')
+        fixed = self.ingest(self.pull_shape(raw_order), channel='pull')
+        self.assertEqual(fixed, broken)
+        self.assertEqual(fixed.state, 'done')
+        self.assertTotal(fixed.pos_order_id, raw_order['totalAmount'])
+
+    def test_an_imported_online_order_is_kept(self):
+        online_order = self.ingest(new_order())
+        with self.assertRaises(IntegrityError), mute_logger('odoo.sql_db'):
+            online_order.unlink()

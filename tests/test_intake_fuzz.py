@@ -10,7 +10,7 @@ from ..const import MAX_ORDERWEB_ID_LENGTH
 from ..orderweb.simulator import SimulatorThread
 from ..orderweb.simulator.server import _pull_shape as served_by_pull
 from ..orderweb.utils import is_storable_text, json_text
-from .common import OrderWebCommon
+from .common import OrderWebCommon, nested
 
 _logger = logging.getLogger(__name__)
 
@@ -29,14 +29,6 @@ HOSTILE_NUMBERS = (
     10 ** 30, 10 ** 400, -1, -0.01, -1e308, 1e308, float('inf'), float('-inf'), float('nan'), 0, -0.0,
     1e-300, 2 ** 63, '12.5', '1e999', 'abc', True, None,
 )
-
-
-def nested(depth):
-    root = current = []
-    for _level in range(depth - 1):
-        current.append([])
-        current = current[0]
-    return root
 
 
 class HostileOrders:
@@ -132,7 +124,7 @@ def pull_shape(raw):
 
 
 def usable_id(raw):
-    """The id a payload is logged under, if it has one: text or integer, 1 to 128 storable characters."""
+    """The id a payload is stored under, if it has one: text or integer, 1 to 128 storable characters."""
     if not isinstance(raw, dict):
         return None
     raw_id = raw.get('orderId' if 'orderId' in raw else 'id')
@@ -160,13 +152,13 @@ class TestIntakeFuzz(OrderWebCommon):
             good = {**generator.valid(), 'orderId': str(uuid.uuid4())}
             goods.append(good)
             try:
-                logs = self.ingest(*batch, good, channel=channel)
+                online_orders = self.ingest(*batch, good, channel=channel)
             except Exception:
                 raised += 1
                 _logger.exception("OrderWeb fuzz: a batch raised")
                 continue
             # No session is open: the good order behind the hostile ones is mapped as far as it goes.
-            self.assertEqual(logs.filtered(lambda log: log.orderweb_id == good['orderId']).state, 'waiting')
+            self.assertEqual(online_orders.filtered(lambda record: record.orderweb_id == good['orderId']).state, 'waiting')
             sent += batch
 
         with SimulatorThread(tenants=('kitchen',), empty=True) as sim:
@@ -182,20 +174,20 @@ class TestIntakeFuzz(OrderWebCommon):
                 served[str(order['orderId'])] = served_by_pull(order)
             sent += served.values()
             self.env.flush_all()
-            self.log._pull_company(self.company)
+            self.OnlineOrder._pull_company(self.company)
 
         self.assertFalse(raised, "no batch may raise for its payloads")
-        logs = self.log.search([('company_id', '=', self.company.id)])
-        per_id = Counter(logs.mapped('orderweb_id'))
+        online_orders = self.OnlineOrder.search([('company_id', '=', self.company.id)])
+        per_id = Counter(online_orders.mapped('orderweb_id'))
         keys = {usable_id(raw) for raw in sent} - {None}
-        self.assertEqual({key for key in keys if per_id[key] != 1}, set(), "each usable id logged exactly once")
+        self.assertEqual({key for key in keys if per_id[key] != 1}, set(), "each usable id stored exactly once")
         texts = {json_text(raw) for raw in [*sent, *goods]}
-        self.assertFalse(logs.filtered(lambda log: log.payload not in texts),
+        self.assertFalse(online_orders.filtered(lambda online_order: online_order.payload not in texts),
                          "every stored payload is exactly one that was sent")
         # Without a usable id, each distinct payload is a record of its own, stored as sent.
         unkeyed = {json_text(raw) for raw in sent if usable_id(raw) is None}
-        self.assertLessEqual(unkeyed, set(logs.mapped('payload')))
-        self.assertEqual(len(logs), len(keys) + len(unkeyed) + len(goods), "nothing logged twice")
+        self.assertLessEqual(unkeyed, set(online_orders.mapped('payload')))
+        self.assertEqual(len(online_orders), len(keys) + len(unkeyed) + len(goods), "nothing stored twice")
 
         session = self.open_new_session()
         good = self.ingest({**generator.valid(), 'orderId': str(uuid.uuid4()), 'items': [
@@ -203,10 +195,10 @@ class TestIntakeFuzz(OrderWebCommon):
         self.assertEqual(good.state, 'done', good.error)
         self.assertEqual(good.pos_order_id.session_id, session)
 
-        states = Counter(logs.mapped('state'))
+        states = Counter(online_orders.mapped('state'))
         _logger.info(
             "OrderWeb fuzz (seed %s): %s hostile payloads (%s by a real pull) + %s good ones in %.1f s; "
-            "%s log records: %s usable ids each logged once, %s distinct payloads without one; states %s; "
+            "%s online orders: %s usable ids each stored once, %s distinct payloads without one; states %s; "
             "set aside %s; batches raised %s; the next good order imported",
             SEED, len(sent), SIMULATED_PULL, len(goods) + 1, time.monotonic() - started,
-            len(logs), len(keys), len(unkeyed), dict(states), len(logs.filtered('set_aside')), raised)
+            len(online_orders), len(keys), len(unkeyed), dict(states), len(online_orders.filtered('set_aside')), raised)

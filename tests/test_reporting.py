@@ -35,7 +35,7 @@ class TestOnlineOrderBackend(OrderWebCommon):
         self.assertEqual([pos_order.orderweb_ready_at, pos_order.orderweb_done_at], [False, False])
 
         # A second screen accepting it again changes nothing, the first acceptance counts.
-        # (Only the import and the status methods may write the steps: the test backdates as them.)
+        # Back-dated as the import may (the step fields are the import's to write).
         pos_order._orderweb_as_import().orderweb_accepted_at = accepted_at - timedelta(minutes=3)
         pos_order.orderweb_accept(self.config.id)
         self.assertEqual(pos_order.orderweb_accepted_at, accepted_at - timedelta(minutes=3))
@@ -130,7 +130,7 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         self.assertAlmostEqual(by_order[fast].amount_total, 12.99)
         self.assertAlmostEqual(by_order[fast].minutes_to_accept, 2)
         self.assertFalse(by_order[fast].minutes_to_done)
-        self.assertEqual([by_order[log].untouched for log in (fast, pulled, fixed)], [True, True, False])
+        self.assertEqual([by_order[record].untouched for record in (fast, pulled, fixed)], [True, True, False])
         self.assertIn(by_order[fast].weekday, [str(day) for day in range(1, 8)])
         self.assertTrue(0 <= by_order[fast].hour_of_day <= 23)
 
@@ -145,12 +145,12 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
 
     def test_hour_and_weekday_in_the_company_timezone(self):
         self.open_new_session()
-        log = self.ingest(new_order())
+        online_order = self.ingest(new_order())
         # Monday 2025-11-24 23:30 UTC is Tuesday 00:30 in Paris (UTC+1 in winter).
-        log.received_at = '2025-11-24 23:30:00'
+        online_order.received_at = '2025-11-24 23:30:00'
         self.company.partner_id.tz = 'Europe/Paris'
         self.env.flush_all()
-        row = self.env['orderweb.order.report'].search([('online_order_id', '=', log.id)])
+        row = self.env['orderweb.order.report'].search([('online_order_id', '=', online_order.id)])
         self.assertEqual((row.weekday, row.hour_of_day), ('2', 0))
 
     def test_users_read_their_companies_only(self):
@@ -160,8 +160,8 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
             'groups_id': [(6, 0, self.env.ref('point_of_sale.group_pos_user').ids)],
         })
         self.open_new_session()
-        log = self.ingest(new_order())
+        online_order = self.ingest(new_order())
         self.env.flush_all()
         rows = self.env['orderweb.order.report'].with_user(user).search([])
-        self.assertIn(log.id, rows.online_order_id.ids)
+        self.assertIn(online_order.id, rows.online_order_id.ids)
         self.assertEqual(rows.company_id, self.company)

@@ -1,0 +1,29 @@
+from odoo import api, models
+
+
+class SaleOrderLine(models.Model):
+    _inherit = 'sale.order.line'
+
+    @api.model
+    def _prepare_orderweb_line_values(self, line):
+        """Values of the line made from ``line``, an item or add-on of the online order's lines
+        (``orderweb.order._order_lines``)."""
+        return {
+            'product_id': line['product'].id,
+            'name': "\n".join(filter(None, [line['name'], line['note']])),
+            'product_uom_qty': line['qty'],
+            'discount': 0,  # the customer's price already; no pricelist discount on top
+            'price_unit': line['price_unit'],
+            'tax_id': [(6, 0, line['taxes'].ids)],
+        }
+
+    @api.model
+    def _prepare_orderweb_adjustment_values(self, label, amount, product):
+        # A gap is what was charged beyond the items, or a rounding: it carries no tax of its own.
+        return {
+            'product_id': product.id,
+            'name': label,
+            'product_uom_qty': 1,
+            'price_unit': amount,
+            'tax_id': [(5, 0, 0)],
+        }

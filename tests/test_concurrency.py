@@ -1,0 +1,128 @@
+"""Two real transactions on two connections meet on the same online order or customer.
+
+Plain TransactionCases, so their own transaction holds nothing the two connections could
+wait for. What the connections commit is real: each test removes it again.
+"""
+import threading
+import time
+import uuid
+from random import randint
+
+import psycopg2
+
+from odoo import SUPERUSER_ID, api
+from odoo.sql_db import db_connect
+from odoo.tests import TransactionCase, tagged
+
+from ..orderweb.order import parse_order
+from .common import new_order
+
+
+def committed_env(dbname):
+    """A superuser environment on a connection of its own, whose commits are real."""
+    return api.Environment(db_connect(dbname).cursor(), SUPERUSER_ID, {})
+
+
+@tagged('post_install', '-at_install')
+class TestConcurrentIngest(TransactionCase):
+    """The steps are interleaved by hand to hit the exact windows where two workers (or push
+    and pull) collide on one platform order."""
+
+    def test_parallel_transactions_make_one_order(self):
+        dbname = self.env.cr.dbname
+        raw_order = {'orderId': str(uuid.uuid4()), 'orderNumber': 'KIT-RACE', 'totalAmount': 5.0,
+                     'items': [{'id': 'race-item', 'name': 'Race special', 'price': 5.0, 'quantity': 1}]}
+        env_a, env_b = committed_env(dbname), committed_env(dbname)
+        cr_a, cr_b = env_a.cr, env_b.cr
+        company_a, company_b = env_a.company, env_b.company
+        settings = company_a.read(['orderweb_target', 'orderweb_sale_confirm'])[0]
+        company_a.write({'orderweb_target': 'sale', 'orderweb_sale_confirm': False})
+        cr_a.commit()
+        try:
+            OnlineOrderA, OnlineOrderB = env_a['orderweb.order'], env_b['orderweb.order']
+
+            # Store: B's snapshot predates A's commit, so B only learns of A's row from the unique key.
+            cr_b.execute("SELECT 1")
+            stored = OnlineOrderA._store_payloads(company_a, [raw_order], 'push')
+            cr_a.commit()
+            self.assertFalse(OnlineOrderB._store_payloads(company_b, [raw_order], 'pull'), "B leaves the order to A")
+            cr_b.rollback()
+
+            # Map: while A holds the row, B skips it; once A committed, B finds it done.
+            cr_a.execute("SELECT id FROM orderweb_order WHERE id = %s FOR NO KEY UPDATE", [stored.id])
+            OnlineOrderB.browse(stored.id)._process()
+            cr_b.commit()
+            stored._process()
+            cr_a.commit()
+            OnlineOrderB.browse(stored.id)._process()
+            cr_b.commit()
+
+            cr_a.execute("SELECT count(*), min(state) FROM orderweb_order WHERE orderweb_id = %s",
+                         [raw_order['orderId']])
+            self.assertEqual(cr_a.fetchone(), (1, 'done'))
+            cr_a.execute("SELECT count(*) FROM sale_order WHERE orderweb_order_id = %s", [stored.id])
+            self.assertEqual(cr_a.fetchone()[0], 1)
+        finally:
+            cr_a.rollback()
+            cr_b.rollback()
+            env_a.invalidate_all()
+            online_orders = env_a['orderweb.order'].search([('orderweb_id', '=', raw_order['orderId'])])
+            env_a['sale.order'].search([('orderweb_order_id', 'in', online_orders.ids)]).unlink()
+            online_orders.unlink()
+            company_a.write({key: value for key, value in settings.items() if key != 'id'})
+            cr_a.commit()
+            cr_a.close()
+            cr_b.close()
+
+
+@tagged('post_install', '-at_install')
+class TestConcurrentCustomer(TransactionCase):
+    """Two real transactions import orders of one new customer at the same moment."""
+
+    def test_two_imports_of_a_new_customer_make_one_contact(self):
+        dbname = self.env.cr.dbname
+        name = f"Race Customer {uuid.uuid4()}"
+        platform_order = parse_order(new_order(
+            customerName=name, customerPhone='+1 555 %03d %04d' % (randint(0, 999), randint(0, 9999))))
+        env_a, env_b = committed_env(dbname), committed_env(dbname)
+        cr_a, cr_b = env_a.cr, env_b.cr
+        online_order_id = env_a['orderweb.order'].create({
+            'name': 'KIT-RACE', 'orderweb_id': str(uuid.uuid4()), 'company_id': env_a.company.id,
+            'payload': '{}', 'channel': 'push'}).id
+        cr_a.commit()
+        try:
+            online_order_a = env_a['orderweb.order'].browse(online_order_id)
+            online_order_b = env_b['orderweb.order'].browse(online_order_id)
+            cr_b.execute("SELECT 1")  # B's snapshot: from before A's contact
+            partner_a = online_order_a._find_partner(platform_order)
+            # A commits a moment later, from another thread; B meanwhile looks for the same customer.
+            # (B runs in this thread: the test runner holds the registry lock a new cursor needs.)
+            a_committed = threading.Event()
+
+            def commit_a():
+                time.sleep(1)
+                a_committed.set()
+                cr_a.commit()
+            thread_a = threading.Thread(target=commit_a)
+            thread_a.start()
+            try:
+                with self.assertRaises(psycopg2.errors.SerializationFailure,
+                                       msg="B cannot see A's contact: its order is left for the next run"):
+                    online_order_b._find_partner(platform_order)
+            finally:
+                thread_a.join()
+            self.assertTrue(a_committed.is_set(), "B waited while A imported the same customer")
+            cr_b.rollback()
+            self.assertEqual(online_order_b._find_partner(platform_order).id, partner_a.id,
+                             "the next run finds A's contact")
+            cr_b.execute("SELECT count(*) FROM res_partner WHERE name = %s", [name])
+            self.assertEqual(cr_b.fetchone()[0], 1)
+        finally:
+            cr_a.rollback()
+            cr_b.rollback()
+            env_a.invalidate_all()
+            env_a['res.partner'].with_context(active_test=False).search([('name', '=', name)]).unlink()
+            env_a['orderweb.order'].browse(online_order_id).unlink()
+            cr_a.commit()
+            cr_a.close()
+            cr_b.close()

@@ -1,0 +1,161 @@
+import json
+
+from odoo.tests import tagged
+
+from .common import OrderWebCommon, new_order
+
+
+@tagged('post_install', '-at_install')
+class TestPosMapping(OrderWebCommon):
+    """Online orders become POS orders in the open session: lines, prices, adjustments, payment."""
+
+    def setUp(self):
+        super().setUp()
+        self.session = self.open_new_session()
+
+    def test_protocol_samples_become_pos_orders(self):
+        online_orders = self.ingest(*self.samples())
+        self.assertEqual(online_orders.mapped('state'), ['done'] * 3, online_orders.mapped('error'))
+        pos_orders = online_orders.pos_order_id
+        self.assertEqual(len(pos_orders), 3)
+        self.assertEqual(pos_orders.session_id, self.session)
+        for online_order in online_orders:
+            sample = self.sample(online_order.name)
+            self.assertTotal(online_order.pos_order_id, sample['totalAmount'])
+            self.assertEqual(online_order.pos_order_id.orderweb_number, sample['orderNumber'])
+            self.assertIn(sample['orderNumber'], online_order.pos_order_id.pos_reference)
+            self.assertEqual(online_order.pos_order_id.partner_id.name, sample['customerName'])
+            self.assertEqual(online_order.pos_order_id.orderweb_type, 'pickup')
+            self.assertEqual(online_order.pos_order_id.orderweb_status, 'new')
+            self.assertEqual(json.loads(online_order.payload), sample, "the raw payload is kept verbatim")
+
+        burger_order = online_orders.filtered(lambda record: record.name == 'KIT-3763').pos_order_id
+        self.assertEqual(burger_order.general_note, 'Extra sauce please')
+        burger = burger_order.lines.filtered(lambda line: line.product_id == self.burger)
+        self.assertEqual((burger.qty, burger.price_unit, burger.price_type), (2, 12.99, 'manual'))
+        self.assertIn('Extra cheese', burger.note)
+        cheese = burger_order.lines.filtered(lambda line: line.product_id == self.cheese)
+        self.assertEqual((cheese.qty, cheese.price_subtotal_incl), (2, 2.0), "an add-on is priced per unit of its item")
+        self.assertEqual(cheese.orderweb_item_line_uuid, burger.uuid)
+        # 36.43 of items for 40.00 charged: the gap is a line of its own, not hidden in prices.
+        fees = burger_order.lines.filtered(lambda line: line.full_product_name.startswith('Fees'))
+        self.assertAlmostEqual(fees.price_subtotal_incl, 3.57)
+        # 3.95 with 15% excluded tax has no two-decimal base: that penny shows as its own line.
+        rounding = burger_order.lines.filtered(lambda line: line.full_product_name == 'Tax rounding')
+        self.assertLessEqual(abs(rounding.price_subtotal_incl), 0.01)
+        # Unknown items keep their own name on the fallback product and are listed for mapping.
+        shake = burger_order.lines.filtered(lambda line: line.full_product_name == 'Vanilla milkshake')
+        self.assertEqual(shake.product_id, self.env.ref('pos_orderweb.product_orderweb_item'))
+        self.assertTrue(self.env['orderweb.product.map'].search([('orderweb_item_id', '=', 'item-vanilla-shake')]))
+
+    def test_excluded_tax_keeps_the_customer_price(self):
+        online_order = self.ingest(new_order(
+            totalAmount=13.50,
+            items=[{'id': 'x', 'name': 'Sweet potato fries', 'price': 4.50, 'quantity': 3}]))
+        pos_order = online_order.pos_order_id
+        self.assertTotal(pos_order, 13.50)
+        self.assertEqual(pos_order.lines.product_id, self.fries)
+        self.assertGreater(pos_order.amount_tax, 0, "the excluded tax is inside the customer's price")
+
+    def test_discount_becomes_a_negative_line(self):
+        online_order = self.ingest(new_order(totalAmount=10.00))
+        self.assertTotal(online_order.pos_order_id, 10.00)
+        discount = online_order.pos_order_id.lines.filtered(lambda line: line.price_subtotal_incl < 0)
+        self.assertAlmostEqual(discount.price_subtotal_incl, -2.99)
+
+    def test_explicit_item_mapping_wins_over_name(self):
+        self.env['orderweb.product.map'].create({
+            'company_id': self.company.id, 'orderweb_item_id': 'item-classic-burger', 'product_id': self.fries.id})
+        online_order = self.ingest(new_order(totalAmount=12.99))
+        self.assertEqual(online_order.pos_order_id.lines.product_id, self.fries)
+        self.assertEqual(online_order.pos_order_id.lines.full_product_name, 'Classic Burger')
+
+    def test_customer_found_by_normalised_phone_then_created_once(self):
+        self.company.country_id = self.env.ref('base.uk')
+        known = self.env['res.partner'].create({'name': 'P. Patel', 'phone': '07911 123456'})
+        online_order = self.ingest(new_order(customerPhone='+447911123456'))
+        self.assertEqual(online_order.pos_order_id.partner_id, known)
+        first = self.ingest(new_order(customerName='Dev Mistry', customerPhone='+447911123457'))
+        second = self.ingest(new_order(customerName='Dev Mistry', customerPhone='07911 123457'))
+        self.assertEqual(first.pos_order_id.partner_id, second.pos_order_id.partner_id)
+
+    def test_prepaid_order_is_paid_with_the_online_method(self):
+        self.company.orderweb_payment_method_id = self.bank_pm1
+        online_order = self.ingest(self.sample('KIT-7163'))
+        pos_order = online_order.pos_order_id
+        self.assertEqual(pos_order.state, 'paid')
+        self.assertTrue(pos_order.orderweb_prepaid)
+        self.assertEqual(pos_order.payment_ids.payment_method_id, self.bank_pm1)
+        self.assertAlmostEqual(pos_order.amount_paid, 40.00)
+
+    def test_mapping_failure_is_explained_and_retry_imports(self):
+        self.company.orderweb_item_product_id = False
+        self.env.ref('pos_orderweb.product_orderweb_item').active = False
+        online_order = self.ingest(new_order(items=[{'id': 'z', 'name': 'Mystery dish', 'price': 5, 'quantity': 1}], totalAmount=5))
+        self.assertEqual(online_order.state, 'error')
+        self.assertIn('Mystery dish', online_order.error)
+        self.env.ref('pos_orderweb.product_orderweb_item').active = True
+        online_order.action_retry()
+        self.assertEqual(online_order.state, 'done')
+        self.assertTotal(online_order.pos_order_id, 5)
+
+    def test_pos_keeps_instructions_as_plain_text(self):
+        instructions = "<NO PEANUTS>\n<b>now</b>"
+        self.assertEqual(self.ingest(new_order(specialInstructions=instructions)).pos_order_id.general_note,
+                         instructions)
+
+
+@tagged('post_install', '-at_install')
+class TestPosMappingWithoutSession(OrderWebCommon):
+
+    def test_order_waits_for_a_session_then_is_imported(self):
+        online_order = self.ingest(self.sample('KIT-4227'))
+        self.assertEqual(online_order.state, 'waiting')
+        self.assertIn(self.config.name, online_order.error)
+        cron = self.env.ref('pos_orderweb.ir_cron_orderweb_pull')
+        triggers = self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)])
+        session = self.open_new_session()
+        self.assertGreater(self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)]), triggers,
+                           "opening a session wakes the import up")
+        self.company.orderweb_last_pull_at = '2100-01-01'  # not due: this run only retries
+        self.OnlineOrder._cron_pull()
+        self.assertEqual(online_order.state, 'done')
+        self.assertEqual(online_order.pos_order_id.session_id, session)
+
+
+@tagged('post_install', '-at_install')
+class TestCustomerMatching(OrderWebCommon):
+
+    def setUp(self):
+        super().setUp()
+        self.open_new_session()
+        self.company.country_id = self.env.ref('base.uk')
+
+    def customer_of(self, **values):
+        return self.ingest(new_order(**values)).pos_order_id.partner_id
+
+    def test_a_name_alone_never_takes_a_contact_with_phone_or_email(self):
+        priya = self.env['res.partner'].create({
+            'name': 'Priya Patel', 'phone': '+44 20 7946 0000', 'email': 'priya@example.com'})
+        stranger = self.customer_of(customerName='PRIYA PATEL', customerPhone=None)
+        self.assertNotEqual(stranger, priya)
+        self.assertEqual(self.customer_of(customerName='priya patel', customerPhone=None), stranger,
+                         "a contact known by its name only is found by that name")
+        self.assertNotEqual(self.customer_of(customerName='Priya Patel', customerPhone='+447700900111'), priya)
+
+    def test_one_number_written_nationally_or_internationally_is_one_customer(self):
+        # 07700 900xxx is reserved for drama: phonenumbers does not call it valid.
+        known = self.env['res.partner'].create({'name': 'P. Patel', 'phone': '+44 7700 900777'})
+        self.assertEqual(self.customer_of(customerPhone='07700 900777'), known)
+        first = self.customer_of(customerName='Dev Mistry', customerPhone='+447700900123')
+        self.assertEqual(self.customer_of(customerName='Dev Mistry', customerPhone='07700900123'), first)
+        self.assertEqual(self.customer_of(customerName='D. Mistry', customerPhone='0044 7700 900 123'), first)
+        self.assertEqual(first.phone, '+447700900123')
+
+    def test_then_the_email(self):
+        known = self.env['res.partner'].create({'name': 'Sam Lee', 'email': 'Sam.Lee@Example.com'})
+        self.assertEqual(self.customer_of(customerName='Samuel', customerPhone='+447700900555',
+                                       customerEmail='sam.lee@example.COM'), known)
+        self.assertNotEqual(self.customer_of(customerName='Sam Lee', customerPhone=None,
+                                          customerEmail='other@example.com'), known)
+
