@@ -12,8 +12,8 @@ import { useService } from "@web/core/utils/hooks";
  * time, total, paid or to pay, status) and the selected order with its lines, add-ons
  * nested under their item, notes and special instructions, and the cashier's actions.
  */
-export class OrderwebOrdersScreen extends Component {
-    static template = "pos_orderweb.OrderwebOrdersScreen";
+export class OnlineOrdersScreen extends Component {
+    static template = "pos_orderweb.OnlineOrdersScreen";
     static components = { OrderWidget, Orderline, CenteredIcon };
     static props = { orderUuid: { type: String, optional: true } };
     // Leaving the screen returns to the order being rung up, not here.
@@ -62,4 +62,4 @@ export class OrderwebOrdersScreen extends Component {
     }
 }
 
-registry.category("pos_screens").add("OrderwebOrdersScreen", OrderwebOrdersScreen);
+registry.category("pos_screens").add("OnlineOrdersScreen", OnlineOrdersScreen);

@@ -12,7 +12,7 @@ patch(PosStore.prototype, {
         this.orderwebAlerts = new Map();
         await super.setup(...arguments);
         this.data.connectWebSocket("ORDERWEB_NEW_ORDER", ({ order_ids }) =>
-            this.onOrderwebNewOrders(order_ids)
+            this.onOrderWebNewOrders(order_ids)
         );
         this.data.connectWebSocket("ORDERWEB_ORDER_STATUS", ({ order_ids, login_number }) => {
             if (login_number != odoo.login_number) {
@@ -43,7 +43,7 @@ patch(PosStore.prototype, {
      * The bus only carries ids. SYNCHRONISATION loads new drafts too, but the alert
      * must not wait for it and must also cover prepaid (already paid) orders.
      */
-    async onOrderwebNewOrders(orderIds) {
+    async onOrderWebNewOrders(orderIds) {
         const orders = await this.orderwebLoadOrders(orderIds);
         for (const order of orders.filter((o) => o.orderweb_status === "new")) {
             this.orderwebAlert(order);
@@ -104,7 +104,7 @@ patch(PosStore.prototype, {
     },
     orderwebOpen(order) {
         this.orderwebAcknowledge(order);
-        this.showScreen("OrderwebOrdersScreen", { orderUuid: order.uuid });
+        this.showScreen("OnlineOrdersScreen", { orderUuid: order.uuid });
     },
 
     // ------------------------------------------------------------------
@@ -114,7 +114,7 @@ patch(PosStore.prototype, {
     /** Not done first, by status, then by scheduled time (as soon as possible first). */
     get orderwebOrders() {
         return this.models["pos.order"]
-            .filter((o) => o.isOrderweb && o.state !== "cancel")
+            .filter((o) => o.isOrderWeb && o.state !== "cancel")
             .sort(
                 (a, b) =>
                     a.orderwebStatusRank - b.orderwebStatusRank ||
@@ -125,7 +125,7 @@ patch(PosStore.prototype, {
     get orderwebWaitingCount() {
         return this.orderwebOrders.filter((o) => o.orderweb_status === "new").length;
     },
-    get showOrderwebButton() {
+    get showOrderWebButton() {
         return this.config.orderweb_receiving || this.orderwebOrders.length > 0;
     },
     async orderwebCall(method, order) {
@@ -163,14 +163,14 @@ patch(PosStore.prototype, {
     // ------------------------------------------------------------------
 
     async onDeleteOrder(order) {
-        if (order.isOrderweb) {
+        if (order.isOrderWeb) {
             this.orderwebRefuseDeletion(order);
             return false;
         }
         return await super.onDeleteOrder(...arguments);
     },
     async _onBeforeDeleteOrder(order) {
-        if (order.isOrderweb) {
+        if (order.isOrderWeb) {
             this.orderwebRefuseDeletion(order);
             return false;
         }
@@ -187,7 +187,7 @@ patch(PosStore.prototype, {
     },
     getPrintingChanges(order) {
         const changes = super.getPrintingChanges(...arguments);
-        if (order.isOrderweb) {
+        if (order.isOrderWeb) {
             changes.orderweb = order.orderwebTicket;
         }
         return changes;

@@ -10,7 +10,7 @@ patch(ClosePosPopup.prototype, {
     },
     orderwebShowOrders() {
         this.props.close();
-        this.pos.showScreen("OrderwebOrdersScreen");
+        this.pos.showScreen("OnlineOrdersScreen");
     },
     /**
      * Odoo offers to cancel every draft order when closing fails; online orders were

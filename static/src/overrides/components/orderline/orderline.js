@@ -9,7 +9,7 @@ patch(Orderline, {
             ...Orderline.props.line,
             shape: {
                 ...Orderline.props.line.shape,
-                orderwebAddon: { type: Boolean, optional: true },
+                orderWebAddon: { type: Boolean, optional: true },
             },
         },
     },
