@@ -207,7 +207,7 @@ class OrderWebConnection(models.Model):
         for company in companies.filtered(lambda company: company in durations):
             count, total, cumulative = durations[company]
             histogram += [('_bucket', labels(company, le=str(bound)), bucket)
-                          for bound, bucket in zip(IMPORT_DURATION_BUCKETS, cumulative)]
+                          for bound, bucket in zip(IMPORT_DURATION_BUCKETS, cumulative, strict=True)]
             histogram += [('_bucket', labels(company, le='+Inf'), count),
                           ('_sum', labels(company), total), ('_count', labels(company), count)]
         return [

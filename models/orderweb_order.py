@@ -344,7 +344,7 @@ class OrderWebOrder(models.Model):
                 online_order._mark_error(_("This order was imported twice at the same time; check for a duplicate."))
                 _logger.warning("OrderWeb order %s hit a unique constraint while mapping", online_order.name,
                                 exc_info=True)
-            except Exception as error:  # noqa: BLE001 - the online order must be kept and say why
+            except Exception as error:
                 if _is_outage(error):
                     raise
                 _logger.exception("OrderWeb order %s could not be imported", online_order.name)
@@ -509,7 +509,7 @@ class OrderWebOrder(models.Model):
                           'qty': addon.quantity * item.quantity, 'note': '', 'item': item_index}
                          for addon in item.addons)
         products = self._resolve_products([(line['source'], line['is_addon']) for line in lines], for_pos)
-        for line, product in zip(lines, products):
+        for line, product in zip(lines, products, strict=True):
             taxes = product.taxes_id._filter_taxes_by_company(self.company_id)
             if fiscal_position:
                 taxes = fiscal_position.map_tax(taxes)

@@ -4,8 +4,8 @@ from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..const import PULL_TIMEOUT
-from ..orderweb.pull import PullClient
 from ..orderweb.const import LOOPBACK_HOSTS
+from ..orderweb.pull import PullClient
 from ..orderweb.utils import endpoints, server_identity
 
 DEFAULT_URL = 'wss://orderweb.net'

@@ -24,10 +24,11 @@ import ssl
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from http import HTTPStatus
 from datetime import datetime, timezone
-from typing import Any, Callable, NoReturn
+from http import HTTPStatus
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 import websocket
@@ -338,9 +339,9 @@ class Listener:
                 continue
             wake_at = next_ping if pong_due is None else min(next_ping, pong_due)
             # TLS may hold decrypted bytes that select() cannot see.
-            if not (isinstance(ws.sock, ssl.SSLSocket) and ws.sock.pending()):
-                if not self._select(ws.sock, wake_at - now):
-                    continue
+            tls_pending = isinstance(ws.sock, ssl.SSLSocket) and ws.sock.pending()
+            if not tls_pending and not self._select(ws.sock, wake_at - now):
+                continue
             # Control frames come back too: a server's ping must not leave this loop
             # blocked in a read waiting for the next data frame.
             frame = reader.read()

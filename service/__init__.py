@@ -36,7 +36,7 @@ _threaded_runner = None
 
 
 def _start_threaded_runner():
-    global _threaded_runner  # noqa: PLW0603 (one runner per threaded server)
+    global _threaded_runner
     if _threaded_runner is None:
         _threaded_runner = Runner()
         _threaded_runner.start()

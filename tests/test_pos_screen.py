@@ -14,13 +14,12 @@ import time
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
-from odoo.exceptions import UserError
-from odoo.tests import tagged
-from odoo.tests.common import ChromeBrowser
-
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+from odoo.tests.common import ChromeBrowser
 
 from .common import new_order, orderweb_settings
 

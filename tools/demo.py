@@ -18,7 +18,6 @@ import time
 
 import psycopg2
 import requests
-
 from odoo_env import OdooNotFound, odoo_command
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

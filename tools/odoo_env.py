@@ -49,11 +49,13 @@ def odoo_addons(python, launcher):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         filter(None, [os.path.dirname(os.path.realpath(launcher)), os.environ.get('PYTHONPATH')])))
     code = "import odoo, os; print(os.path.dirname(os.path.abspath(odoo.__path__[0])))"
-    result = subprocess.run([python, '-c', code], env=env, capture_output=True, text=True)
+    result = subprocess.run([python, '-c', code], env=env, capture_output=True, text=True, check=False)
     if result.returncode:
-        raise OdooNotFound("%s cannot import odoo (%s). %s" % (python, result.stderr.strip().splitlines()[-1:], MISSING))
+        reason = (result.stderr.strip().splitlines() or ['no output'])[-1]
+        raise OdooNotFound("%s cannot import odoo (%s). %s" % (python, reason, MISSING))
     root = result.stdout.strip()
-    return [path for path in (os.path.join(root, 'addons'), os.path.join(root, 'odoo', 'addons')) if os.path.isdir(path)]
+    return [path for path in (os.path.join(root, 'addons'), os.path.join(root, 'odoo', 'addons'))
+            if os.path.isdir(path)]
 
 
 def addons_dir():

@@ -7,11 +7,11 @@ The runs are bounded and derandomized (the "wire" profile in conftest.py).
 
 import json
 
+from conftest import TENANT, Recorder, connected, wait_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from websocket import ABNF
 
-from conftest import TENANT, Recorder, connected, wait_for
 from orderweb.const import MAX_FRAME_BYTES, MAX_ID_LENGTH, MAX_ORDER_LINES
 from orderweb.frames import Message
 from orderweb.listener import Listener

@@ -5,9 +5,9 @@ import threading
 import time
 
 import pytest
+from conftest import TENANT, Recorder, connected, wait_for
 from websocket import ABNF
 
-from conftest import TENANT, Recorder, connected, wait_for
 from orderweb import listener as listener_module
 from orderweb.const import MAX_FRAME_BYTES, OVERSIZED_FRAME_KEEP
 from orderweb.frames import Message

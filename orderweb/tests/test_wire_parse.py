@@ -7,7 +7,12 @@ from decimal import Decimal
 import pytest
 
 from orderweb.const import (
-    MAX_ID_LENGTH, MAX_LONG_TEXT, MAX_NUMBER_TEXT, MAX_ORDER_LINES, MAX_SHORT_TEXT, TRUNCATION_MARK,
+    MAX_ID_LENGTH,
+    MAX_LONG_TEXT,
+    MAX_NUMBER_TEXT,
+    MAX_ORDER_LINES,
+    MAX_SHORT_TEXT,
+    TRUNCATION_MARK,
 )
 from orderweb.order import Addon, Item, Order, PayloadError, parse_order
 from orderweb.simulator.data import SAMPLE_ORDERS

@@ -3,8 +3,8 @@ import socket
 import time
 
 import pytest
-
 from conftest import TENANT
+
 from orderweb.order import parse_order
 from orderweb.pull import (
     BadResponse,

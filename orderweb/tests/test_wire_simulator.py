@@ -9,8 +9,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 import requests
-
 from conftest import TENANT
+
 from orderweb.const import SIMULATOR_API_KEY
 from orderweb.simulator import SimulatorThread
 
