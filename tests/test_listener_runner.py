@@ -109,13 +109,16 @@ class TestListenerRunner(OrderWebCommon):
     def test_drop_reconnect_recovers_pull_only_orders(self):
         self.start_runner()
         self.wait_connected()
+        # The catch-up pull of the first connection is done: what follows comes after it.
+        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
         # Orders OrderWeb holds but never pushes to this client: only the pull brings them.
         missed = [self.sim.push_order(TENANT, new_order(), push=False) for _i in range(2)]
         self.assertEqual(self.sim.drop(TENANT), 1)
         self.wait_for(lambda env: env['orderweb.order'].search_count(
             [('orderweb_id', 'in', [o['orderId'] for o in missed]), ('pos_order_id', '!=', False)]) == 2,
             message="orders missed during the outage were not recovered")
-        record = self.wait_for(lambda env: self.status(env, 'connected'))
+        record = self.wait_for(lambda env: (self.status(env, 'connected') or {}).get('reconnect_count') and
+                               self.status(env, 'connected'), message="no reconnection shown")
         self.assertGreaterEqual(record['reconnect_count'], 1)
         self.assertEqual(self.connections(), 1)
 
