@@ -3,11 +3,6 @@
     'version': '18.0.1.0.0',
     'category': 'Sales/Point of Sale',
     'summary': 'Receive OrderWeb online orders live in your POS and Sales, exactly once',
-    'description': """
-Brings every online order placed on OrderWeb into Odoo, live over OrderWeb's WebSocket
-and from its pull endpoint as a backup: as a POS order in the open session of your shop
-(the cashier is alerted, the kitchen gets its ticket) or as a sales order.
-""",
     'author': 'OrderWeb Connector Team',
     'maintainers': ['orderweb-connector'],
     'website': 'https://orderweb.net',
@@ -39,6 +34,4 @@ and from its pull endpoint as a backup: as a POS order in the open session of yo
             'pos_orderweb/static/tests/tours/**/*',
         ],
     },
-    'installable': True,
-    'application': False,
 }

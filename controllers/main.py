@@ -56,7 +56,8 @@ def prometheus_text(families):
         lines.append(f"# TYPE {name} {kind}")
         for suffix, labels, value in samples:
             label_text = ",".join(f'{key}="{_escape_label(value)}"' for key, value in labels.items())
-            lines.append(f"{name}{suffix}{{{label_text}}} {_number(value)}" if label_text else f"{name}{suffix} {_number(value)}")
+            lines.append(f"{name}{suffix}{{{label_text}}} {_number(value)}" if label_text
+                         else f"{name}{suffix} {_number(value)}")
     return "\n".join(lines) + "\n"
 
 

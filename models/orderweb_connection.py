@@ -228,7 +228,8 @@ class OrderWebConnection(models.Model):
              "Time from receiving an online order to importing it, in whole seconds.", histogram),
             ('orderweb_last_order_received_timestamp_seconds', 'gauge',
              "When the company's last online order was received (Unix time).",
-             per_company(lambda company: int(figures[company]['last_received'].replace(tzinfo=timezone.utc).timestamp()),
+             per_company(lambda company: int(
+                             figures[company]['last_received'].replace(tzinfo=timezone.utc).timestamp()),
                          companies.filtered(lambda company: figures[company]['last_received']))),
             ('orderweb_reconnections_total', 'counter',
              "Reconnections of the live connection since its current holder process took it over.",
@@ -257,7 +258,8 @@ class OrderWebConnection(models.Model):
             company_figures = figures[company]
             company_figures[channel] += count
             company_figures[state] += count
-            if received_max and (not company_figures['last_received'] or received_max > company_figures['last_received']):
+            if received_max and (not company_figures['last_received']
+                                 or received_max > company_figures['last_received']):
                 company_figures['last_received'] = received_max
         return figures
 

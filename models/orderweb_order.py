@@ -38,7 +38,8 @@ def _phone_key(number, region):
     """``number`` in E.164 (+447700900777) as written in ``region``, valid or not (reserved
     and new ranges are real customers' numbers too); else its digits."""
     try:
-        return phonenumbers.format_number(phonenumbers.parse(number, region or None), phonenumbers.PhoneNumberFormat.E164)
+        return phonenumbers.format_number(phonenumbers.parse(number, region or None),
+                                          phonenumbers.PhoneNumberFormat.E164)
     except phonenumbers.NumberParseException:
         return re.sub(r'\D', '', number) or None
 
@@ -82,7 +83,7 @@ class OrderWebOrder(models.Model):
     name = fields.Char(string="Order Number", required=True, readonly=True)
     orderweb_id = fields.Char(string="OrderWeb ID", required=True, readonly=True, index=True)
     company_id = fields.Many2one(
-        'res.company', string="Company", required=True, readonly=True, index=True,
+        'res.company', required=True, readonly=True, index=True,
         default=lambda self: self.env.company)
     payload = fields.Text(string="Raw Payload", required=True, readonly=True,
                           help="The order exactly as OrderWeb sent it.")
@@ -91,7 +92,7 @@ class OrderWebOrder(models.Model):
                              default='received', index=True, tracking=True)
     error = fields.Text(string="Reason", readonly=True, tracking=True)
     set_aside = fields.Boolean(
-        string="Set Aside", readonly=True,
+        readonly=True,
         help="The order could not be stored as usual: its raw text is kept here, it is not imported.")
     channel = fields.Selection(ONLINE_ORDER_CHANNELS, string="Received Via", required=True, readonly=True)
     received_at = fields.Datetime(string="Received", required=True, readonly=True, default=fields.Datetime.now)
@@ -101,7 +102,7 @@ class OrderWebOrder(models.Model):
     customer_name = fields.Char(string="Customer", readonly=True)
     customer_phone = fields.Char(string="Phone", readonly=True)
     order_type = fields.Char(string="Type", readonly=True)
-    scheduled_for = fields.Datetime(string="Scheduled For", readonly=True)
+    scheduled_for = fields.Datetime(readonly=True)
     currency_id = fields.Many2one(related='company_id.currency_id')
     amount_total = fields.Monetary(string="Total", readonly=True)
     pos_order_id = fields.Many2one('pos.order', string="POS Order", readonly=True, index='btree_not_null')
@@ -122,7 +123,7 @@ class OrderWebOrder(models.Model):
                     text, cut = pretty_json(json.loads(payload), PAYLOAD_DISPLAY_MAX_DEPTH)
                 except RecursionError:
                     notes.append(_("… nested too deeply to be laid out, shown as received"))
-                except ValueError:
+                except ValueError:  # pylint: disable=except-pass
                     pass  # not JSON (an order set aside as Python shows it): shown as stored
                 else:
                     if cut:
@@ -227,7 +228,8 @@ class OrderWebOrder(models.Model):
                       company.name, orderweb_id, error, exc_info=error)
         try:
             with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
-                return self.search([('orderweb_id', '=', orderweb_id), ('company_id', '=', company.id)]) or self.with_context(
+                return self.search([('orderweb_id', '=', orderweb_id),
+                                    ('company_id', '=', company.id)]) or self.with_context(
                     tracking_disable=True).create({
                     'company_id': company.id,
                     'channel': channel,
@@ -531,7 +533,8 @@ class OrderWebOrder(models.Model):
         mapped = {
             mapping.orderweb_item_id: mapping.product_id
             for mapping in self.env['orderweb.product.map'].search([
-                ('company_id', '=', company.id), ('orderweb_item_id', 'in', list(line_ids)), ('product_id', '!=', False)])
+                ('company_id', '=', company.id), ('orderweb_item_id', 'in', list(line_ids)),
+                ('product_id', '!=', False)])
         } if line_ids else {}
         Product = self.env['product.product'].with_company(company)
         by_name = {}
@@ -562,7 +565,8 @@ class OrderWebOrder(models.Model):
         return product
 
     def _adjustment_product(self):
-        return self.company_id.orderweb_adjustment_product_id or self.env.ref('pos_orderweb.product_orderweb_adjustment')
+        return (self.company_id.orderweb_adjustment_product_id
+                or self.env.ref('pos_orderweb.product_orderweb_adjustment'))
 
     def _adjustments(self, platform_order, odoo_items_total):
         """(label, amount) lines that bring Odoo's total to what the customer paid.

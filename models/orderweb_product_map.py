@@ -13,7 +13,7 @@ class OrderWebProductMap(models.Model):
     orderweb_item_id = fields.Char(string="OrderWeb Item ID", required=True)
     name = fields.Char(string="OrderWeb Name", help="The name OrderWeb last sent for this item or add-on.")
     product_id = fields.Many2one(
-        'product.product', string="Product", check_company=True,
+        'product.product', check_company=True,
         help="Product used for this OrderWeb item. Empty: matched by exact name, else the fallback product.")
 
     _sql_constraints = [
@@ -28,5 +28,5 @@ class OrderWebProductMap(models.Model):
         try:
             with self.env.cr.savepoint():
                 self.create({'company_id': company.id, 'orderweb_item_id': line.id, 'name': line.name})
-        except psycopg2.errors.UniqueViolation:
+        except psycopg2.errors.UniqueViolation:  # pylint: disable=except-pass
             pass  # listed by a concurrent import

@@ -14,7 +14,7 @@ class PosOrderLine(models.Model):
     _rec_names_search = ['full_product_name', 'product_id']
 
     @api.depends('full_product_name', 'order_id.orderweb_order_id')
-    def _compute_display_name(self):
+    def _compute_display_name(self):  # a compute method returns nothing  # pylint: disable=missing-return
         super()._compute_display_name()
         for line in self.filtered(lambda line: line.order_id.orderweb_order_id and line.full_product_name):
             line.display_name = line.full_product_name

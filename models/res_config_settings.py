@@ -17,7 +17,8 @@ class ResConfigSettings(models.TransientModel):
     orderweb_payment_method_id = fields.Many2one(related='company_id.orderweb_payment_method_id', readonly=False)
     orderweb_item_product_id = fields.Many2one(related='company_id.orderweb_item_product_id', readonly=False)
     orderweb_addon_product_id = fields.Many2one(related='company_id.orderweb_addon_product_id', readonly=False)
-    orderweb_adjustment_product_id = fields.Many2one(related='company_id.orderweb_adjustment_product_id', readonly=False)
+    orderweb_adjustment_product_id = fields.Many2one(related='company_id.orderweb_adjustment_product_id',
+                                                     readonly=False)
     orderweb_sale_confirm = fields.Boolean(related='company_id.orderweb_sale_confirm', readonly=False)
     orderweb_pull_interval = fields.Integer(related='company_id.orderweb_pull_interval', readonly=False)
     orderweb_connection_id = fields.Many2one('orderweb.connection', compute='_compute_orderweb_connection_id')
@@ -47,7 +48,8 @@ class ResConfigSettings(models.TransientModel):
         except KeyRefused:
             message, kind = _("OrderWeb refused the API key. Copy it again from your OrderWeb account."), 'danger'
         except TenantNotFound:
-            message, kind = _("OrderWeb does not know the tenant “%(tenant)s”.", tenant=company.orderweb_tenant), 'danger'
+            message, kind = _("OrderWeb does not know the tenant “%(tenant)s”.",
+                              tenant=company.orderweb_tenant), 'danger'
         except Unreachable as error:
             message, kind = _("OrderWeb could not be reached: %(error)s", error=error), 'danger'
         except OrderWebError as error:
@@ -59,7 +61,8 @@ class ResConfigSettings(models.TransientModel):
         return {
             'type': 'ir.actions.client',
             'tag': 'display_notification',
-            'params': {'title': _("OrderWeb connection"), 'message': message, 'type': kind, 'sticky': kind != 'success'},
+            'params': {'title': _("OrderWeb connection"), 'message': message, 'type': kind,
+                       'sticky': kind != 'success'},
         }
 
     def action_orderweb_pull_now(self):

@@ -41,7 +41,7 @@ class FrameReader:
         self._parts: list[bytes] = []
         self._size = 0
 
-    def read(self) -> Message:
+    def read(self) -> Message:  # not an Odoo model's read()  # pylint: disable=method-required-super
         """Block until a message or a control frame is complete (control frames may
         arrive between the fragments of a message, and are returned at once)."""
         while True:

@@ -167,7 +167,7 @@ class Listener:
             if self._wake_send is not None:
                 try:
                     self._wake_send.send(b"x")
-                except OSError:  # buffer full: a wake-up is already pending
+                except OSError:  # buffer full: a wake-up is already pending  # pylint: disable=except-pass
                     pass
             if self._sock is not None:
                 _shutdown(self._sock)  # cuts a blocking TLS or HTTP handshake short
@@ -463,7 +463,7 @@ def _type_label(value: Any) -> str:
 def _shutdown(sock: socket.socket) -> None:
     try:
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:  # not connected yet, or already closed
+    except OSError:  # not connected yet, or already closed  # pylint: disable=except-pass
         pass
 
 

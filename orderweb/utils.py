@@ -176,7 +176,8 @@ def pretty_json(value, max_depth: int) -> tuple[str, bool]:
                        for key, member in item.items())
             return "{" + pad + ("," + pad).join(members) + "\n" + "  " * depth + "}"
         if isinstance(item, list) and item:
-            return "[" + pad + ("," + pad).join(render(member, depth + 1) for member in item) + "\n" + "  " * depth + "]"
+            return ("[" + pad + ("," + pad).join(render(member, depth + 1) for member in item)
+                    + "\n" + "  " * depth + "]")
         return json.dumps(item, ensure_ascii=False)
 
     text = render(value, 0)

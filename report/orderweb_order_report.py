@@ -21,16 +21,16 @@ class OrderWebOrderReport(models.Model):
     _order = 'date desc'
     _rec_name = 'online_order_id'
 
-    online_order_id = fields.Many2one('orderweb.order', string="Online Order", readonly=True)
+    online_order_id = fields.Many2one('orderweb.order', readonly=True)
     name = fields.Char(string="Order Number", readonly=True)
     date = fields.Datetime(string="Received", readonly=True)
     hour_of_day = fields.Integer(string="Hour of Day", readonly=True, aggregator=False)
-    weekday = fields.Selection(WEEKDAYS, string="Weekday", readonly=True)
-    company_id = fields.Many2one('res.company', string="Company", readonly=True)
-    currency_id = fields.Many2one('res.currency', string="Currency", readonly=True)
+    weekday = fields.Selection(WEEKDAYS, readonly=True)
+    company_id = fields.Many2one('res.company', readonly=True)
+    currency_id = fields.Many2one('res.currency', readonly=True)
     channel = fields.Selection(ONLINE_ORDER_CHANNELS, string="Received Via", readonly=True)
     state = fields.Selection(ONLINE_ORDER_STATES, string="Import Status", readonly=True)
-    order_type = fields.Char(string="Order Type", readonly=True)
+    order_type = fields.Char(readonly=True)
     amount_total = fields.Monetary(string="Revenue", readonly=True, help="What the customer paid, as OrderWeb sent it.")
     pos_order_id = fields.Many2one('pos.order', string="POS Order", readonly=True)
     sale_order_id = fields.Many2one('sale.order', string="Sales Order", readonly=True)
@@ -60,8 +60,10 @@ class OrderWebOrderReport(models.Model):
                 oo.id AS online_order_id,
                 oo.name AS name,
                 oo.received_at AS date,
-                extract(hour FROM timezone(coalesce(nullif(cp.tz, ''), 'UTC'), oo.received_at AT TIME ZONE 'UTC'))::int AS hour_of_day,
-                extract(isodow FROM timezone(coalesce(nullif(cp.tz, ''), 'UTC'), oo.received_at AT TIME ZONE 'UTC'))::int::text AS weekday,
+                extract(hour FROM timezone(coalesce(nullif(cp.tz, ''), 'UTC'),
+                                           oo.received_at AT TIME ZONE 'UTC'))::int AS hour_of_day,
+                extract(isodow FROM timezone(coalesce(nullif(cp.tz, ''), 'UTC'),
+                                             oo.received_at AT TIME ZONE 'UTC'))::int::text AS weekday,
                 oo.company_id AS company_id,
                 c.currency_id AS currency_id,
                 oo.channel AS channel,
@@ -76,7 +78,8 @@ class OrderWebOrderReport(models.Model):
                 extract(epoch FROM po.orderweb_ready_at - oo.received_at) / 60 AS minutes_to_ready,
                 extract(epoch FROM po.orderweb_done_at - oo.received_at) / 60 AS minutes_to_done,
                 (oo.state = 'done' AND coalesce(oo.attempt_count, 0) <= 1) AS untouched,
-                CASE WHEN oo.state = 'done' AND coalesce(oo.attempt_count, 0) <= 1 THEN 100.0 ELSE 0.0 END AS untouched_rate
+                CASE WHEN oo.state = 'done' AND coalesce(oo.attempt_count, 0) <= 1 THEN 100.0 ELSE 0.0 END
+                    AS untouched_rate
         """)
 
     def _from(self):

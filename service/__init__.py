@@ -55,7 +55,7 @@ class OrderWebWorker(server.Worker):
         super().__init__(multi)
         self.runner = Runner()
 
-    def start(self):
+    def start(self):  # Worker.start() returns nothing  # pylint: disable=missing-return
         super().start()
         if self.multi.socket:
             self.multi.socket.close()  # serves no HTTP, as the cron workers

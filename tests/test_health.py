@@ -97,8 +97,8 @@ class TestHealthEndpoints(HttpCase):
         self.assertEqual(company['held_by'], 'kitchen-host:4242')
         self.assertTrue(company['since'].endswith('+00:00'))
         self.assertTrue(company['last_order_received'])
-        self.assertEqual((company['orders_in_error'], company['orders_waiting_for_session'], company['orders_set_aside']),
-                         (0, 0, 0))
+        self.assertEqual((company['orders_in_error'], company['orders_waiting_for_session'],
+                          company['orders_set_aside']), (0, 0, 0))
         self.assertNotIn(self.company.sudo().orderweb_api_key, response.text)
 
     def test_health_degraded(self):
@@ -157,7 +157,8 @@ class TestHealthEndpoints(HttpCase):
         self.assertEqual(value('orderweb_import_duration_seconds_count'), 3)
         self.assertEqual(value('orderweb_import_duration_seconds_bucket', le='+Inf'), 3)
         buckets = sorted((float(dict(key)['le']), count) for (name, key), count in samples.items()
-                         if name == 'orderweb_import_duration_seconds_bucket' and dict(key)['company_id'] == labels['company_id'])
+                         if name == 'orderweb_import_duration_seconds_bucket'
+                         and dict(key)['company_id'] == labels['company_id'])
         self.assertEqual([count for _le, count in buckets], sorted(count for _le, count in buckets),
                          "histogram buckets are cumulative")
 

@@ -46,7 +46,8 @@ class TestPoisonOrders(OrderWebCommon):
         with SimulatorThread(tenants=('kitchen',), empty=True) as sim:
             self.company.orderweb_url = sim.base_url
             first = sim.push_order('kitchen', new_order(createdAt='2025-11-20T21:00:00Z'), push=False)
-            sim.push_order('kitchen', new_order(customerName='Zoe \ud83d', createdAt='2025-11-20T21:01:00Z'), push=False)
+            sim.push_order('kitchen', new_order(customerName='Zoe \ud83d', createdAt='2025-11-20T21:01:00Z'),
+                           push=False)
             sim.push_order('kitchen', {'orderId': 'nul\x00id', 'items': None, 'createdAt': '2025-11-20T21:02:00Z'},
                            push=False)
             last = sim.push_order('kitchen', new_order(createdAt='2025-11-20T21:03:00Z'), push=False)
@@ -54,8 +55,8 @@ class TestPoisonOrders(OrderWebCommon):
             online_orders = self.OnlineOrder._pull_company(self.company)
         self.assertEqual(len(online_orders), 4)
         self.assertEqual(sorted(online_orders.mapped('state')), ['done', 'done', 'done', 'error'])
-        self.assertEqual(online_orders.filtered(lambda record: record.orderweb_id in (first['orderId'], last['orderId'])).mapped('state'),
-                         ['done', 'done'])
+        self.assertEqual(online_orders.filtered(
+            lambda record: record.orderweb_id in (first['orderId'], last['orderId'])).mapped('state'), ['done', 'done'])
 
     def test_deep_nesting_is_stored_and_explained(self):
         deep = new_order(extra=nested(3000))

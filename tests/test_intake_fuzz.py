@@ -109,7 +109,8 @@ class HostileOrders:
                 order = rng.choice([[], ['not', 'an', 'order'], 'text', 42, None, 1.5, True, self.text()])
                 break
             elif kind == 8 and item:
-                item['selectedAddons'] = [rng.choice([None, 7, {'name': None}, {'price': -1, 'name': 'x'}, self.text()])]
+                item['selectedAddons'] = [
+                    rng.choice([None, 7, {'name': None}, {'price': -1, 'name': 'x'}, self.text()])]
             else:
                 order['totalAmount'] = rng.choice(HOSTILE_NUMBERS)
         return order
@@ -158,7 +159,8 @@ class TestIntakeFuzz(OrderWebCommon):
                 _logger.exception("OrderWeb fuzz: a batch raised")
                 continue
             # No session is open: the good order behind the hostile ones is mapped as far as it goes.
-            self.assertEqual(online_orders.filtered(lambda record: record.orderweb_id == good['orderId']).state, 'waiting')
+            self.assertEqual(online_orders.filtered(lambda record: record.orderweb_id == good['orderId']).state,
+                             'waiting')
             sent += batch
 
         with SimulatorThread(tenants=('kitchen',), empty=True) as sim:
@@ -191,7 +193,8 @@ class TestIntakeFuzz(OrderWebCommon):
 
         session = self.open_new_session()
         good = self.ingest({**generator.valid(), 'orderId': str(uuid.uuid4()), 'items': [
-            {'id': 'item-classic-burger', 'name': 'Classic Burger', 'price': 12.99, 'quantity': 1}], 'totalAmount': 12.99})
+            {'id': 'item-classic-burger', 'name': 'Classic Burger', 'price': 12.99, 'quantity': 1}],
+            'totalAmount': 12.99})
         self.assertEqual(good.state, 'done', good.error)
         self.assertEqual(good.pos_order_id.session_id, session)
 

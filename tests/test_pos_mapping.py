@@ -91,7 +91,8 @@ class TestPosMapping(OrderWebCommon):
     def test_mapping_failure_is_explained_and_retry_imports(self):
         self.company.orderweb_item_product_id = False
         self.env.ref('pos_orderweb.product_orderweb_item').active = False
-        online_order = self.ingest(new_order(items=[{'id': 'z', 'name': 'Mystery dish', 'price': 5, 'quantity': 1}], totalAmount=5))
+        online_order = self.ingest(new_order(items=[{'id': 'z', 'name': 'Mystery dish', 'price': 5, 'quantity': 1}],
+                                             totalAmount=5))
         self.assertEqual(online_order.state, 'error')
         self.assertIn('Mystery dish', online_order.error)
         self.env.ref('pos_orderweb.product_orderweb_item').active = True

@@ -32,8 +32,10 @@ class TestSettingsAndSecurity(OrderWebCommon):
                          'orderweb_enabled': True, 'orderweb_target': 'sale', 'orderweb_api_key': 'pos_fake'})
 
     def test_only_settings_admins_see_the_key(self):
-        cashier = new_test_user(self.env, 'ow_cashier', groups='base.group_user,point_of_sale.group_pos_user', company_id=self.company.id)
-        manager = new_test_user(self.env, 'ow_manager', groups='base.group_user,point_of_sale.group_pos_manager', company_id=self.company.id)
+        cashier = new_test_user(self.env, 'ow_cashier', groups='base.group_user,point_of_sale.group_pos_user',
+                                company_id=self.company.id)
+        manager = new_test_user(self.env, 'ow_manager', groups='base.group_user,point_of_sale.group_pos_manager',
+                                company_id=self.company.id)
         for user in (cashier, manager):
             with self.assertRaises(AccessError):
                 self.company.with_user(user).read(['orderweb_api_key'])

@@ -92,7 +92,8 @@ def main():
             subprocess.run(odoo + ['-d', DB, '-i', 'pos_orderweb', '--stop-after-init', '--no-http',
                                    '--log-level=warn'], check=True)
         shop = subprocess.run([odoo[0], 'shell', *odoo[1:], '-d', DB, '--no-http', '--log-level=warn'],
-                              input=CONFIGURE % (SIM, TENANT, KEY), text=True, check=True, capture_output=True).stdout.strip().splitlines()[-1]
+                              input=CONFIGURE % (SIM, TENANT, KEY), text=True, check=True,
+                              capture_output=True).stdout.strip().splitlines()[-1]
         say('company configured for the stand-in at %s; POS session of "%s" open', SIM, shop)
         server = subprocess.Popen(odoo + ['-d', DB, '--http-port', str(PORT), '--logfile', LOGFILE],
                                   start_new_session=True)

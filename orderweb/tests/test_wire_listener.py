@@ -345,7 +345,8 @@ def test_unknown_tenant_upgrade_is_retried_with_backoff(sim, listen):
 
 
 @pytest.mark.parametrize("start, hints", [
-    (b'{"type": "new_order", "data": {"orderId": 42, "orderNumber": "KIT-\\u00e9"', {"orderId": 42, "orderNumber": "KIT-é"}),
+    (b'{"type": "new_order", "data": {"orderId": 42, "orderNumber": "KIT-\\u00e9"',
+     {"orderId": 42, "orderNumber": "KIT-é"}),
     (b'{"data": {"orderId": "\\ud83d", "orderNumber": "a\\u0000"', {}),  # not storable: no hint
     (b'{"data": {"orderId": "bad \\x escape", "orderNumber": ["KIT-1"]', {}),
     (b'{"data": {"note": "\\"orderId\\": \\"fake\\"", "orderId"', {}),  # inside a string, or cut off
