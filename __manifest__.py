@@ -7,7 +7,12 @@
     'maintainers': ['orderweb-connector'],
     'website': 'https://orderweb.net',
     'license': 'LGPL-3',
-    'images': ['static/description/pos_online_order.png', 'static/description/pos_online_order_tablet.png'],
+    'images': [
+        'static/description/pos_online_order.png',
+        'static/description/backend_online_orders.png',
+        'static/description/backend_pos_order.png',
+        'static/description/pos_online_order_tablet.png',
+    ],
     'depends': ['point_of_sale', 'sale_management', 'sms'],
     # Python packages imported at runtime, by their PyPI names (requirements.txt gives the ranges).
     'external_dependencies': {'python': ['requests', 'urllib3', 'websocket-client', 'phonenumbers']},
