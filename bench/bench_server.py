@@ -270,16 +270,25 @@ def push(stand_in, poller, orders, rate, connections=1):
     return sent
 
 
-def phases(connection, company_id, sent):
-    """Per order, from PostgreSQL's transaction stamps: (to store txn, to mapping txn) in ms,
-    and the number of store transactions."""
+def phases(connection, company_id, sent, seen):
+    """From PostgreSQL's transaction stamps, per order in ms: frame -> store transaction,
+    store -> mapping transaction, mapping transaction -> seen committed; the number of store
+    transactions; and the spacing of back-to-back mapping transactions of one stored batch
+    (the worker's time per order when orders wait for it)."""
     rows = query(connection, """
         SELECT o.orderweb_id, EXTRACT(EPOCH FROM o.create_date), EXTRACT(EPOCH FROM p.create_date)
         FROM orderweb_order o LEFT JOIN pos_order p ON p.id = o.pos_order_id
         WHERE o.company_id = %s AND o.orderweb_id = ANY(%s)""", (company_id, list(sent)))
-    to_store = [(float(stored) - sent[oid][2]) * 1000 for oid, stored, _m in rows]
-    to_map = [(float(mapped) - float(stored)) * 1000 for _oid, stored, mapped in rows if mapped]
-    return to_store, to_map, len({stored for _o, stored, _m in rows})
+    queue = [(float(stored) - sent[oid][2]) * 1000 for oid, stored, _m in rows]
+    store = [(float(mapped) - float(stored)) * 1000 for _oid, stored, mapped in rows if mapped]
+    mapping = [(sent[oid][2] + seen[oid] - sent[oid][0] - float(mapped)) * 1000
+               for oid, _s, mapped in rows if mapped and oid in seen]
+    by_batch = {}
+    for _oid, stored, mapped in rows:
+        if mapped:
+            by_batch.setdefault(stored, []).append(float(mapped))
+    spacing = [(b - a) * 1000 for starts in by_batch.values() for a, b in zip(sorted(starts), sorted(starts)[1:])]
+    return queue, store, mapping, len(by_batch), spacing
 
 
 def cpu_seconds(pids):
@@ -368,7 +377,7 @@ def scenario(ctx, name, count, rate, new_customer, connections=1, profile=None):
     profiler.stop()
     latencies = [(poller.seen[oid] - before) * 1000 for oid, (before, _a, _w) in sent.items() if oid in poller.seen]
     round_trips = [(after - before) * 1000 for before, after, _w in sent.values()]
-    to_store, to_map, batches = phases(ctx['pg'], ctx['company_id'], sent)
+    to_store, to_map, mapping, batches, spacing = phases(ctx['pg'], ctx['company_id'], sent, poller.seen)
     rows, distinct, pos_orders = query(ctx['pg'], """
         SELECT count(o.id), count(DISTINCT o.orderweb_id), count(p.id)
         FROM orderweb_order o LEFT JOIN pos_order p ON p.orderweb_order_id = o.id
@@ -378,7 +387,8 @@ def scenario(ctx, name, count, rate, new_customer, connections=1, profile=None):
         'mode': ctx['mode'], 'name': name, 'n': count, 'rate': count / pushed_in if pushed_in else 0,
         'p50': percentile(latencies, .5), 'p90': percentile(latencies, .9), 'p99': percentile(latencies, .99),
         'max': max(latencies, default=float('nan')), 'post': percentile(round_trips, .5),
-        'store': percentile(to_store, .5), 'map': percentile(to_map, .5), 'batches': batches,
+        'store': percentile(to_store, .5), 'map': percentile(to_map, .5), 'mapping': percentile(mapping, .5),
+        'batches': batches, 'spacing': percentile(spacing, .5),
         'lost': count - len(latencies), 'dup': (rows - distinct) + (pos_orders - distinct),
         'cpu': cpu / count * 1000, 'pulls': stand_in.stats()['pulls'] - pulls,
         'all_in': last_seen - started, 'pushed_in': pushed_in,
@@ -427,17 +437,20 @@ def run_mode(args, mode, stand_in, odoo_side):
 
 def table(results):
     nan = float('nan')
-    say("\nframe -> online order committed with its POS order, seen from outside (ms); store/map: "
-        "p50 from frame to the store transaction, and from it to the mapping transaction")
-    say("%-9s %-16s %4s %6s %7s %7s %7s %7s %5s %6s %6s %5s %4s %4s %8s %5s",
-        'mode', 'scenario', 'n', 'rate/s', 'p50', 'p90', 'p99', 'max', 'post', 'store', 'map', 'txns',
-        'lost', 'dup', 'cpu/ord', 'pulls')
+    say("\nframe -> online order committed with its POS order, seen from outside (ms). p50 of the parts: "
+        "queue = frame -> store transaction starts, store = -> mapping transaction starts, map = -> seen "
+        "committed; txns = store transactions (batches); svc = p50 spacing of back-to-back mappings of one "
+        "batch (time per order when orders wait); cpu/ord = server processes' CPU per order; pulls = "
+        "catch-up pulls during the scenario")
+    say("%-9s %-16s %4s %6s %7s %7s %7s %7s %5s %7s %6s %6s %5s %6s %4s %4s %8s %5s",
+        'mode', 'scenario', 'n', 'rate/s', 'p50', 'p90', 'p99', 'max', 'post', 'queue', 'store', 'map', 'txns',
+        'svc', 'lost', 'dup', 'cpu/ord', 'pulls')
     for r in results:
         if r['name'] == 'sync_from_ui':
             continue
-        say("%-9s %-16s %4d %6.1f %7.1f %7.1f %7.1f %7.1f %5.1f %6.1f %6.1f %5d %4d %4d %6.1fms %5d",
+        say("%-9s %-16s %4d %6.1f %7.1f %7.1f %7.1f %7.1f %5.1f %7.1f %6.1f %6.1f %5d %6.1f %4d %4d %6.1fms %5d",
             r['mode'], r['name'], r['n'], r['rate'], r['p50'], r['p90'], r['p99'], r['max'], r['post'],
-            r['store'], r['map'], r['batches'], r['lost'], r['dup'], r['cpu'], r['pulls'])
+            r['store'], r['map'], r['mapping'], r['batches'], r['spacing'], r['lost'], r['dup'], r['cpu'], r['pulls'])
     for mode in dict.fromkeys(r['mode'] for r in results):
         by_name = {r['name']: r for r in results if r['mode'] == mode}
         sync = by_name.get('sync_from_ui')
