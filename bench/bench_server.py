@@ -1,7 +1,7 @@
 """Frame -> committed POS order on a real Odoo server process, observed from outside.
 
     make bench   # or: "$ODOO_PYTHON" bench/bench_server.py [--modes threaded,prefork] [--orders 100]
-                 #        [--burst 500] [--profile DIR] [--db ow_server_bench] [--port 8291]
+                 #        [--burst 500] [--idle 10] [--profile DIR] [--db ow_server_bench] [--port 8291]
 
 What users run: ``odoo -d DB`` (threaded: the runner is a thread of the server) and
 ``odoo -d DB --workers 2 --load=base,web,pos_orderweb`` (prefork: the runner is a worker
@@ -29,7 +29,8 @@ Scenarios, open loop (orders leave on schedule whatever the server does): one re
 customer at 5 and 20 orders/s, a new customer on every order at 5 and 10 orders/s, a
 burst of ``--burst`` orders within 1 s; then Odoo's own ``sync_from_ui`` + commit for an
 equal order (3 lines, same customer), in this process, on the same database, while the
-server runs; ratio = returning customer p50 / sync_from_ui p50 (goal <= 1.3).
+server runs; ratio = returning customer p50 / sync_from_ui p50 (goal <= 1.3); last, the
+CPU and memory of the process holding the WebSocket left idle ``--idle`` s.
 
 ``--profile DIR`` also records each scenario with py-spy on the process that holds the
 WebSocket (raw collapsed stacks, idle frames included: waits on PostgreSQL count), for
@@ -40,6 +41,7 @@ The database is created with the addon and demo data on first use (a few minutes
 import argparse
 import contextlib
 import http.client
+import itertools
 import json
 import os
 import shutil
@@ -287,7 +289,7 @@ def phases(connection, company_id, sent, seen):
     for _oid, stored, mapped in rows:
         if mapped:
             by_batch.setdefault(stored, []).append(float(mapped))
-    spacing = [(b - a) * 1000 for starts in by_batch.values() for a, b in zip(sorted(starts), sorted(starts)[1:])]
+    spacing = [(b - a) * 1000 for starts in map(sorted, by_batch.values()) for a, b in itertools.pairwise(starts)]
     return queue, store, mapping, len(by_batch), spacing
 
 
@@ -399,6 +401,18 @@ def scenario(ctx, name, count, rate, new_customer, connections=1, profile=None):
     return result
 
 
+def idle_cost(mode, server, seconds):
+    """CPU and memory of the process holding the WebSocket while no order comes."""
+    holder = psutil.Process(server.holder_pid())
+    time.sleep(SETTLE)
+    before = holder.cpu_times()
+    time.sleep(seconds)
+    after = holder.cpu_times()
+    return {'mode': mode, 'name': 'idle', 'seconds': seconds, 'pid': holder.pid, 'threads': holder.num_threads(),
+            'cpu': (after.user + after.system - before.user - before.system) / seconds * 100,
+            'rss': holder.memory_info().rss / 2**20}
+
+
 def run_mode(args, mode, stand_in, odoo_side):
     pg = pg_connect(args.db)
     port = args.port + (0 if mode == 'threaded' else 2)
@@ -428,6 +442,7 @@ def run_mode(args, mode, stand_in, odoo_side):
         ctx['results'].append({'mode': mode, 'name': 'sync_from_ui', 'n': args.orders,
                                'p50': percentile(sync, .5), 'p90': percentile(sync, .9),
                                'p99': percentile(sync, .99), 'max': max(sync)})
+        ctx['results'].append(idle_cost(mode, server, args.idle))
     finally:
         poller.stopped.set()
         server.stop()
@@ -446,14 +461,14 @@ def table(results):
         'mode', 'scenario', 'n', 'rate/s', 'p50', 'p90', 'p99', 'max', 'post', 'queue', 'store', 'map', 'txns',
         'svc', 'lost', 'dup', 'cpu/ord', 'pulls')
     for r in results:
-        if r['name'] == 'sync_from_ui':
+        if r['name'] in ('sync_from_ui', 'idle'):
             continue
         say("%-9s %-16s %4d %6.1f %7.1f %7.1f %7.1f %7.1f %5.1f %7.1f %6.1f %6.1f %5d %6.1f %4d %4d %6.1fms %5d",
             r['mode'], r['name'], r['n'], r['rate'], r['p50'], r['p90'], r['p99'], r['max'], r['post'],
             r['store'], r['map'], r['mapping'], r['batches'], r['spacing'], r['lost'], r['dup'], r['cpu'], r['pulls'])
     for mode in dict.fromkeys(r['mode'] for r in results):
         by_name = {r['name']: r for r in results if r['mode'] == mode}
-        sync = by_name.get('sync_from_ui')
+        sync, idle = by_name.get('sync_from_ui'), by_name.get('idle')
         burst = next((r for r in by_name.values() if r['name'].startswith('burst')), None)
         if burst:
             say("%-9s %s pushed in %.2f s: all imported after %.1f s (%.0f orders/s); lost %d, duplicated %d "
@@ -464,6 +479,10 @@ def table(results):
             say("%-9s Odoo sync_from_ui + commit in-process (%d): p50 %.1f ms, p90 %.1f, p99 %.1f; "
                 "ratio returning 5/s p50 / sync_from_ui p50 = %.2f (goal <= 1.3)",
                 mode, sync['n'], sync['p50'], sync['p90'], sync['p99'], ours / sync['p50'])
+        if idle:
+            say("%-9s idle %d s, the process holding the WebSocket (pid %s, %d threads): CPU %.2f %% of a core, "
+                "RSS %.0f MB",
+                mode, idle['seconds'], idle['pid'], idle['threads'], idle['cpu'], idle['rss'])
 
 
 def main():
@@ -472,6 +491,7 @@ def main():
     parser.add_argument('--modes', default='threaded,prefork')
     parser.add_argument('--orders', type=int, default=100, help="orders per paced scenario (default 100)")
     parser.add_argument('--burst', type=int, default=500)
+    parser.add_argument('--idle', type=int, default=10, help="seconds of idle cost measured at the end of each mode")
     parser.add_argument('--port', type=int, default=8291, help="threaded server's HTTP port; prefork uses +2, +3")
     parser.add_argument('--stand-in-port', type=int, default=0, help="the stand-in's port (default: a free one)")
     parser.add_argument('--profile', metavar='DIR', help="record each scenario with py-spy into DIR")

@@ -1,9 +1,10 @@
 """The top of a py-spy profile (``py-spy record --format raw --threads --idle``), as text.
 
-    python3 bench/profile_top.py FILE.txt [--thread _work] [--focus _ingest] [--top 30]
+    python3 bench/profile_top.py FILE.txt [--thread orderweb-ingest] [--focus _ingest] [--top 30]
 
-Keeps the samples whose stack holds a frame named ``--thread`` (default: the runner's
-ingest worker, ``_work``), then prints per function the share of those samples spent in
+Keeps the samples of the threads whose name holds ``--thread`` (default: the runner's
+ingest workers, ``orderweb-ingest-<db>-<company>``; ``''`` keeps every thread), then
+prints per function the share of those samples spent in
 it (inclusive) and in it alone (self, i.e. the leaf: waits on PostgreSQL show up as
 psycopg2's ``execute``/``commit``). ``--focus`` restricts to the samples under that
 function and gives shares relative to it. Idle samples (the worker waiting for the next
@@ -14,7 +15,7 @@ import collections
 import re
 
 FRAME = re.compile(r'^(?P<function>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$')
-IDLE_LEAVES = ('get (queue', 'wait (threading', '_work (')  # the worker waiting for a job
+IDLE = ("_Link._work (",)  # leaf: the ingest worker waiting in SimpleQueue.get (C code) for its next job
 
 
 def short(frame):
@@ -29,35 +30,34 @@ def short(frame):
 def load(path, thread):
     stacks = []
     with open(path) as handle:
-        for line in handle:
-            line = line.rstrip('\n')
-            if not line:
+        for raw_line in handle:
+            stack, _sep, count = raw_line.rstrip('\n').rpartition(' ')
+            if not stack:
                 continue
-            stack, _sep, count = line.rpartition(' ')
-            frames = [short(frame) for frame in stack.split(';')]
-            if any(frame.startswith(thread + ' (') for frame in frames):
-                stacks.append((frames, int(count)))
+            name, *frames = stack.split(';')  # "thread (tid): name", then outermost first
+            if thread in name:
+                stacks.append(([short(frame) for frame in frames] or [name], int(count)))
     return stacks
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('path')
-    parser.add_argument('--thread', default='_work', help="keep stacks holding this function (default _work)")
+    parser.add_argument('--thread', default='orderweb-ingest', help="keep the threads whose name holds this")
     parser.add_argument('--focus', help="only the samples under this function, shares relative to it")
     parser.add_argument('--top', type=int, default=30)
     args = parser.parse_args()
 
     stacks = load(args.path, args.thread)
     total = sum(count for _f, count in stacks)
-    idle = sum(count for frames, count in stacks if frames[-1].startswith(IDLE_LEAVES)
-               or any(frame.startswith('get (queue') for frame in frames))
+    idle = sum(count for frames, count in stacks if frames[-1].startswith(IDLE))
     if args.focus:
         focused = []
         for frames, count in stacks:
             names = [frame.split(' (')[0] for frame in frames]
-            if args.focus in names:
-                focused.append((frames[names.index(args.focus):], count))
+            hits = [i for i, name in enumerate(names) if name == args.focus or name.endswith('.' + args.focus)]
+            if hits:
+                focused.append((frames[hits[0]:], count))
         stacks = focused
     base = sum(count for _f, count in stacks) or 1
     inclusive, leaf = collections.Counter(), collections.Counter()
