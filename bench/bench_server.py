@@ -335,6 +335,12 @@ class Server:
         except psutil.NoSuchProcess:
             return []
 
+    def backends(self):
+        """PostgreSQL backend processes serving this server (Odoo names them odoo-<pid>)."""
+        names = ['odoo-%s' % pid for pid in self.pids()]
+        return [pid for (pid,) in query(self.connection, "SELECT pid FROM pg_stat_activity WHERE application_name "
+                                        "= ANY(%s) OR application_name LIKE 'odoo-orderweb %%'", (names,))]
+
     def stop(self):
         self.process.send_signal(signal.SIGINT)
         try:
@@ -368,14 +374,15 @@ def scenario(ctx, name, count, rate, new_customer, connections=1, profile=None):
     pulls = stand_in.stats()['pulls']
     profiler = Profiler(profile, '%s-%s' % (ctx['mode'], name.replace(' ', '_').replace('/', 'per')),
                         server.holder_pid())
-    cpu_before, started = cpu_seconds(server.pids()), time.perf_counter()
+    backends = server.backends()  # pooled connections: the same ones all along, but for a few
+    cpu_before, pg_before, started = cpu_seconds(server.pids()), cpu_seconds(backends), time.perf_counter()
     sent = push(stand_in, poller, orders, rate, connections)
     pushed_in = max(after for _b, after, _w in sent.values()) - started
     timeout = 60 + count / 5
     with contextlib.suppress(TimeoutError):  # what is still missing then is counted as lost
         wait(lambda: all(oid in poller.seen for oid in sent), timeout, 0.02, "all orders of %s" % name)
     elapsed = time.perf_counter() - started
-    cpu = cpu_seconds(server.pids()) - cpu_before
+    cpu, pg_cpu = cpu_seconds(server.pids()) - cpu_before, cpu_seconds(backends) - pg_before
     profiler.stop()
     latencies = [(poller.seen[oid] - before) * 1000 for oid, (before, _a, _w) in sent.items() if oid in poller.seen]
     round_trips = [(after - before) * 1000 for before, after, _w in sent.values()]
@@ -392,7 +399,7 @@ def scenario(ctx, name, count, rate, new_customer, connections=1, profile=None):
         'store': percentile(to_store, .5), 'map': percentile(to_map, .5), 'mapping': percentile(mapping, .5),
         'batches': batches, 'spacing': percentile(spacing, .5),
         'lost': count - len(latencies), 'dup': (rows - distinct) + (pos_orders - distinct),
-        'cpu': cpu / count * 1000, 'pulls': stand_in.stats()['pulls'] - pulls,
+        'cpu': cpu / count * 1000, 'pg_cpu': pg_cpu / count * 1000, 'pulls': stand_in.stats()['pulls'] - pulls,
         'all_in': last_seen - started, 'pushed_in': pushed_in,
     }
     ctx['results'].append(result)
@@ -455,17 +462,18 @@ def table(results):
     say("\nframe -> online order committed with its POS order, seen from outside (ms). p50 of the parts: "
         "queue = frame -> store transaction starts, store = -> mapping transaction starts, map = -> seen "
         "committed; txns = store transactions (batches); svc = p50 spacing of back-to-back mappings of one "
-        "batch (time per order when orders wait); cpu/ord = server processes' CPU per order; pulls = "
-        "catch-up pulls during the scenario")
-    say("%-9s %-16s %4s %6s %7s %7s %7s %7s %5s %7s %6s %6s %5s %6s %4s %4s %8s %5s",
+        "batch (time per order when orders wait); cpu/ord = server processes' CPU per order, pg/ord = its "
+        "PostgreSQL backends' CPU per order; pulls = catch-up pulls during the scenario")
+    say("%-9s %-16s %4s %6s %7s %7s %7s %7s %5s %7s %6s %6s %5s %6s %4s %4s %8s %8s %5s",
         'mode', 'scenario', 'n', 'rate/s', 'p50', 'p90', 'p99', 'max', 'post', 'queue', 'store', 'map', 'txns',
-        'svc', 'lost', 'dup', 'cpu/ord', 'pulls')
+        'svc', 'lost', 'dup', 'cpu/ord', 'pg/ord', 'pulls')
     for r in results:
         if r['name'] in ('sync_from_ui', 'idle'):
             continue
-        say("%-9s %-16s %4d %6.1f %7.1f %7.1f %7.1f %7.1f %5.1f %7.1f %6.1f %6.1f %5d %6.1f %4d %4d %6.1fms %5d",
+        say("%-9s %-16s %4d %6.1f %7.1f %7.1f %7.1f %7.1f %5.1f %7.1f %6.1f %6.1f %5d %6.1f %4d %4d %6.1fms %6.1fms %5d",
             r['mode'], r['name'], r['n'], r['rate'], r['p50'], r['p90'], r['p99'], r['max'], r['post'],
-            r['store'], r['map'], r['mapping'], r['batches'], r['spacing'], r['lost'], r['dup'], r['cpu'], r['pulls'])
+            r['store'], r['map'], r['mapping'], r['batches'], r['spacing'], r['lost'], r['dup'], r['cpu'],
+            r['pg_cpu'], r['pulls'])
     for mode in dict.fromkeys(r['mode'] for r in results):
         by_name = {r['name']: r for r in results if r['mode'] == mode}
         sync, idle = by_name.get('sync_from_ui'), by_name.get('idle')
