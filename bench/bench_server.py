@@ -470,7 +470,8 @@ def table(results):
     for r in results:
         if r['name'] in ('sync_from_ui', 'idle'):
             continue
-        say("%-9s %-16s %4d %6.1f %7.1f %7.1f %7.1f %7.1f %5.1f %7.1f %6.1f %6.1f %5d %6.1f %4d %4d %6.1fms %6.1fms %5d",
+        say("%-9s %-16s %4d %6.1f %7.1f %7.1f %7.1f %7.1f %5.1f %7.1f %6.1f %6.1f %5d %6.1f %4d %4d "
+            "%6.1fms %6.1fms %5d",
             r['mode'], r['name'], r['n'], r['rate'], r['p50'], r['p90'], r['p99'], r['max'], r['post'],
             r['store'], r['map'], r['mapping'], r['batches'], r['spacing'], r['lost'], r['dup'], r['cpu'],
             r['pg_cpu'], r['pulls'])
