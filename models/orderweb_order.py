@@ -4,6 +4,7 @@ import logging
 import re
 import reprlib
 import uuid
+from datetime import timedelta
 
 import phonenumbers
 import psycopg2
@@ -15,6 +16,7 @@ from odoo.tools import email_normalize, escape_psql, mute_logger
 
 from ..const import (
     LOG_CHANNELS,
+    LIVE_IMPORT_GRACE,
     LOG_STATES,
     MAX_AUTO_ATTEMPTS,
     MAX_ORDERWEB_ID_LENGTH,
@@ -383,7 +385,8 @@ class OrderwebOrder(models.Model):
                 _logger.warning("OrderWeb pull for %s failed: %s", company.name, error)
         retry = self.search([
             ('company_id', 'in', companies.ids),
-            '|', ('state', 'in', ('received', 'waiting')),
+            '|', '|', ('state', '=', 'waiting'),
+            '&', ('state', '=', 'received'), ('received_at', '<', now - timedelta(seconds=LIVE_IMPORT_GRACE)),
             '&', '&', ('state', '=', 'error'), ('attempt_count', '<', MAX_AUTO_ATTEMPTS), ('set_aside', '=', False),
         ])
         # Each in its own transaction, as _ingest does: one order's trouble holds no other back.

@@ -7,3 +7,4 @@ from . import test_health
 from . import test_reporting
 from . import test_intake
 from . import test_intake_fuzz
+from . import test_cron_grace
