@@ -27,7 +27,7 @@ the orders of a scenario were stored in.
 
 Scenarios, open loop (orders leave on schedule whatever the server does): one returning
 customer at 5 and 20 orders/s, a new customer on every order at 5 and 10 orders/s, a
-burst of ``--burst`` orders within 1 s; then Odoo's own ``sync_from_ui`` + commit for an
+burst of ``--burst`` orders within 1 s (new customers, over 4 connections); then Odoo's own ``sync_from_ui`` + commit for an
 equal order (3 lines, same customer), in this process, on the same database, while the
 server runs; ratio = returning customer p50 / sync_from_ui p50 (goal <= 1.3); last, the
 CPU and memory of the process holding the WebSocket left idle ``--idle`` s.
@@ -35,6 +35,10 @@ CPU and memory of the process holding the WebSocket left idle ``--idle`` s.
 ``--profile DIR`` also records each scenario with py-spy on the process that holds the
 WebSocket (raw collapsed stacks, idle frames included: waits on PostgreSQL count), for
 ``bench/profile_top.py``. Profiled runs are slower: take the figures from a run without.
+
+``--stand-in-python``: the stand-in needs requirements.txt's aiohttp (it writes raw frames
+through aiohttp's ``ws._writer.send``, which aiohttp 3.14 no longer has); give it a Python
+with that version if Odoo's has another. py-spy: ``pip install py-spy`` into any Python.
 
 The database is created with the addon and demo data on first use (a few minutes).
 """
