@@ -28,9 +28,10 @@ the orders of a scenario were stored in.
 Scenarios, open loop (orders leave on schedule whatever the server does): one returning
 customer at 5 and 20 orders/s, a new customer on every order at 5 and 10 orders/s, a
 burst of ``--burst`` orders within 1 s (new customers, pushed over 4 connections); then
-Odoo's own ``sync_from_ui`` + commit for an equal order (3 lines, same customer), in this process, on the same database, while the
-server runs; ratio = returning customer p50 / sync_from_ui p50 (goal <= 1.3); last, the
-CPU and memory of the process holding the WebSocket left idle ``--idle`` s.
+Odoo's own ``sync_from_ui`` + commit for an equal order (3 lines, same customer), in this
+process, on the same database, while the server runs; ratio = returning customer p50 /
+sync_from_ui p50 (goal <= 1.3); last, the CPU and memory of the process holding the
+WebSocket left idle ``--idle`` s.
 
 ``--profile DIR`` also records each scenario with py-spy on the process that holds the
 WebSocket (raw collapsed stacks, idle frames included: waits on PostgreSQL count), for
