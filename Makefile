@@ -13,8 +13,8 @@ test:  ## every test of the addon (the CI script); fails at the end when no Odoo
 	bash .ci/run
 	@python3 tools/odoo_env.py >/dev/null
 
-bench:  ## live listener figures on real Odoo (bench/bench_odoo_listener.py)
-	@$(ODOO_ENV) && "$$ODOO_PYTHON" bench/bench_odoo_listener.py
+bench:  ## frame -> committed POS order on real Odoo servers, seen from outside (bench/bench_server.py)
+	@$(ODOO_ENV) && "$$ODOO_PYTHON" bench/bench_server.py
 
 prove:  ## one WebSocket and takeover across real server processes (threaded, prefork, two servers)
 	@$(ODOO_ENV) && "$$ODOO_PYTHON" tools/prove_deployments.py

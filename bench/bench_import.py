@@ -34,7 +34,7 @@ def ensure_database(db):
                                              '--without-demo=all', '--log-level=warn'), check=True)
 
 
-def setup(env):
+def setup(env, url='http://127.0.0.1:9', tenant='bench', api_key='pos_' + '0' * 16 + 'fake' * 12):
     company = env.company
     config = env['pos.config'].search([('company_id', '=', company.id)], limit=1) or env['pos.config'].create({'name': 'Bench Shop'})
     products = {
@@ -42,8 +42,8 @@ def setup(env):
         or env['product.product'].create({'name': name, 'list_price': price, 'available_in_pos': True, 'taxes_id': [(5, 0, 0)]})
         for name, price, _qty in PRODUCTS
     }
-    company.write({'orderweb_enabled': True, 'orderweb_url': 'http://127.0.0.1:9', 'orderweb_tenant': 'bench',
-                   'orderweb_api_key': 'pos_' + '0' * 16 + 'fake' * 12, 'orderweb_target': 'pos',
+    company.write({'orderweb_enabled': True, 'orderweb_url': url, 'orderweb_tenant': tenant,
+                   'orderweb_api_key': api_key, 'orderweb_target': 'pos',
                    'orderweb_pos_config_id': config.id})
     if not config.current_session_id:
         config.open_ui()

@@ -3,6 +3,7 @@ import json
 import logging
 import re
 import reprlib
+from datetime import timedelta
 
 import phonenumbers
 import psycopg2
@@ -12,6 +13,7 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import email_normalize, escape_psql, mute_logger
 
 from ..const import (
+    LIVE_IMPORT_GRACE,
     MAX_AUTO_ATTEMPTS,
     MAX_ORDERWEB_ID_LENGTH,
     MAX_PAYLOAD_LENGTH,
@@ -416,7 +418,8 @@ class OrderWebOrder(models.Model):
                 _logger.warning("OrderWeb pull for %s failed: %s", company.name, error)
         self.search([
             ('company_id', 'in', companies.ids),
-            '|', ('state', 'in', ('received', 'waiting')),
+            '|', '|', ('state', '=', 'waiting'),
+            '&', ('state', '=', 'received'), ('received_at', '<', now - timedelta(seconds=LIVE_IMPORT_GRACE)),
             '&', '&', ('state', '=', 'error'), ('attempt_count', '<', MAX_AUTO_ATTEMPTS), ('set_aside', '=', False),
         ])._process_each_committed()
 

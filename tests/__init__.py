@@ -9,3 +9,4 @@ from . import test_listener_runner
 from . import test_health
 from . import test_reporting
 from . import test_pos_screen
+from . import test_cron_grace

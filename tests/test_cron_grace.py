@@ -1,0 +1,24 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from ..const import LIVE_IMPORT_GRACE
+from .common import OrderWebCommon, new_order
+
+
+@tagged('post_install', '-at_install')
+class TestCronLeavesTheLiveImport(OrderWebCommon):
+
+    def test_cron_maps_a_stored_order_only_once_the_live_worker_had_its_time(self):
+        self.open_new_session()
+        log = self.log._store_payloads(self.company, [new_order()], 'push')
+        self.assertEqual(log.state, 'received')
+        self.company.orderweb_last_pull_at = '2100-01-01'  # not due: the cron only retries
+        self.env.flush_all()
+        self.log._cron_pull()
+        self.assertEqual(log.state, 'received', "the live listener's worker maps what it just stored, alone")
+        log.received_at = fields.Datetime.now() - timedelta(seconds=LIVE_IMPORT_GRACE + 1)
+        self.env.flush_all()
+        self.log._cron_pull()
+        self.assertEqual(log.state, 'done', "an order its worker stored but never mapped (it died) is the cron's")
