@@ -20,7 +20,7 @@ from odoo import api, fields
 from odoo.modules.registry import Registry
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools'))
-import odoo_env  # noqa: E402  (tools/ is not a package)
+import odoo_env
 
 PRODUCTS = [('Bench Burger', 12.99, 2), ('Bench Fries', 4.50, 1), ('Bench Shake', 3.95, 1)]
 
@@ -28,7 +28,7 @@ PRODUCTS = [('Bench Burger', 12.99, 2), ('Bench Fries', 4.50, 1), ('Bench Shake'
 def ensure_database(db):
     exists = subprocess.run(['psql', '-h', os.environ.get('PGHOST', '127.0.0.1'), '-tAc',
                              f"SELECT 1 FROM pg_database WHERE datname='{db}'", 'postgres'],
-                            capture_output=True, text=True).stdout.strip()
+                            check=False, capture_output=True, text=True).stdout.strip()
     if not exists:
         subprocess.run(odoo_env.odoo_command('-d', db, '-i', 'pos_orderweb', '--stop-after-init',
                                              '--without-demo=all', '--log-level=warn'), check=True)
@@ -36,10 +36,12 @@ def ensure_database(db):
 
 def setup(env, url='http://127.0.0.1:9', tenant='bench', api_key='pos_' + '0' * 16 + 'fake' * 12):
     company = env.company
-    config = env['pos.config'].search([('company_id', '=', company.id)], limit=1) or env['pos.config'].create({'name': 'Bench Shop'})
+    config = (env['pos.config'].search([('company_id', '=', company.id)], limit=1)
+              or env['pos.config'].create({'name': 'Bench Shop'}))
     products = {
         name: env['product.product'].search([('name', '=', name)], limit=1)
-        or env['product.product'].create({'name': name, 'list_price': price, 'available_in_pos': True, 'taxes_id': [(5, 0, 0)]})
+        or env['product.product'].create({
+            'name': name, 'list_price': price, 'available_in_pos': True, 'taxes_id': [(5, 0, 0)]})
         for name, price, _qty in PRODUCTS
     }
     company.write({'orderweb_enabled': True, 'orderweb_url': url, 'orderweb_tenant': tenant,
@@ -84,8 +86,10 @@ def main():
         uid = api.Environment(cr, odoo.SUPERUSER_ID, {}).ref('base.user_admin').id
         env = api.Environment(cr, uid, {})
         company, config, products = setup(env)
-        partner = env['res.partner'].search([('name', '=', 'Bench Customer')], limit=1) or env['res.partner'].create({'name': 'Bench Customer'})
-        company_id, config_id, product_ids, partner_id = company.id, config.id, {k: v.id for k, v in products.items()}, partner.id
+        partner = (env['res.partner'].search([('name', '=', 'Bench Customer')], limit=1)
+                   or env['res.partner'].create({'name': 'Bench Customer'}))
+        company_id, config_id, partner_id = company.id, config.id, partner.id
+        product_ids = {name: product.id for name, product in products.items()}
 
     ours, odoo_own = [], []
     for number in range(args.orders + 5):
@@ -112,8 +116,10 @@ def main():
         return statistics.quantiles(values, n=100)[q - 1] * 1000
 
     print(f"orders: {args.orders} each, database {args.db}")
-    print(f"pos_orderweb import (store+commit, map+commit, notify): p50 {ms(ours, 50):.1f} ms, p99 {ms(ours, 99):.1f} ms")
-    print(f"Odoo sync_from_ui (+commit), equivalent order:          p50 {ms(odoo_own, 50):.1f} ms, p99 {ms(odoo_own, 99):.1f} ms")
+    print(f"pos_orderweb import (store+commit, map+commit, notify): "
+          f"p50 {ms(ours, 50):.1f} ms, p99 {ms(ours, 99):.1f} ms")
+    print(f"Odoo sync_from_ui (+commit), equivalent order:          "
+          f"p50 {ms(odoo_own, 50):.1f} ms, p99 {ms(odoo_own, 99):.1f} ms")
     print(f"ratio (p50): {statistics.median(ours) / statistics.median(odoo_own):.2f}  (goal <= 1.3)")
 
 

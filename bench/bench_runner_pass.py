@@ -27,7 +27,7 @@ import odoo
 from odoo.tools import config
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), 'tools'))
-import odoo_env  # noqa: E402  (tools/ is not a package)
+import odoo_env
 
 ADDONS = odoo_env.addons_path()
 PG = {'host': os.environ.get('PGHOST', '127.0.0.1'), 'user': os.environ.get('PGUSER', 'root')}
@@ -70,7 +70,7 @@ def main():
                          '--log-level=warn', '--db_maxconn', str(args.db_maxconn),
                          # only these databases: never another one of this PostgreSQL server
                          '--db-filter', '^(%s)$' % '|'.join([PREFIX + r'\d{3}', *map(re.escape, args.real)])])
-    from odoo.addons.pos_orderweb.service.runner import Runner  # noqa: PLC0415 (after the configuration)
+    from odoo.addons.pos_orderweb.service.runner import Runner
 
     opened = [0]
     opened_on = collections.Counter()  # database -> connections opened after the first pass

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `orderweb` lives at the repo root
 
-from orderweb.const import MAX_FRAME_BYTES, MAX_ORDER_LINES, STATE_CONNECTED  # noqa: E402
-from orderweb.listener import Listener  # noqa: E402
-from orderweb.order import PayloadError, parse_order  # noqa: E402
-from orderweb.simulator import SimulatorThread  # noqa: E402
+from orderweb.const import MAX_FRAME_BYTES, MAX_ORDER_LINES, STATE_CONNECTED
+from orderweb.listener import Listener
+from orderweb.order import PayloadError, parse_order
+from orderweb.simulator import SimulatorThread
 
 TENANT = "kitchen"
 WARM_UP_ORDERS = 20
