@@ -188,6 +188,22 @@ class OrderwebOrder(models.Model):
         return record
 
     @api.model
+    def _store_unread(self, company, raw, channel, reason):
+        """Store an order the listener could not read, in error with the listener's ``reason``:
+        for an oversized frame ``raw`` is only a summary, whose own reading would not say why."""
+        records = self._store_payloads(company, [raw], channel)
+        try:
+            payload = json_text(raw)
+        except (TypeError, ValueError):  # set aside then, with its own reason
+            return records
+        unread = records.filtered(
+            lambda record: record.state == 'error' and not record.set_aside and record.payload == payload)
+        # Part of storing it, not a change of the order: no chatter line.
+        unread.with_context(tracking_disable=True).write({
+            'error': _("OrderWeb sent an order that cannot be read: %(reason)s", reason=storable_text(reason))})
+        return records
+
+    @api.model
     def _set_aside(self, company, raw, channel, error):
         """Keep an order that could not be stored as usual: in error, with its raw text only,
         keyed by the hash of that text (the same order again is the same record)."""
