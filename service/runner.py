@@ -193,17 +193,15 @@ class _Inbox:
         return True
 
     def _next_job(self):
+        """The next queued job, else a pull retry once it is due: received orders go first."""
         while True:
             due = self._pull_due
-            if due is None:
-                return self._jobs.get()
-            if due <= time.monotonic():
-                self._pull_due = None
-                return ('pull', None)
             try:
-                return self._jobs.get(timeout=due - time.monotonic())
+                return self._jobs.get(timeout=None if due is None else max(due - time.monotonic(), 0))
             except queue.Empty:
-                continue
+                if self._pull_due is not None:  # not cancelled meanwhile
+                    self._pull_due = None
+                    return ('pull', None)
 
     def _work(self):
         job = None

@@ -31,6 +31,9 @@ import requests
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import prove_deployments as base  # noqa: E402 (the shared helpers)
 
+sys.path.insert(0, base.HERE)
+from orderweb.const import MAX_FRAME_BYTES  # noqa: E402 (the listener's bound)
+
 PROXY_PORT = base.SIM_PORT + 1
 PROXY = 'http://127.0.0.1:%s' % PROXY_PORT
 RECOVER_LIMIT = 120.0  # seconds a row waits for its orders after the fault ended
@@ -289,10 +292,13 @@ class Matrix:
         started = time.monotonic()
         ids = self.push(5)
         # A whole order but for a name cut in the middle of an emoji (a lone surrogate, as
-        # JavaScript writes it), and an unreadable order with a NUL in its id: live and pulled.
-        numbers = ['SURR-P-' + marker, 'NUL-P-' + marker, 'SURR-L-' + marker, 'NUL-L-' + marker]
+        # JavaScript writes it), and an unreadable order with a NUL in its id: live and pulled;
+        # and a frame over the listener's bound, live.
+        numbers = ['SURR-P-' + marker, 'NUL-P-' + marker, 'SURR-L-' + marker, 'NUL-L-' + marker, 'BIG-P-' + marker]
         self.send_frame(surrogate_order(str(uuid.uuid4()), numbers[0]))
         self.send_frame('{"orderId": "bad\\u0000%s", "orderNumber": "%s", "items": "x"}' % (marker, numbers[1]))
+        self.send_frame('{"orderId": "big-%s", "orderNumber": "%s", "specialInstructions": "%s"}' % (
+            marker, numbers[4], 'x' * MAX_FRAME_BYTES))
         self.store_for_pull(surrogate_order(str(uuid.uuid4()), numbers[2]))
         self.store_for_pull('{"orderId": "bad\\u0000l%s", "orderNumber": "%s", "items": "x"}' % (marker, numbers[3]))
         ids += self.push(5)
@@ -307,9 +313,13 @@ class Matrix:
         logged_once = sum(1 for count in kept if count == 1)
         lost += sum(1 for count in kept if count == 0)
         duplicated += sum(1 for count in kept if count > 1)
+        big_reason = base.sql("SELECT error FROM orderweb_order WHERE company_id = %s AND orderweb_id = %s",
+                              (self.company_id, 'big-' + marker))
+        big_said = bool(big_reason) and 'over the limit' in (big_reason[0][0] or '')
         self.rows.append(('poison orders mid-burst (push+pull)', len(ids) + len(numbers), once + logged_once, lost,
                           duplicated, seconds if not lost else None,
-                          'lone surrogate, NUL in id; %d/4 poison logged once, good ones imported' % logged_once))
+                          'lone surrogate, NUL in id (push, pull), oversized frame (push): %d/%d logged once%s' % (
+                              logged_once, len(numbers), '' if big_said else '; oversized reason NOT shown')))
 
     def row_no_session(self):
         main_shop = self.rpc('res.company', 'read', [self.company_id], ['orderweb_pos_config_id'])[0][
@@ -415,7 +425,8 @@ class Matrix:
                 print('-+-'.join('-' * width for width in widths))
 
     def failed(self):
-        return [row for row in self.rows if row[3] or row[4] or row[6].startswith('BROKE') or row[2] != row[1]]
+        return [row for row in self.rows if row[3] or row[4] or row[2] != row[1] or row[6].startswith('BROKE')
+                or ' NOT ' in row[6]]
 
 
 def surrogate_order(order_id, number):
