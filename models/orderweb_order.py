@@ -321,7 +321,11 @@ class OrderwebOrder(models.Model):
                 _logger.info("OrderWeb order %s met a concurrent update; left for the next run", record.name)
             except MappingWaits as wait:
                 record.write({'state': 'waiting', 'error': str(wait)})
-            except (UserError, ValidationError, PayloadError, ValueError) as error:
+            except PayloadError as error:
+                # Unreadable as stored, so read again it fails again: the reason given when it was
+                # stored stays (of an oversized frame only a summary is here to read).
+                record._mark_error(record.error if record.state == 'error' and record.error else str(error))
+            except (UserError, ValidationError, ValueError) as error:
                 record._mark_error(str(error))
             except psycopg2.errors.UniqueViolation:
                 # The Odoo order exists already (made by another process): nothing to redo.

@@ -151,6 +151,13 @@ class TestListenerRunner(OrderWebCommon):
         self.assertEqual(len(errors), 1)
         self.assertIn("over the limit of %s" % MAX_FRAME_BYTES, errors[0])
         self.assertNotIn("items", errors[0])
+
+        def retry(env):  # as the cron does: the summary is read again
+            online_order = env['orderweb.order'].search([('orderweb_id', '=', oversized['orderId'])])
+            online_order._process()
+            return online_order.read(['state', 'error', 'attempt_count'])[0]
+        retried = self.in_transaction(retry)
+        self.assertEqual((retried['state'], retried['error'], retried['attempt_count']), ('error', errors[0], 1))
         self.wait_for(lambda env: env['orderweb.order'].search_count(
             [('orderweb_id', '=', following['orderId']), ('pos_order_id', '!=', False)]),
             message="the order after the oversized frame was not imported")

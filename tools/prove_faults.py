@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import uuid
+from datetime import datetime, timezone
 
 import requests
 
@@ -431,8 +432,10 @@ class Matrix:
 
 def surrogate_order(order_id, number):
     """A whole order as JSON text whose customer name ends in a lone surrogate."""
+    # created now: the pull lists the newest orders only
+    created = datetime.now(timezone.utc).isoformat(timespec='milliseconds').replace('+00:00', 'Z')
     order = {'orderId': order_id, 'orderNumber': number, 'customerName': 'NAME', 'customerPhone': '+447700900123',
-             'orderType': 'pickup', 'totalAmount': 10.5, 'createdAt': '2025-11-20T21:00:00.000Z',
+             'orderType': 'pickup', 'totalAmount': 10.5, 'createdAt': created,
              'items': [{'id': 'item-margherita', 'name': 'Margherita pizza', 'price': 10.5, 'quantity': 1,
                         'selectedAddons': []}]}
     return json.dumps(order).replace('"NAME"', '"Zoe \\ud83d"')
