@@ -480,7 +480,7 @@ def main():
         base.log('the matrix stopped early: %r', error)
     failed = matrix.failed()
     print()
-    print('Fault matrix: refusal window %g s, PostgreSQL refusal window %g s; %d rows in %.0f s; '
+    print('Fault matrix: refusal window %g s, PostgreSQL refusal window %g s; %d rows, %.0f s in all; '
           'load average %.1f before, %.1f after, %d CPUs' % (
               options.refuse_window, options.pg_window, len(matrix.rows), time.monotonic() - started,
               load_before, os.getloadavg()[0], os.cpu_count()))
