@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import prove_deployments as base  # noqa: E402 (the shared helpers)
 
 sys.path.insert(0, base.HERE)
-from orderweb.const import MAX_FRAME_BYTES  # noqa: E402 (the listener's bound)
+from orderweb.const import MAX_FRAME_BYTES, PULL_RETRIES  # noqa: E402 (the listener's bounds)
 
 PROXY_PORT = base.SIM_PORT + 1
 PROXY = 'http://127.0.0.1:%s' % PROXY_PORT
@@ -372,16 +372,20 @@ class Matrix:
     def row_pull_faults(self):
         started = time.monotonic()
         self.faults(pull_error_status=500)
+        pulls = base.sim('GET', '/_sim/stats')['pulls']
         base.sim('POST', '/_sim/drop')
         ids = self.push(5)  # while reconnecting: only a pull brings these
         self.wait_connected()
         ids += self.push(5)  # live while the pull fails
+        # the catch-up pull failed (all its attempts answered 500) before the platform recovers
+        failed = base.wait(lambda: base.sim('GET', '/_sim/stats')['pulls'] >= pulls + 1 + PULL_RETRIES, 30)
         self.faults(pull_error_status=None, pull_delay=8.0)
         base.sim('POST', '/_sim/drop')
         self.wait_connected()
         ids += self.push(5)  # live while a slow pull runs
         try:
-            self.row('pull answering 500, then slowly (8 s)', ids, started)
+            self.row('pull answering 500, then slowly (8 s)', ids, started,
+                     note='catch-up pull %s, then a slow one' % ('failed' if failed else 'did NOT fail'))
         finally:
             self.faults(pull_delay=0.0)
 
