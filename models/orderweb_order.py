@@ -218,6 +218,22 @@ class OrderWebOrder(models.Model):
         return online_order
 
     @api.model
+    def _store_unread(self, company, raw, channel, reason):
+        """Store an order the listener could not read, in error with the listener's ``reason``:
+        for an oversized frame ``raw`` is only a summary, whose own reading would not say why."""
+        records = self._store_payloads(company, [raw], channel)
+        try:
+            payload = json_text(raw)
+        except (TypeError, ValueError):  # set aside then, with its own reason
+            return records
+        unread = records.filtered(lambda online_order: (
+            online_order.state == 'error' and not online_order.set_aside and online_order.payload == payload))
+        # Part of storing it, not a change of the order: no chatter line.
+        unread.with_context(tracking_disable=True).write({
+            'error': _("OrderWeb sent an order that cannot be read: %(reason)s", reason=storable_text(reason))})
+        return records
+
+    @api.model
     def _set_aside(self, company, raw, channel, error):
         """Keep an order that could not be stored as usual: in error, with its raw text only,
         keyed by the hash of that text (the same order again is the same record)."""
@@ -341,7 +357,12 @@ class OrderWebOrder(models.Model):
                 _logger.info("OrderWeb order %s met a concurrent update; left for the next run", online_order.name)
             except MappingWaits as wait:
                 online_order.write({'state': 'waiting', 'error': str(wait)})
-            except (UserError, ValidationError, PayloadError, ValueError) as error:
+            except PayloadError as error:
+                # Unreadable as stored, so read again it fails again: the reason given when it was
+                # stored stays (of an oversized frame only a summary is here to read).
+                kept = online_order.state == 'error' and online_order.error
+                online_order._mark_error(kept or str(error))
+            except (UserError, ValidationError, ValueError) as error:
                 online_order._mark_error(str(error))
             except psycopg2.errors.UniqueViolation:
                 # The Odoo order exists already (made by another process): nothing to redo.

@@ -58,6 +58,11 @@ DRAIN_TIMEOUT = 20.0  # at stop, orders already received get this long to be sto
 STOP = 'stop'
 BATCH = 500  # at most this many queued orders stored per commit
 RETRY_CAP = 10.0  # seconds between attempts to store received orders while the database fails
+# A catch-up pull that failed is tried again after PULL_RETRY_FIRST s, then doubling up to
+# PULL_RETRY_CAP, until one succeeds or the link stops: orders missed while the WebSocket
+# was down are listed only by the pull (the cron's may be minutes away).
+PULL_RETRY_FIRST = 2.0
+PULL_RETRY_CAP = 60.0
 # Received orders one company may hold in memory while its database does not answer
 # (a few MB); beyond it, new ones are left to the catch-up pull, with an error logged.
 MAX_PENDING = 5000
@@ -137,27 +142,37 @@ class _Inbox:
     received stays here, and this thread keeps storing it until PostgreSQL answers
     again, whoever holds the WebSocket by then. That needs no lock: the log's
     unique (orderweb_id, company_id) key makes a second copy of an order a no-op.
-    Catch-up pulls asked by the link go through the same queue, in arrival order.
+    Catch-up pulls asked by the link go through the same queue, in arrival order; a
+    failed one is tried again later while the link is up, pushed orders going on meanwhile.
+    An order the listener could not read is stored with the listener's reason.
     """
 
     def __init__(self, dbname, company_id):
         self.dbname = dbname
         self.company_id = company_id
         self.last_order_at = None  # when this inbox last stored an order
-        self._jobs = queue.SimpleQueue()  # ('push', raw order) | ('pull', None) | (STOP, None)
+        # ('push', raw order) | ('invalid', (raw, reason)) | ('pull', None) | (STOP, None)
+        self._jobs = queue.SimpleQueue()
         self._busy = False  # a job is being handled
+        self._pull_due = None  # time.monotonic() when a failed catch-up pull is tried again
+        self._pull_delay = 0.0  # the wait before that retry; 0 once a pull succeeded
         self._give_up = threading.Event()  # at process stop, after the drain wait
         self._thread = threading.Thread(target=self._work, daemon=True,
                                         name='orderweb-ingest-%s-%s' % (dbname, company_id))
         self._thread.start()
 
     def put(self, kind, raw=None):
-        if kind == 'push' and self._jobs.qsize() >= MAX_PENDING:
+        if kind != 'pull' and self._jobs.qsize() >= MAX_PENDING:
+            order = raw[0] if kind == 'invalid' else raw
             _logger.error("OrderWeb company %s of %s: %s received orders wait for the database; "
                           "order %s is left to the catch-up pull", self.company_id, self.dbname,
-                          MAX_PENDING, raw.get('orderId') if isinstance(raw, dict) else '?')
+                          MAX_PENDING, order.get('orderId') if isinstance(order, dict) else '?')
             return
         self._jobs.put((kind, raw))
+
+    def cancel_pull_retry(self):
+        """The link stopped: whoever holds it next pulls on connecting."""
+        self._pull_due = None
 
     def idle(self):
         return not self._busy and self._jobs.empty()
@@ -177,10 +192,21 @@ class _Inbox:
             return False
         return True
 
+    def _next_job(self):
+        """The next queued job, else a pull retry once it is due: received orders go first."""
+        while True:
+            due = self._pull_due
+            try:
+                return self._jobs.get(timeout=None if due is None else max(due - time.monotonic(), 0))
+            except queue.Empty:
+                if self._pull_due is not None:  # not cancelled meanwhile
+                    self._pull_due = None
+                    return ('pull', None)
+
     def _work(self):
         job = None
         while True:
-            kind, raw = job or self._jobs.get()
+            kind, raw = job or self._next_job()
             job = None
             if kind == STOP:
                 return
@@ -204,16 +230,19 @@ class _Inbox:
                     self._handle(kind, raws)
                     break
                 except Exception as error:
-                    if failures:
+                    if failures or (kind == 'pull' and self._pull_delay):
                         _logger.warning("OrderWeb %s for company %s of %s failed again (%s); %s orders "
                                         "kept", kind, self.company_id, self.dbname, error, len(raws))
                     else:
                         _logger.exception("OrderWeb %s failed for company %s of %s", kind,
                                           self.company_id, self.dbname)
                     failures += 1
-                # Received orders are kept until stored (the database may be restarting); a
-                # failed pull just waits for the next one.
-                if kind != 'push' or self._give_up.wait(delay):
+                if kind == 'pull':
+                    self._pull_delay = min(max(self._pull_delay * 2, PULL_RETRY_FIRST), PULL_RETRY_CAP)
+                    self._pull_due = time.monotonic() + self._pull_delay
+                    break
+                # Received orders are kept until stored (the database may be restarting).
+                if self._give_up.wait(delay):
                     break
                 delay = min(delay * 2, RETRY_CAP)
             self._busy = False
@@ -222,6 +251,10 @@ class _Inbox:
         with _company_env(self.dbname, self.company_id) as (env, company):
             if kind == 'pull':
                 env['orderweb.order']._pull_company(company)
+                self._pull_due, self._pull_delay = None, 0.0
+            elif kind == 'invalid':
+                (raw, reason), = raws
+                env['orderweb.order']._store_unread(company, raw, 'push', reason)
             else:
                 env['orderweb.order']._ingest(company, raws, 'push')
                 self.last_order_at = fields.Datetime.now()
@@ -250,7 +283,7 @@ class _Link:
             url, tenant, api_key,
             on_order=lambda order, raw: inbox.put('push', raw),
             # an order that does not parse is still stored, in state error: nothing vanishes
-            on_invalid=lambda raw, error: inbox.put('push', raw),
+            on_invalid=lambda raw, error: inbox.put('invalid', (raw, str(error))),
             on_connected=lambda: inbox.put('pull'),
             on_status=self._on_status, **listener_options)
 
@@ -264,6 +297,7 @@ class _Link:
         """Stop receiving and say ``state``; the inbox stores what was received."""
         self._closing = True
         self.listener.stop()
+        self.inbox.cancel_pull_retry()
         self.report(state=state, since=fields.Datetime.now(), holder=False)
 
     def flush(self):

@@ -5,12 +5,14 @@ sharing the test transaction and its lock, so this thread reads only under
 ``self.registry.cursor()`` while runners are alive. Two *server processes* on one
 database need committed data: that proof is tools/prove_deployments.py.
 """
+import json
 import threading
 import time
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import HttpCase, tagged
 
+from ..orderweb.const import MAX_FRAME_BYTES, MSG_NEW_ORDER, PULL_RETRIES
 from ..orderweb.simulator import SimulatorThread
 from .. import service
 from ..service.runner import Runner
@@ -121,6 +123,47 @@ class TestListenerRunner(OrderWebCommon):
                                self.status(env, 'connected'), message="no reconnection shown")
         self.assertGreaterEqual(record['reconnect_count'], 1)
         self.assertEqual(self.connections(), 1)
+
+    def test_failed_catch_up_pull_is_retried(self):
+        self.start_runner()
+        self.wait_connected()
+        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        self.sim.set_faults(TENANT, pull_error_status=500)
+        missed = self.sim.push_order(TENANT, new_order(), push=False)  # only a pull brings it
+        pulls = self.sim.stats(TENANT)['pulls']
+        self.assertEqual(self.sim.drop(TENANT), 1)
+        # the catch-up pull of the new connection fails: every attempt of it answered 500
+        self.wait_for(lambda env: self.sim.stats(TENANT)['pulls'] >= pulls + 1 + PULL_RETRIES,
+                      message="no catch-up pull after the reconnection")
+        self.sim.set_faults(TENANT, pull_error_status=None)
+        # no new connection and no cron here: only a retry of the pull can bring it
+        self.wait_for(lambda env: env['orderweb.order'].search_count(
+            [('orderweb_id', '=', missed['orderId']), ('pos_order_id', '!=', False)]),
+            message="the failed catch-up pull was not retried")
+        self.assertEqual(self.sim.stats(TENANT)['connections_total'], 2)
+
+    def test_oversized_frame_keeps_its_reason(self):
+        self.start_runner()
+        self.wait_connected()
+        # orderId comes first: the listener finds it in the beginning it keeps of the frame
+        oversized = new_order(specialInstructions='x' * MAX_FRAME_BYTES)
+        self.sim.send_raw(TENANT, json.dumps({'type': MSG_NEW_ORDER, 'data': oversized}))
+        following = self.sim.push_order(TENANT, new_order())
+        errors = self.wait_for(lambda env: env['orderweb.order'].search(
+            [('orderweb_id', '=', oversized['orderId'])]).mapped('error'), message="oversized order not stored")
+        self.assertEqual(len(errors), 1)
+        self.assertIn("over the limit of %s" % MAX_FRAME_BYTES, errors[0])
+        self.assertNotIn("items", errors[0])
+
+        def retry(env):  # as the cron does: the summary is read again
+            online_order = env['orderweb.order'].search([('orderweb_id', '=', oversized['orderId'])])
+            online_order._process()
+            return online_order.read(['state', 'error', 'attempt_count'])[0]
+        retried = self.in_transaction(retry)
+        self.assertEqual((retried['state'], retried['error'], retried['attempt_count']), ('error', errors[0], 1))
+        self.wait_for(lambda env: env['orderweb.order'].search_count(
+            [('orderweb_id', '=', following['orderId']), ('pos_order_id', '!=', False)]),
+            message="the order after the oversized frame was not imported")
 
     def test_one_connection_for_two_runners(self):
         # Two runners = two PostgreSQL sessions competing for the company's lock, as two processes.

@@ -76,16 +76,17 @@ def holder_pid():
 
 
 def wait(condition, timeout, step=0.2):
+    """The first truthy value of ``condition()`` within ``timeout`` s, else its last value (None
+    if it failed): a server still starting may refuse, or accept and answer late."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         try:
             value = condition()
-        except (requests.ConnectionError, psycopg2.OperationalError):
-            value = None  # the stand-in or a process is still starting
-        if value:
+        except (requests.RequestException, psycopg2.OperationalError):
+            value = None
+        if value or time.monotonic() >= deadline:
             return value
         time.sleep(step)
-    return condition()
 
 
 def odoo_shell(code):

@@ -160,7 +160,7 @@ class OrderFactory:
         if "totalAmount" not in data:
             try:
                 order["totalAmount"] = float(items_total(order["items"]).quantize(CENT))
-            except (KeyError, TypeError, ValueError, ArithmeticError):
+            except (AttributeError, KeyError, TypeError, ValueError, ArithmeticError):
                 order["totalAmount"] = None  # hand-written odd items: no total to invent
         self.taken_numbers.add(str(order["orderNumber"]))
         return order

@@ -20,6 +20,7 @@ GOING_AWAY_CLOSE_CODE = 1001
 # How long closing a socket waits for the client's close frame.
 CLOSE_TIMEOUT = 2.0
 MAX_PULL_LIMIT = 100
+CONTROL_MAX_BODY = 16 * 1024 * 1024
 # Pull results leave these push fields out, as the protocol note warns they may.
 PUSH_ONLY_FIELDS = ("orderId", "totalAmount", "orderSource", "customerEmail")
 # Sent in turn, one before each pushed order, while the malformed fault is on.
@@ -185,7 +186,8 @@ class OrderWebSimulator:
     # --- HTTP handlers ------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[_errors_as_json])
+        # /_sim/send takes frames over the listener's bound (aiohttp's default body limit is 1 MiB)
+        app = web.Application(middlewares=[_errors_as_json], client_max_size=CONTROL_MAX_BODY)
         app.add_routes([
             web.get(WS_PATH, self._ws_handler),
             web.get(PULL_PATH, self._pull_handler),
