@@ -533,5 +533,5 @@ class Runner:
         if locks:
             try:
                 locks.close()
-            except psycopg2.Error:
+            except psycopg2.Error:  # pylint: disable=except-pass
                 pass  # already gone, and its locks with it

@@ -21,4 +21,5 @@ class TestCronLeavesTheLiveImport(OrderWebCommon):
         online_order.received_at = fields.Datetime.now() - timedelta(seconds=LIVE_IMPORT_GRACE + 1)
         self.env.flush_all()
         self.OnlineOrder._cron_pull()
-        self.assertEqual(online_order.state, 'done', "an order its worker stored but never mapped (it died) is the cron's")
+        self.assertEqual(online_order.state, 'done',
+                         "an order its worker stored but never mapped (it died) is the cron's")

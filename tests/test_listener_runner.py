@@ -12,9 +12,9 @@ import time
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import HttpCase, tagged
 
+from .. import service
 from ..orderweb.const import MAX_FRAME_BYTES, MSG_NEW_ORDER, PULL_RETRIES
 from ..orderweb.simulator import SimulatorThread
-from .. import service
 from ..service.runner import Runner
 from .common import OrderWebCommon, new_order
 
@@ -106,7 +106,8 @@ class TestListenerRunner(OrderWebCommon):
         elapsed = time.monotonic() - pushed_at
         self.assertEqual(imported, [('push', self.session.id)])
         self.assertLess(elapsed, 3.0, "pushed order took %.2f s" % elapsed)
-        self.wait_for(lambda env: (self.status(env, 'connected') or {}).get('last_order_at'), message="last order not shown")
+        self.wait_for(lambda env: (self.status(env, 'connected') or {}).get('last_order_at'),
+                      message="last order not shown")
 
     def test_drop_reconnect_recovers_pull_only_orders(self):
         self.start_runner()

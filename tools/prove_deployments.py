@@ -19,15 +19,14 @@ import sys
 import tempfile
 import time
 
+import odoo_env  # tools/odoo_env.py: the user's Odoo, never one we install
 import psycopg2
 import requests
 
-import odoo_env  # tools/odoo_env.py: the user's Odoo, never one we install
-
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DB = os.environ.get('OW_PROVE_DB', 'ow_run_prove')
-PORT = int(os.environ.get('OW_PROVE_PORT', 8272))
-SIM_PORT = int(os.environ.get('OW_PROVE_SIM_PORT', 9272))
+PORT = int(os.environ.get('OW_PROVE_PORT', '8272'))
+SIM_PORT = int(os.environ.get('OW_PROVE_SIM_PORT', '9272'))
 SIM = 'http://127.0.0.1:%s' % SIM_PORT
 KEY = 'pos_0000000000000000deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef'  # the stand-in's fake key
 TENANT = 'kitchen'
@@ -65,7 +64,8 @@ def sim(method, path, **kw):
 
 
 def sql(query, params=()):
-    with psycopg2.connect(dbname=DB, host='127.0.0.1', user=os.environ.get('PGUSER', 'root')) as cnx, cnx.cursor() as cr:
+    with psycopg2.connect(dbname=DB, host='127.0.0.1', user=os.environ.get('PGUSER', 'root')) as cnx, \
+            cnx.cursor() as cr:
         cr.execute(query, params)
         return cr.fetchall() if cr.description else None
 
@@ -189,7 +189,7 @@ def mode_prefork():
                           '--limit-request', '5', '--max-cron-threads', '1', '--load', 'base,web,pos_orderweb')
 
     def children():
-        out = subprocess.run(['pgrep', '-P', str(server.pid)], capture_output=True, text=True).stdout
+        out = subprocess.run(['pgrep', '-P', str(server.pid)], check=False, capture_output=True, text=True).stdout
         return {int(pid) for pid in out.split()}
     try:
         check(wait(lambda: sim('GET', '/_sim/stats')['connections'] == 1, 40), 'prefork server connected')
@@ -213,7 +213,7 @@ def mode_two_servers():
     def pids():
         found = {s.pid for s in servers}
         for s in servers:
-            out = subprocess.run(['pgrep', '-P', str(s.pid)], capture_output=True, text=True).stdout
+            out = subprocess.run(['pgrep', '-P', str(s.pid)], check=False, capture_output=True, text=True).stdout
             found.update(int(pid) for pid in out.split())
         return found
     try:
@@ -222,7 +222,7 @@ def mode_two_servers():
         assert_imported_once(push_orders(5))
         kill_holder_and_take_over(pids)
     finally:
-        for server, name in zip(servers, ('server_a', 'server_b')):
+        for server, name in zip(servers, ('server_a', 'server_b'), strict=False):
             if server.poll() is None:
                 stop_server(server, name)
     check(sim('GET', '/_sim/stats')['connections'] == 0, 'no WebSocket left after the stop')

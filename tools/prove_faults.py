@@ -30,10 +30,10 @@ from datetime import datetime, timezone
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import prove_deployments as base  # noqa: E402 (the shared helpers)
+import prove_deployments as base
 
 sys.path.insert(0, base.HERE)
-from orderweb.const import MAX_FRAME_BYTES, PULL_RETRIES  # noqa: E402 (the listener's bounds)
+from orderweb.const import MAX_FRAME_BYTES, PULL_RETRIES
 
 PROXY_PORT = base.SIM_PORT + 1
 PROXY = 'http://127.0.0.1:%s' % PROXY_PORT
@@ -412,7 +412,7 @@ class Matrix:
                     if self.server.poll() is not None:
                         self.start()
                     self.reset()
-                except Exception as second:  # noqa: BLE001 - the next rows say whether it matters
+                except Exception as second:
                     base.log('could not recover from row %s: %r', name, second)
             took = time.monotonic() - started
             self.rows[first:] = [(*row, took) for row in self.rows[first:]]
@@ -425,7 +425,7 @@ class Matrix:
                             for fault, sent, once, lost, duplicated, seconds, note, took in self.rows]
         widths = [max(len(line[column]) for line in lines) for column in range(len(header))]
         for index, line in enumerate(lines):
-            print(' | '.join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+            print(' | '.join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip())
             if index == 0:
                 print('-+-'.join('-' * width for width in widths))
 
@@ -447,7 +447,7 @@ def surrogate_order(order_id, number):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--refuse-window', type=float, default=float(os.environ.get('OW_REFUSE_WINDOW', 60)),
+    parser.add_argument('--refuse-window', type=float, default=float(os.environ.get('OW_REFUSE_WINDOW', '60')),
                         help='seconds during which connections are refused (issue 8: 60)')
     parser.add_argument('--pg-window', type=float, default=8.0,
                         help='seconds during which PostgreSQL refuses connections to the database')
