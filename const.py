@@ -26,7 +26,7 @@ MAX_ORDERWEB_ID_LENGTH = 128
 # How many times the pull cron retries a record in error by itself; Retry has no limit.
 MAX_AUTO_ATTEMPTS = 3
 # An order stored less than this long ago (seconds) is being mapped by the live listener's worker:
-# the cron leaves it alone rather than map a burst in parallel with it (issue 9, bench/PROFILE.md).
+# the cron leaves it alone rather than map a burst in parallel with it (bench/PROFILE.md).
 LIVE_IMPORT_GRACE = 60
 
 # A payload longer than this (characters of its JSON text) is kept in error, not imported:

@@ -19,7 +19,7 @@ from ..service.runner import Runner
 from .common import OrderWebCommon, new_order
 
 TENANT = 'kitchen'
-SETTINGS_DEADLINE = 10.0  # issue 4: settings apply within 10 s
+SETTINGS_DEADLINE = 10.0  # settings apply within 10 s
 
 
 @tagged('post_install', '-at_install')

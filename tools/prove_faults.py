@@ -1,4 +1,4 @@
-"""The fault matrix of issue 8: real Odoo servers, the stand-in, real faults.
+"""The fault matrix: real Odoo servers, the stand-in, real faults.
 
     python tools/prove_faults.py [--refuse-window 60] [--pg-window 8] [ROW ...]
 
@@ -448,7 +448,7 @@ def surrogate_order(order_id, number):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--refuse-window', type=float, default=float(os.environ.get('OW_REFUSE_WINDOW', '60')),
-                        help='seconds during which connections are refused (issue 8: 60)')
+                        help='seconds during which connections are refused (default 60)')
     parser.add_argument('--pg-window', type=float, default=8.0,
                         help='seconds during which PostgreSQL refuses connections to the database')
     parser.add_argument('rows', nargs='*', metavar='ROW',
