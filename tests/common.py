@@ -30,15 +30,6 @@ def new_order(**values):
     return order
 
 
-def nested(depth):
-    """A list ``depth`` levels deep, built without recursion."""
-    root = current = []
-    for _level in range(depth - 1):
-        current.append([])
-        current = current[0]
-    return root
-
-
 def orderweb_settings(config, url=UNREACHABLE_URL):
     """res.company values that send the stand-in's tenant to ``config``'s sessions."""
     return {

@@ -8,7 +8,8 @@ from odoo.tools import mute_logger
 
 from ..const import MAX_AUTO_ATTEMPTS, MAX_PAYLOAD_LENGTH, PAYLOAD_DISPLAY_MAX_LENGTH
 from ..orderweb.simulator import SimulatorThread
-from .common import OrderWebCommon, nested, new_order
+from ..orderweb.simulator.data import nested
+from .common import OrderWebCommon, new_order
 
 LOGGER = 'odoo.addons.pos_orderweb.models.orderweb_order'
 

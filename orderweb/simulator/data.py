@@ -185,3 +185,12 @@ class OrderFactory:
             items.append({"id": item_id, "name": name, "price": float(Decimal(price)),
                           "quantity": self.rng.randint(1, 2), "selectedAddons": addons})
         return items
+
+
+def nested(depth):
+    """A list ``depth`` levels deep, built without recursion: a hostile payload for the tests."""
+    root = current = []
+    for _level in range(depth - 1):
+        current.append([])
+        current = current[0]
+    return root

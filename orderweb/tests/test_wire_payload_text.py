@@ -3,15 +3,8 @@ import math
 
 import pytest
 
+from orderweb.simulator.data import nested
 from orderweb.utils import _json_text_flat, json_text, pretty_json, storable_text
-
-
-def nested(depth):
-    root = current = []
-    for _level in range(depth - 1):
-        current.append([])
-        current = current[0]
-    return root
 
 
 @pytest.mark.parametrize("value", [
