@@ -8,9 +8,9 @@ from odoo.tests import tagged
 
 from ..const import MAX_ORDERWEB_ID_LENGTH
 from ..orderweb.simulator import SimulatorThread
+from ..orderweb.simulator.data import nested
 from ..orderweb.simulator.server import _pull_shape as served_by_pull
 from ..orderweb.utils import is_storable_text, json_text
-from ..orderweb.simulator.data import nested
 from .common import OrderWebCommon
 
 _logger = logging.getLogger(__name__)
