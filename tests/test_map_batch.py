@@ -44,7 +44,7 @@ class TestMapBatch(OrderWebCommon):
                          "the failed order's POS order went with its savepoint")
         notified = self.new_order_notifications()[len(before):]
         self.assertEqual(len(notified), -(-120 // MAP_BATCH), "one notification per batch")
-        self.assertEqual(sorted(sum(notified, [])), sorted(imported.pos_order_id.ids))
+        self.assertEqual(sorted(order_id for ids in notified for order_id in ids), sorted(imported.pos_order_id.ids))
 
         # Again (a pull after the burst): nothing is made twice, and nothing to tell the screens.
         self.assertEqual(self.ingest(*raw_orders, channel='pull'), online_orders)
