@@ -28,6 +28,10 @@ MAX_AUTO_ATTEMPTS = 3
 # An order stored less than this long ago (seconds) is being mapped by the live listener's worker:
 # the cron leaves it alone rather than map a burst in parallel with it (bench/PROFILE.md).
 LIVE_IMPORT_GRACE = 60
+# Online orders mapped per transaction in a catch-up (a burst, a pull), each in a savepoint of its
+# own: one commit and one notification of the shop per batch. Small: a batch holds its customers'
+# locks and its snapshot until it commits.
+MAP_BATCH = 50
 
 # A payload longer than this (characters of its JSON text) is kept in error, not imported:
 # an order ten times the largest real one would hold the company's queue for minutes.

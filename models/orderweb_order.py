@@ -10,10 +10,11 @@ import psycopg2
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import email_normalize, escape_psql, mute_logger
+from odoo.tools import email_normalize, escape_psql, mute_logger, split_every
 
 from ..const import (
     LIVE_IMPORT_GRACE,
+    MAP_BATCH,
     MAX_AUTO_ATTEMPTS,
     MAX_ORDERWEB_ID_LENGTH,
     MAX_PAYLOAD_LENGTH,
@@ -142,7 +143,7 @@ class OrderWebOrder(models.Model):
 
     @api.model
     def _ingest(self, company, raw_orders, channel):
-        """Store each raw order and commit, then map each one in its own transaction.
+        """Store each raw order and commit, then map them (``MAP_BATCH`` per transaction).
 
         Opens its own cursors, so a caller's transaction neither delays nor loses the
         payloads. Safe to run in several processes at once: the unique key of the online
@@ -159,25 +160,45 @@ class OrderWebOrder(models.Model):
         return online_orders
 
     def _process_each_committed(self, states=None):
-        """Map each online order (those in ``states`` then, if given) in a transaction of its
-        own, committed before the next: one order's trouble holds no other back.
+        """Map the online orders (those in ``states`` then, if given), ``MAP_BATCH`` per
+        transaction, each order in a savepoint of its own (see ``_process``): a catch-up
+        commits and notifies the shops once per batch, and one order's trouble holds no
+        other back.
 
         Raises only when the database fails; an order that fails otherwise stays stored
         and the cron retries it.
         """
-        for online_order_id in self.ids:
-            try:
-                with self.env.registry.cursor() as cr:
-                    env = self.env(cr=cr)  # live until the commit, as in _ingest
-                    online_order = self.with_env(env).browse(online_order_id)
-                    if states:
-                        online_order = online_order.filtered(lambda record: record.state in states)
-                    online_order.with_company(online_order.company_id)._process()
-            except Exception as error:
-                if _is_outage(error):
-                    raise
-                _logger.exception("OrderWeb online order %s could not be processed; left for the cron", online_order_id)
+        for batch_ids in split_every(MAP_BATCH, self.ids):
+            self._process_committed(batch_ids, states)
         self.invalidate_model()
+
+    def _process_committed(self, online_order_ids, states):
+        try:
+            with self.env.registry.cursor() as cr:
+                # Mapping only: its commit need not wait for the disk. A crash that loses it
+                # loses the POS orders and the 'done' states together, and the payloads, stored
+                # durably before, are mapped again with the same uuids: still exactly once.
+                cr.execute("SET LOCAL synchronous_commit TO OFF")
+                env = self.env(cr=cr)  # live until the commit, as in _ingest
+                online_orders = self.with_env(env).browse(online_order_ids)
+                if states:
+                    online_orders = online_orders.filtered(lambda record: record.state in states)
+                for company in online_orders.company_id:
+                    online_orders.filtered(lambda record: record.company_id == company).with_company(
+                        company)._process()
+        except Exception as error:
+            if _is_outage(error):
+                raise
+            if len(online_order_ids) == 1:
+                _logger.exception("OrderWeb online order %s could not be processed; left for the cron",
+                                  online_order_ids[0])
+                return
+            # What failed lay outside any order's savepoint, and nothing of the batch was
+            # committed: each order again, alone, so that only the culprit is left.
+            _logger.warning("OrderWeb online orders %s failed as a batch; mapped one by one", online_order_ids,
+                            exc_info=True)
+            for online_order_id in online_order_ids:
+                self._process_committed([online_order_id], states)
 
     @api.model
     def _store_payloads(self, company, raw_orders, channel):
@@ -334,7 +355,12 @@ class OrderWebOrder(models.Model):
     # ------------------------------------------------------------------
 
     def _process(self):
-        """Map each online order to its Odoo order; a failure leaves it in error with its reason."""
+        """Map each online order to its Odoo order; a failure leaves it in error with its reason.
+
+        Each order maps in a savepoint: one that fails, even on a conflict, undoes only its
+        own work. The POS shops are told of all the new orders at once, at the end.
+        """
+        imported = self.browse()
         for online_order in self:
             # A concurrent process mapping the same online order holds this lock: leave it to them.
             # One that finished after this transaction began makes the lock fail: same answer.
@@ -383,6 +409,8 @@ class OrderWebOrder(models.Model):
                     'attempt_count': online_order.attempt_count + 1,
                     **target,
                 })
+                imported |= online_order
+        imported.pos_order_id._orderweb_send_notification()
 
     def _mark_error(self, reason):
         self.write({'state': 'error', 'error': storable_text(reason), 'attempt_count': self.attempt_count + 1})

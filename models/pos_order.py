@@ -105,7 +105,6 @@ class PosOrder(models.Model):
                 'payment_date': fields.Datetime.now(),
             })
             pos_order._process_saved_order(False)
-        pos_order._orderweb_send_notification()
         return pos_order
 
     @api.model

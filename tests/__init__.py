@@ -10,3 +10,4 @@ from . import test_health
 from . import test_reporting
 from . import test_pos_screen
 from . import test_cron_grace
+from . import test_map_batch

@@ -130,3 +130,52 @@ class TestConcurrentCustomer(TransactionCase):
             cr_a.commit()
             cr_a.close()
             cr_b.close()
+
+
+@tagged('post_install', '-at_install')
+class TestConcurrentBatch(TransactionCase):
+    """A conflict on one order of a batch leaves that order for the next run, not the others."""
+
+    def test_a_conflict_in_a_batch_spoils_only_its_order(self):
+        dbname = self.env.cr.dbname
+        names = [f"Batch Customer {index} {uuid.uuid4()}" for index in range(3)]
+        raw_orders = [new_order(customerName=name, customerPhone='+1 555 %03d %04d' % (
+            randint(0, 999), randint(0, 9999))) for name in names]
+        env_a, env_b = committed_env(dbname), committed_env(dbname)
+        cr_a = env_a.cr
+        company_a = env_a.company
+        settings = company_a.read(['orderweb_target', 'orderweb_sale_confirm'])[0]
+        company_a.write({'orderweb_target': 'sale', 'orderweb_sale_confirm': False})
+        stored = env_a['orderweb.order']._store_payloads(company_a, raw_orders, 'push')
+        cr_a.commit()
+        try:
+            # A imports the customer of the middle order and commits a moment later, while the
+            # batch, whose snapshot is older, maps all three.
+            partner_a = stored[1]._find_partner(parse_order(raw_orders[1]))
+            thread_a = threading.Timer(1, cr_a.commit)
+            thread_a.start()
+            try:
+                env_b['orderweb.order'].browse(stored.ids)._process_each_committed()
+            finally:
+                thread_a.join()
+            online_orders = env_b['orderweb.order'].browse(stored.ids)
+            self.assertEqual(online_orders.mapped('state'), ['done', 'received', 'done'],
+                             "the conflict is left for the next run, the rest of the batch is committed")
+            online_orders._process_each_committed()
+            env_b.cr.rollback()  # a fresh snapshot, that sees the next run's commit
+            self.assertEqual(online_orders.mapped('state'), ['done'] * 3)
+            self.assertEqual(online_orders[1].sale_order_id.partner_id, partner_a)
+            env_b.cr.execute("SELECT count(*) FROM res_partner WHERE name = ANY(%s)", [names])
+            self.assertEqual(env_b.cr.fetchone()[0], 3)
+        finally:
+            cr_a.rollback()
+            env_b.cr.rollback()
+            env_a.invalidate_all()
+            online_orders = env_a['orderweb.order'].browse(stored.ids)
+            env_a['sale.order'].search([('orderweb_order_id', 'in', online_orders.ids)]).unlink()
+            online_orders.unlink()
+            env_a['res.partner'].with_context(active_test=False).search([('name', 'in', names)]).unlink()
+            company_a.write({key: value for key, value in settings.items() if key != 'id'})
+            cr_a.commit()
+            cr_a.close()
+            env_b.cr.close()
