@@ -37,9 +37,8 @@ WebSocket left idle ``--idle`` s.
 WebSocket (raw collapsed stacks, idle frames included: waits on PostgreSQL count), for
 ``bench/profile_top.py``. Profiled runs are slower: take the figures from a run without.
 
-``--stand-in-python``: the stand-in needs requirements.txt's aiohttp (it writes raw frames
-through aiohttp's ``ws._writer.send``, which aiohttp 3.14 no longer has); give it a Python
-with that version if Odoo's has another. py-spy: ``pip install py-spy`` into any Python.
+``--stand-in-python``: the Python running the stand-in (one with requirements-dev.txt's
+aiohttp; default: this one). py-spy: ``pip install py-spy`` into any Python.
 
 The database is created with the addon and demo data on first use (a few minutes).
 """
@@ -511,7 +510,7 @@ def main():
     parser.add_argument('--port', type=int, default=8291, help="threaded server's HTTP port; prefork uses +2, +3")
     parser.add_argument('--stand-in-port', type=int, default=0, help="the stand-in's port (default: a free one)")
     parser.add_argument('--stand-in-python', default=sys.executable,
-                        help="the Python running the stand-in (one with requirements.txt's aiohttp; default: this one)")
+                        help="the Python running the stand-in (one with requirements-dev.txt's aiohttp; default: this one)")
     parser.add_argument('--profile', metavar='DIR', help="record each scenario with py-spy into DIR")
     args = parser.parse_args()
     ensure_database(args.db)
