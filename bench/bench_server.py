@@ -510,7 +510,7 @@ def main():
     parser.add_argument('--port', type=int, default=8291, help="threaded server's HTTP port; prefork uses +2, +3")
     parser.add_argument('--stand-in-port', type=int, default=0, help="the stand-in's port (default: a free one)")
     parser.add_argument('--stand-in-python', default=sys.executable,
-                        help="the Python running the stand-in (one with requirements-dev.txt's aiohttp; default: this one)")
+                        help="the Python running the stand-in (with requirements-dev.txt's aiohttp; default: this one)")
     parser.add_argument('--profile', metavar='DIR', help="record each scenario with py-spy into DIR")
     args = parser.parse_args()
     ensure_database(args.db)
