@@ -82,8 +82,8 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
                         env = api.Environment(cr, SUPERUSER_ID, {})
                         if env['pos.session'].browse(session_id).state == 'opened':
                             company = env['res.company'].browse(company_id)
-                            logs = env['orderweb.order']._ingest(company, [raw_order], 'push')
-                            result['pos_order_id'] = logs.pos_order_id.id
+                            online_orders = env['orderweb.order']._ingest(company, [raw_order], 'push')
+                            result['pos_order_id'] = online_orders.pos_order_id.id
                             break
                 time.sleep(0.2)
             # What the bus's post-commit hook does outside tests: wake the page's websocket
@@ -163,15 +163,15 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         """No deletion by mistake; closing names the open online orders instead of cancelling them."""
         self.config.open_ui()
         session = self.config.current_session_id
-        logs = self.env['orderweb.order']._ingest(self.company, [online_order('KIT-5003')], 'push')
-        order = logs.pos_order_id
-        self.assertEqual((order.state, order.orderweb_status), ('draft', 'new'))
+        online_orders = self.env['orderweb.order']._ingest(self.company, [online_order('KIT-5003')], 'push')
+        pos_order = online_orders.pos_order_id
+        self.assertEqual((pos_order.state, pos_order.orderweb_status), ('draft', 'new'))
         with self.assertRaises(UserError):
-            order.unlink()
+            pos_order.unlink()
         with self.assertRaises(UserError):
-            order.orderweb_done(self.config.id)
+            pos_order.orderweb_done(self.config.id)
         answer = session._cannot_close_session()
-        self.assertEqual(answer['orderweb_order_ids'], order.ids)
+        self.assertEqual(answer['orderweb_order_ids'], pos_order.ids)
         self.assertIn('KIT-5003', answer['message'])
-        data = order.orderweb_accept(self.config.id)
+        data = pos_order.orderweb_accept(self.config.id)
         self.assertEqual(data['pos.order'][0]['orderweb_status'], 'accepted')
