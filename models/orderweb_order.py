@@ -209,8 +209,11 @@ class OrderWebOrder(models.Model):
         online_orders = self.browse()
         for raw in raw_orders:
             try:
-                with self.env.cr.savepoint():
+                with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
                     online_order = self._store_payload(company, raw, channel)
+            except psycopg2.errors.UniqueViolation:
+                # Another transaction stored it first and owns it; this snapshot may not even see it.
+                continue
             except Exception as error:
                 if _is_outage(error):
                     raise
@@ -224,13 +227,8 @@ class OrderWebOrder(models.Model):
         online_order = self.search(
             [('orderweb_id', '=', vals['orderweb_id']), ('company_id', '=', company.id)], limit=1)
         if not online_order:
-            try:
-                # The chatter starts with what happens to the order, not its creation.
-                with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
-                    return self.with_context(tracking_disable=True).create(vals)
-            except psycopg2.errors.UniqueViolation:
-                # Another transaction stored it first and owns it; this snapshot may not even see it.
-                return online_order
+            # The chatter starts with what happens to the order, not its creation.
+            return self.with_context(tracking_disable=True).create(vals)
         if online_order.state == 'error' and vals.get('state') != 'error' and not online_order._is_readable():
             # A readable copy (the other channel, a resend) replaces an unreadable one. Once: a
             # readable record is never replaced, so an order that fails to map is not reset by
