@@ -10,6 +10,7 @@ folder name). PostgreSQL comes from the usual ``PG*`` variables.
 Runs on any Python 3 (standard library only). Exits 2 with one sentence when no Odoo is found.
 Scripts of this project import it (``odoo_env.addons_path()``, ``odoo_env.odoo_command()``).
 """
+import hashlib
 import os
 import shlex
 import shutil
@@ -60,7 +61,9 @@ def odoo_addons(python, launcher):
 
 def addons_dir():
     """A folder holding this checkout as ``pos_orderweb`` (OW_ADDONS, else one under the temp dir)."""
-    folder = os.environ.get('OW_ADDONS') or os.path.join(tempfile.gettempdir(), 'pos_orderweb-addons-%s' % os.getuid())
+    # One folder per checkout: two checkouts run side by side (a branch and main) never swap each other's code.
+    folder = os.environ.get('OW_ADDONS') or os.path.join(tempfile.gettempdir(), 'pos_orderweb-addons-%s-%s' % (
+        os.getuid(), hashlib.sha256(HERE.encode()).hexdigest()[:8]))
     link = os.path.join(folder, 'pos_orderweb')
     os.makedirs(folder, exist_ok=True)
     if os.path.realpath(link) != HERE:
