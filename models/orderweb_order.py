@@ -499,7 +499,8 @@ class OrderWebOrder(models.Model):
             if self.with_env(self.env(cr=cr))._match_partner(phone, email, name):
                 raise psycopg2.errors.SerializationFailure(
                     "The customer of OrderWeb order %s was just created by a concurrent import" % self.name)
-        return self.env['res.partner'].with_company(company).create({
+        # No creation message or follower, as Odoo's own imports: the contact's orders say where it came from.
+        return self.env['res.partner'].with_company(company).with_context(tracking_disable=True).create({
             'company_id': company.id,
             'name': platform_order.customer_name or platform_order.customer_phone or platform_order.customer_email,
             'phone': phone if phone and phone.startswith('+') else platform_order.customer_phone,

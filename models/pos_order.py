@@ -86,7 +86,9 @@ class PosOrder(models.Model):
                 "The online payment method %(method)s is not enabled on %(shop)s.",
                 method=payment_method.name, shop=config.name))
 
-        PosOrder = self.with_company(company)._orderweb_as_import()
+        # As Odoo's own imports do, the record says where it came from (its online order,
+        # whose chatter tells the import) rather than logging its creation and followers.
+        PosOrder = self.with_company(company)._orderweb_as_import().with_context(tracking_disable=True)
         order_vals = PosOrder._prepare_orderweb_values(online_order, platform_order, session)
         made = PosOrder.search([('uuid', '=', order_vals['uuid'])], limit=1)
         if made:
@@ -180,6 +182,17 @@ class PosOrder(models.Model):
                 f'{self.uuid}:rounding', _("Tax rounding"), residual, online_order._adjustment_product()))]})
             self._compute_prices()
         online_order._check_total(self.amount_total, platform_order, currency)
+
+    def read_pos_data(self, data, config_id):
+        # sync_from_ui hands the screen that saved the orders everything of them; the import
+        # has no screen and keeps only the ids (what other modules' sync_from_ui reads too).
+        if not self._orderweb_origin_allowed():
+            return super().read_pos_data(data, config_id)
+        return {
+            'pos.order': [{'id': order_id} for order_id in self.ids],
+            **{model: [] for model in ('pos.session', 'pos.payment', 'pos.order.line', 'pos.pack.operation.lot',
+                                       'product.attribute.custom.value')},
+        }
 
     # pos.order has no _load_pos_data_fields of its own (empty list = every field), so the
     # orderweb_* fields reach the POS screens without an override; extending that list

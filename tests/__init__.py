@@ -11,3 +11,4 @@ from . import test_reporting
 from . import test_pos_screen
 from . import test_cron_grace
 from . import test_map_batch
+from . import test_import_cost

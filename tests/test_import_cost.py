@@ -1,0 +1,41 @@
+from odoo.tests import tagged
+
+from .common import OrderWebCommon, new_order
+
+
+@tagged('post_install', '-at_install')
+class TestImportCost(OrderWebCommon):
+    """What one import costs the database, counted (never timed): a busy evening's catch-up
+    and every live order pay it. bench/bench_server.py measures the time on a real server."""
+
+    def setUp(self):
+        super().setUp()
+        self.open_new_session()
+        # As the runner calls it: superuser, the company, none of the tests' mail-muting context.
+        self.flush_and_ingest = lambda order: self.env.flush_all() or self.env(
+            context={'allowed_company_ids': [self.company.id]}, su=True)['orderweb.order']._ingest(
+            self.company, [order], 'push')
+        self.flush_and_ingest(new_order())  # the returning customer exists and the caches are warm
+
+    def test_a_returning_customers_order_costs_a_bounded_number_of_queries(self):
+        # An order of two dishes and an add-on. Not in the budget: Odoo's read-back of the new
+        # order for a POS screen (the import has none) and creation messages.
+        order = new_order(totalAmount=18.49, items=[
+            {'id': 'item-classic-burger', 'name': 'Classic Burger', 'price': 12.99, 'quantity': 1,
+             'selectedAddons': [{'id': 'addon-cheese', 'name': 'Extra cheese', 'price': 1.00, 'quantity': 1}]},
+            {'id': 'item-fries', 'name': 'Sweet potato fries', 'price': 4.50, 'quantity': 1}])
+        self.env.flush_all()
+        with self.assertQueryCount(71):
+            online_order = self.flush_and_ingest(order)
+        self.assertEqual(online_order.state, 'done')
+
+    def test_imported_orders_and_new_customers_log_no_creation(self):
+        # As Odoo's own imports: the online order's chatter tells the import; its POS order and
+        # new contact neither log their creation nor subscribe the import's user.
+        online_order = self.flush_and_ingest(new_order(customerName='Noor Haddad', customerPhone='+447700900123'))
+        pos_order = online_order.pos_order_id
+        customer = pos_order.partner_id
+        self.assertEqual(customer.name, 'Noor Haddad')
+        for record in (pos_order, customer):
+            self.assertFalse(record.message_ids, record)
+            self.assertFalse(record.message_follower_ids, record)
