@@ -142,22 +142,38 @@ class OrderWebOrder(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _ingest(self, company, raw_orders, channel):
+    def _ingest(self, company, raw_orders, channel, received_since=None):
         """Store each raw order and commit, then map them (``MAP_BATCH`` per transaction).
 
         Opens its own cursors, so a caller's transaction neither delays nor loses the
         payloads. Safe to run in several processes at once: the unique key of the online
         orders makes a second copy of an order a no-op and the row lock lets only one of
         them map it. Raises only when the database fails: no payload can make a batch fail.
+
+        :param received_since: a callable giving the orders the live listener received
+            meanwhile: stored before each next batch is mapped, and mapped after the others,
+            so that during a long catch-up no received order waits unstored.
         :return: the online orders of ``raw_orders`` (new or already known)
         """
+        online_orders = self._store_committed(company, raw_orders, channel)
+        to_map = online_orders.ids
+        while to_map:
+            self.browse(to_map[:MAP_BATCH])._process_each_committed(states=('received', 'waiting'))
+            to_map = to_map[MAP_BATCH:]
+            more = received_since and received_since()
+            if more:
+                stored = self._store_committed(company, more, 'push')
+                online_orders |= stored
+                to_map += stored.ids
+        return online_orders
+
+    @api.model
+    def _store_committed(self, company, raw_orders, channel):
         # The environment is kept in a variable until its cursor commits: the commit flushes
         # the pending writes through a live environment of the transaction, or not at all.
         with self.env.registry.cursor() as cr:
             env = self.env(cr=cr)
-            online_orders = self.browse(self.with_env(env)._store_payloads(company, raw_orders, channel).ids)
-        online_orders._process_each_committed(states=('received', 'waiting'))
-        return online_orders
+            return self.browse(self.with_env(env)._store_payloads(company, raw_orders, channel).ids)
 
     def _process_each_committed(self, states=None):
         """Map the online orders (those in ``states`` then, if given), ``MAP_BATCH`` per
