@@ -92,7 +92,8 @@ class Probe:
             except psutil.AccessDenied:
                 uss = float('nan')
             threads, fds = process.num_threads(), process.num_fds()
-            tcp = len(process.net_connections(kind='tcp'))
+            # net_connections() since psutil 6, connections() before (Odoo 18 pins 5.9)
+            tcp = len(getattr(process, 'net_connections', process.connections)(kind='tcp'))
         return {'orders': orders, 'rss': rss / 2**20, 'uss': uss / 2**20, 'threads': threads, 'fds': fds,
                 'tcp': tcp, 'pg': len(self.server.backends()), 'at': time.monotonic()}
 
@@ -205,6 +206,7 @@ def main():
         pulls = stand_in.stats()['pulls']
         say("database %s, %d CPU(s), load %.2f; threaded server on port %s...", args.db, os.cpu_count(),
             os.getloadavg()[0], args.port)
+        launched = time.monotonic()
         server = Server(args.db, 'threaded', args.port, pg, company_id)
         pusher = Pusher(args, stand_in, pg, company_id)
         try:
@@ -212,6 +214,10 @@ def main():
             probe = Probe(server)
             say("server pid %s holds the WebSocket (log: %s)", probe.process.pid, server.log)
             pusher.push_to(20)  # first import: the code paths' one-time set-up
+            # and the server's first cron pass (the pull cron runs every minute), in the warm-up too
+            wait(lambda: query(pg, "SELECT lastcall > now() at time zone 'UTC' - interval '%s seconds' FROM ir_cron "
+                               "WHERE cron_name = 'OrderWeb: pull online orders'", (time.monotonic() - launched,)
+                               )[0][0], 90, 1.0, "the server's first cron pass")
             pusher.start(pusher.run[:-1])
             time.sleep(SETTLE)
             samples.append(probe.sample(0))
