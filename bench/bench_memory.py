@@ -33,6 +33,7 @@ warm-up.
 """
 import argparse
 import contextlib
+import http.client
 import os
 import sys
 import time
@@ -142,7 +143,14 @@ class Pusher:
                 if delay > 0:
                     time.sleep(delay)
                 order = memory_order(self.run, self.pushed, args.new_every)
-                self.stand_in.call(self.http, 'POST', '/_sim/orders?tenant=' + TENANT, order)
+                try:
+                    self.stand_in.call(self.http, 'POST', '/_sim/orders?tenant=' + TENANT, order)
+                except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+                    # the stand-in closed the keep-alive connection after a long pause (a sample):
+                    # sent again on a new one (the same order twice is one order in Odoo)
+                    self.http.close()
+                    self.http = self.stand_in.connection()
+                    self.stand_in.call(self.http, 'POST', '/_sim/orders?tenant=' + TENANT, order)
                 self.pushed += 1
         self.catch_up(0)
 

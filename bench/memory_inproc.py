@@ -1,6 +1,7 @@
 """Which lines keep memory per online order, found with tracemalloc in one process.
 
-    "$ODOO_PYTHON" bench/memory_inproc.py [--orders 3000] [--warmup 500] [--steps 3] [--db ow_memory_bench]
+    "$ODOO_PYTHON" bench/memory_inproc.py [--orders 2000] [--warmup 500] [--steps 3] [--frames 10]
+                                          [--db ow_memory_bench]
 
 A real server cannot be traced from outside (bench/bench_memory.py only sees its RSS), so this
 runs the same parts in its own process: the runner of service/runner.py (lock, listener thread,
@@ -9,10 +10,12 @@ process of its own, as in bench_memory.py), the inbox storing and mapping each o
 ``orderweb.order._ingest``; orders pushed as bench_memory.py pushes them. Not here: the server's
 cron and HTTP threads. Do not run it while a server holds the company's WebSocket.
 
-After ``--warmup`` orders tracemalloc starts (25 frames a trace) and a snapshot is taken (after
-``gc.collect()``), then one after each of ``--steps`` equal shares of the remaining orders.
+After ``--warmup`` orders tracemalloc starts (``--frames`` frames a trace) and a snapshot is taken
+(after ``gc.collect()``), then one after each of ``--steps`` equal shares of the remaining orders.
 Printed: the allocation sites whose live memory grew at every step (leak suspects, with their
 stack), the top growth by line, and the object types whose number grew at every step.
+Tracing slows every allocation (orders import several times slower): ``--frames 0`` counts the
+objects only, at full speed, to look first.
 """
 import argparse
 import collections
@@ -28,12 +31,13 @@ sys.path.insert(0, HERE)
 from bench_memory import Pusher  # noqa: E402  (bench/ is not a package)
 from bench_server import OdooSide, StandIn, ensure_database, pg_connect, query, say, wait  # noqa: E402
 
-FRAMES = 25
 IGNORED = (tracemalloc.__file__, '<frozen importlib._bootstrap>', '<unknown>')
 
 
 def snapshot():
     gc.collect()
+    if not tracemalloc.is_tracing():
+        return None
     return tracemalloc.take_snapshot().filter_traces([tracemalloc.Filter(False, name) for name in IGNORED])
 
 
@@ -49,6 +53,14 @@ def where(traceback, frames=6):
 
 
 def report(snapshots, counts, orders_per_step):
+    span = orders_per_step * (len(counts) - 1)
+    grew = [(name, counts[-1][name] - counts[0][name]) for name in counts[-1]
+            if all(b[name] > a[name] for a, b in itertools.pairwise(counts))]
+    say("\nobject types more numerous at every step (type: added over %d orders):", span)
+    for name, added in sorted(grew, key=lambda row: -row[1])[:20]:
+        say("  %-40s %+d", name, added)
+    if snapshots[0] is None:
+        return
     by_trace = [{stat.traceback: stat for stat in snap.statistics('traceback')} for snap in snapshots]
     suspects = []
     for trace, last in by_trace[-1].items():
@@ -59,7 +71,6 @@ def report(snapshots, counts, orders_per_step):
     suspects.sort(key=lambda row: -row[0])
     total = sum(stat.size for stat in snapshots[-1].statistics('filename')) - sum(
         stat.size for stat in snapshots[0].statistics('filename'))
-    span = orders_per_step * (len(snapshots) - 1)
     say("\ntraced memory after warm-up: %+.1f KB over %d orders (%+.0f bytes/order)", total / 1024, span,
         total / span)
     say("allocation sites growing at every one of %d steps: %d, %+.1f KB in all (%+.0f bytes/order)",
@@ -70,19 +81,15 @@ def report(snapshots, counts, orders_per_step):
     say("\ntop growth by line, first -> last snapshot:")
     for stat in snapshots[-1].compare_to(snapshots[0], 'lineno')[:15]:
         say("  %s", stat)
-    grew = [(name, counts[-1][name] - counts[0][name]) for name in counts[-1]
-            if all(b[name] > a[name] for a, b in itertools.pairwise(counts))]
-    say("\nobject types more numerous at every step (type: added over %d orders):", span)
-    for name, added in sorted(grew, key=lambda row: -row[1])[:20]:
-        say("  %-40s %+d", name, added)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--db', default=os.environ.get('OW_BENCH_DB', 'ow_memory_bench'))
-    parser.add_argument('--orders', type=int, default=3000)
+    parser.add_argument('--orders', type=int, default=2000)
     parser.add_argument('--warmup', type=int, default=500)
     parser.add_argument('--steps', type=int, default=3)
+    parser.add_argument('--frames', type=int, default=10, help="frames a trace; 0: no tracemalloc")
     parser.add_argument('--rate', type=float, default=25.0)
     parser.add_argument('--burst', type=int, default=25)
     parser.add_argument('--new-every', type=int, default=4)
@@ -104,8 +111,9 @@ def main():
         pusher.start('%xi' % int(time.time()))
         started = time.monotonic()
         pusher.push_to(args.warmup)
-        say("%d warm-up orders in %.0f s; tracing", args.warmup, time.monotonic() - started)
-        tracemalloc.start(FRAMES)
+        say("%d warm-up orders in %.0f s", args.warmup, time.monotonic() - started)
+        if args.frames:
+            tracemalloc.start(args.frames)
         snapshots, counts = [snapshot()], [object_counts()]
         step = (args.orders - args.warmup) // args.steps
         for index in range(1, args.steps + 1):
