@@ -12,8 +12,10 @@ cron and HTTP threads. Do not run it while a server holds the company's WebSocke
 
 After ``--warmup`` orders tracemalloc starts (``--frames`` frames a trace) and a snapshot is taken
 (after ``gc.collect()``), then one after each of ``--steps`` equal shares of the remaining orders.
-Printed: the allocation sites whose live memory grew at every step (leak suspects, with their
-stack), the top growth by line, and the object types whose number grew at every step.
+Printed: the entries of the registry's ormcaches by cached method (bounded LRUs: an entry per
+order fills them up to their size), the object types whose number grew at every step, the
+allocation sites whose live memory grew at every step (leak suspects, with their stack) and the
+top growth by line.
 Tracing slows every allocation (orders import several times slower): ``--frames 0`` counts the
 objects only, at full speed, to look first.
 """
@@ -46,14 +48,33 @@ def object_counts():
     return collections.Counter(type(o).__qualname__ for o in gc.get_objects())
 
 
+def ormcache_entries(registry):
+    """Entries of the registry's ormcaches, by cache and cached method (keys start with the
+    model's name and the method)."""
+    entries = collections.Counter()
+    for name, cache in registry._Registry__caches.items():  # no public accessor in Odoo 18
+        for key in list(cache):
+            method = key[1] if isinstance(key, tuple) and len(key) > 1 else None
+            entries['%s: %s.%s' % (name, key[0], getattr(method, '__qualname__', method))
+                    if method else name] += 1
+    return entries, {name: cache.count for name, cache in registry._Registry__caches.items()}
+
+
 def where(traceback, frames=6):
     """The innermost frames of a stack, most recent last, without the standard library's."""
     ours = [frame for frame in traceback if '/lib/python3' not in frame.filename] or list(traceback)
     return '\n'.join('      %s:%s' % (frame.filename, frame.lineno) for frame in ours[-frames:])
 
 
-def report(snapshots, counts, orders_per_step):
+def report(snapshots, counts, caches, orders_per_step):
     span = orders_per_step * (len(counts) - 1)
+    sizes = caches[0][1]
+    say("\normcache entries that grew (first -> last snapshot; the LRU's size in brackets):")
+    for key in sorted(caches[-1][0], key=lambda k: caches[0][0][k] - caches[-1][0][k]):
+        before, after = caches[0][0][key], caches[-1][0][key]
+        if after > before:
+            say("  %-70s %5d -> %5d (%+.2f per order) [%s]", key, before, after, (after - before) / span,
+                sizes[key.split(':')[0]])
     grew = [(name, counts[-1][name] - counts[0][name]) for name in counts[-1]
             if all(b[name] > a[name] for a, b in itertools.pairwise(counts))]
     say("\nobject types more numerous at every step (type: added over %d orders):", span)
@@ -114,18 +135,20 @@ def main():
         say("%d warm-up orders in %.0f s", args.warmup, time.monotonic() - started)
         if args.frames:
             tracemalloc.start(args.frames)
-        snapshots, counts = [snapshot()], [object_counts()]
+        registry = odoo_side.registry
+        snapshots, counts, caches = [snapshot()], [object_counts()], [ormcache_entries(registry)]
         step = (args.orders - args.warmup) // args.steps
         for index in range(1, args.steps + 1):
             pusher.push_to(args.warmup + index * step)
             snapshots.append(snapshot())
             counts.append(object_counts())
+            caches.append(ormcache_entries(registry))
             say("%d orders (%.0f s), traced %.1f MB", pusher.pushed, time.monotonic() - started,
                 tracemalloc.get_traced_memory()[0] / 2**20)
         if pusher.errors:
             say("%d orders ended in error", pusher.errors)
         pusher.close()
-        report(snapshots, counts, step)
+        report(snapshots, counts, caches, step)
     finally:
         if runner:
             runner.stop()
