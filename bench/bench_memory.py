@@ -181,6 +181,12 @@ def report(samples, warmup, pushed_in):
     say("after warm-up (%d -> %d orders): RSS %+.1f MB, USS %+.1f MB; least-squares slope RSS %+.0f KB, "
         "USS %+.0f KB per 1,000 orders", after[0]['orders'], after[-1]['orders'], after[-1]['rss'] - after[0]['rss'],
         after[-1]['uss'] - after[0]['uss'], rss_slope, uss_slope)
+    half = len(after) // 2
+    if half >= 2:
+        say("RSS slope over the first half after warm-up %+.0f KB, over the second half %+.0f KB per 1,000 "
+            "orders (a leak keeps its slope; a cache filling up to its bound or the allocator settling flattens)",
+            slope([(s['orders'], s['rss'] * 1024) for s in after[:half + 1]]) * 1000,
+            slope([(s['orders'], s['rss'] * 1024) for s in after[half:]]) * 1000)
     # Each connection of Odoo's pool is a descriptor, a TCP connection and a backend; the pool opens
     # one when more cursors are open at once than ever before (threads x nested cursors, at most
     # db_maxconn): the rest must not move.
