@@ -189,14 +189,16 @@ def report(samples, warmup, pushed_in):
             slope([(s['orders'], s['rss'] * 1024) for s in after[half:]]) * 1000)
     # Each connection of Odoo's pool is a descriptor, a TCP connection and a backend; the pool opens
     # one when more cursors are open at once than ever before (threads x nested cursors, at most
-    # db_maxconn): the rest must not move.
-    threads = sorted({s['threads'] for s in after})
-    others = sorted({(s['fds'] - s['pg'], s['tcp'] - s['pg']) for s in after})
-    pool = sorted({s['pg'] for s in after})
-    say("after warm-up: threads %s; descriptors and TCP connections besides PostgreSQL's %s; "
-        "PostgreSQL connections %s (%s)", '/'.join(map(str, threads)),
-        ', '.join('%s and %s' % pair for pair in others), '/'.join(map(str, pool)),
-        'constant' if len(threads) == len(others) == 1 else 'NOT constant')
+    # db_maxconn). The rest may be caught in passing (a pull's HTTP connection) but must not grow.
+    def course(key):
+        values = [key(s) for s in after]
+        return '%s -> %s (max %s)' % (values[0], values[-1], max(values))
+    grows = any(key(after[-1]) > key(after[0]) for key in (
+        lambda s: s['threads'], lambda s: s['fds'] - s['pg'], lambda s: s['tcp'] - s['pg']))
+    say("after warm-up: threads %s; descriptors besides PostgreSQL's %s, TCP connections besides "
+        "PostgreSQL's %s: %s; PostgreSQL connections (Odoo's pool and the runner's lock) %s",
+        course(lambda s: s['threads']), course(lambda s: s['fds'] - s['pg']),
+        course(lambda s: s['tcp'] - s['pg']), 'GROW' if grows else 'no growth', course(lambda s: s['pg']))
     say("verdict: %s (RSS slope carried over %d orders: %+.1f MB; flat means under %.0f MB)%s",
         'FLAT' if over_span < FLAT_MB else 'GROWS', FLAT_SPAN, over_span, FLAT_MB,
         '' if span >= FLAT_SPAN else '; measured over %d orders only: run --orders %d for the verdict' % (
