@@ -340,9 +340,12 @@ class Server:
 
     def backends(self):
         """PostgreSQL backend processes serving this server (Odoo names them odoo-<pid>)."""
-        names = ['odoo-%s' % pid for pid in self.pids()]
-        return [pid for (pid,) in query(self.connection, "SELECT pid FROM pg_stat_activity WHERE application_name "
-                                        "= ANY(%s) OR application_name LIKE 'odoo-orderweb %%'", (names,))]
+        pids = self.pids()
+        # the runner's lock connection is named 'odoo-orderweb host:pid': other servers' must not count
+        return [pid for (pid,) in query(
+            self.connection, "SELECT pid FROM pg_stat_activity WHERE application_name = ANY(%s) "
+            "OR application_name LIKE ANY(%s)",
+            (['odoo-%s' % pid for pid in pids], ['odoo-orderweb %%:%s' % pid for pid in pids]))]
 
     def stop(self):
         self.process.send_signal(signal.SIGINT)

@@ -9,7 +9,7 @@ from conftest import TENANT, Recorder, connected, wait_for
 from websocket import ABNF
 
 from orderweb import listener as listener_module
-from orderweb.const import MAX_FRAME_BYTES, OVERSIZED_FRAME_KEEP
+from orderweb.const import MAX_FRAME_BYTES, MAX_REMEMBERED_UNKNOWN_TYPES, OVERSIZED_FRAME_KEEP
 from orderweb.frames import Message
 from orderweb.listener import Listener
 from orderweb.order import Order, PayloadError
@@ -237,6 +237,20 @@ def test_unknown_message_types_are_ignored_and_logged_once(sim, listen, caplog):
     assert wait_for(lambda: len(seen.orders) == 1)
     assert caplog.text.count("ignores messages of type 'menu_updated'") == 1
     assert listener.status().last_error is None and seen.invalid == []
+
+
+def test_unknown_message_types_remembered_are_bounded(sim, listen, caplog):
+    # A server inventing a new type per message must not grow the listener's memory.
+    caplog.set_level(logging.DEBUG, logger="orderweb.listener")
+    listener, seen = listen()
+    assert wait_for(lambda: connected(listener))
+    for index in range(MAX_REMEMBERED_UNKNOWN_TYPES + 40):
+        sim.send_raw(TENANT, json.dumps({"type": f"invented_{index}"}))
+    sim.push_order(TENANT)
+    assert wait_for(lambda: len(seen.orders) == 1)
+    assert len(listener._unknown_types) == MAX_REMEMBERED_UNKNOWN_TYPES
+    assert caplog.text.count("ignores messages of type") == MAX_REMEMBERED_UNKNOWN_TYPES
+    assert connected(listener) and sim.stats(TENANT)["connections_total"] == 1
 
 
 def test_duplicate_frames_are_delivered_for_the_caller_to_dedupe(sim, listen):
