@@ -376,21 +376,17 @@ class OrderWebOrder(models.Model):
         """
         imported = self.browse()
         for online_order in self:
-            # A concurrent process mapping the same online order holds this lock: leave it to them.
-            # One that finished after this transaction began makes the lock fail: same answer.
-            try:
-                with mute_logger('odoo.sql_db'), self.env.cr.savepoint(flush=False):
-                    self.env.cr.execute(
-                        "SELECT id FROM orderweb_order WHERE id = %s AND state != 'done' FOR NO KEY UPDATE SKIP LOCKED",
-                        [online_order.id])
-                    locked = self.env.cr.fetchone()
-            except psycopg2.errors.SerializationFailure:
-                locked = None
-            if not locked:
-                continue
-            online_order.invalidate_recordset()
             try:
                 with self.env.cr.savepoint():
+                    # A concurrent process mapping the same online order holds this lock: leave it
+                    # to them. One that changed it after this transaction began makes the lock fail
+                    # (repeatable read), so a locked record is as this transaction has read it.
+                    with mute_logger('odoo.sql_db'):
+                        self.env.cr.execute(
+                            "SELECT id FROM orderweb_order WHERE id = %s AND state != 'done' "
+                            "FOR NO KEY UPDATE SKIP LOCKED", [online_order.id])
+                    if not self.env.cr.rowcount:
+                        continue
                     target = online_order._map()
             except TRANSIENT_ERRORS:
                 # A conflict with another transaction, not a fault of the order: the next run retries it.

@@ -25,7 +25,7 @@ class TestImportCost(OrderWebCommon):
              'selectedAddons': [{'id': 'addon-cheese', 'name': 'Extra cheese', 'price': 1.00, 'quantity': 1}]},
             {'id': 'item-fries', 'name': 'Sweet potato fries', 'price': 4.50, 'quantity': 1}])
         self.env.flush_all()
-        with self.assertQueryCount(71):
+        with self.assertQueryCount(68):
             online_order = self.flush_and_ingest(order)
         self.assertEqual(online_order.state, 'done')
 
