@@ -15,6 +15,7 @@ from odoo.tests import HttpCase, tagged
 from .. import service
 from ..orderweb.const import MAX_FRAME_BYTES, MSG_NEW_ORDER, PULL_RETRIES
 from ..orderweb.simulator import SimulatorThread
+from ..service import runner as runner_module
 from ..service.runner import Runner
 from .common import OrderWebCommon, new_order
 
@@ -199,6 +200,70 @@ class TestListenerRunner(OrderWebCommon):
             ('orderweb.runner', 'orderweb-listener', 'orderweb-ingest'))], [])
         self.assertEqual(self.connections(), 0)
         self.wait_for(lambda env: self.status(env, 'stopped'))
+
+    def test_database_work_waits_for_a_slot(self):
+        # A burst to many companies must not ask Odoo's pool for more connections than it
+        # has: received orders are stored when one of the process's few slots is free.
+        self.start_runner()
+        self.wait_connected()
+        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        taken = 0
+        try:
+            while runner_module._db_slots.acquire(blocking=False):
+                taken += 1
+            self.assertEqual(taken, runner_module.DB_SLOTS)
+            order = self.sim.push_order(TENANT, new_order())
+            time.sleep(1.0)
+            self.assertFalse(self.in_transaction(lambda env: env['orderweb.order'].search_count(
+                [('orderweb_id', '=', order['orderId'])])), "stored without a slot")
+        finally:
+            for _i in range(taken):
+                runner_module._db_slots.release()
+        self.wait_for(lambda env: env['orderweb.order'].search_count(
+            [('orderweb_id', '=', order['orderId']), ('pos_order_id', '!=', False)]),
+            message="not imported once a slot was free")
+
+    def test_pass_cost_does_not_grow_with_companies(self):
+        # A hundred companies of one database are a hundred links: their heartbeats are
+        # written in one transaction, and a standby process asks for their locks in one query.
+        dbname = self.env.cr.dbname
+        other_sim = SimulatorThread(host='127.0.0.1', port=0, tenants=('t2', 't3'), empty=True).start()
+        self.addCleanup(other_sim.stop)
+        others = self.env['res.company'].create([{
+            'name': 'OrderWeb %s' % tenant, 'orderweb_url': other_sim.base_url, 'orderweb_tenant': tenant,
+            'orderweb_api_key': other_sim.api_key, 'orderweb_target': 'sale'} for tenant in ('t2', 't3')])
+        self.env.flush_all()
+        runner = Runner([dbname], tick=0, backoff_first=0.2, backoff_cap=1.0)
+        self.addCleanup(runner.close)
+        standby = Runner([dbname], tick=0)
+        self.addCleanup(standby.close)
+        standby_queries = []
+        real_query = runner_module._LockConnection._query
+
+        def counted_query(connection, query, params=()):
+            if standby._locks.get(dbname) is connection:
+                standby_queries.append(query)
+            return real_query(connection, query, params)
+        self.patch(runner_module._LockConnection, '_query', counted_query)
+
+        def pass_queries(companies):
+            runner.tick()
+            self.wait_for(lambda env: env['orderweb.connection'].search_count(
+                [('company_id', 'in', companies.ids), ('state', '=', 'connected')]) == len(companies) and all(
+                env['res.company'].browse(companies.ids).mapped('orderweb_last_pull_at')))
+            for link in runner._links.values():
+                link._beat = 0.0  # heartbeat due
+            counted = self.cr.sql_log_count
+            runner.tick()
+            holder = self.cr.sql_log_count - counted
+            standby_queries.clear()
+            standby.tick()
+            self.assertFalse(standby._links)
+            return holder, len(standby_queries)
+
+        alone = pass_queries(self.company)
+        self.in_transaction(lambda env: env['res.company'].browse(others.ids).write({'orderweb_enabled': True}))
+        self.assertEqual(pass_queries(self.company | others), alone)
 
     def test_refused_key_shows_in_status(self):
         wrong_key = 'pos_' + 'f' * 64
