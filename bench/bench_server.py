@@ -321,8 +321,12 @@ class Server:
         with open(self.log, 'w') as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(odoo_env.odoo_command(*args), stdout=subprocess.DEVNULL, stderr=log)
         self.connection, self.company_id = connection, company_id
-        wait(lambda: self.status()[0] == 'connected' and self.holder_pid() in self.pids(), 120, 0.2,
-             "the %s server's WebSocket" % mode)
+        try:
+            wait(lambda: self.status()[0] == 'connected' and self.holder_pid() in self.pids(), 120, 0.2,
+                 "the %s server's WebSocket" % mode)
+        except BaseException:  # interrupted or timed out: no server left behind
+            self.stop()
+            raise
 
     def status(self):
         rows = query(self.connection, "SELECT state, holder FROM orderweb_connection WHERE company_id = %s",
