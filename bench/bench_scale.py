@@ -40,6 +40,8 @@ import sys
 import threading
 import time
 
+import psutil
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), 'tools'))
 sys.path.insert(0, HERE)
@@ -170,7 +172,9 @@ def error_lines(server):
 
 def idle(mode, server, seconds, label):
     result = idle_cost(mode, server, seconds)
-    result.update(name=label, load=load(), backends=len(server.backends()))
+    # Odoo holds address space (not RSS) to limit_memory_soft and limit_memory_hard
+    result.update(name=label, load=load(), backends=len(server.backends()),
+                  vms=psutil.Process(result['pid']).memory_info().vms / 2**20)
     return result
 
 
@@ -277,8 +281,8 @@ def table(results, tenants):
         one, many = f.get('idle1'), f.get('idleN')
         if one:
             row('idle, 1 tenant: CPU of the holder process', '%.2f %% of a core' % one['cpu'], '', one['load'])
-            row('idle, 1 tenant: RSS / threads / PG connections', '%.0f MB / %d / %d' % (
-                one['rss'], one['threads'], one['backends']), '', one['load'])
+            row('idle, 1 tenant: RSS / VMS / threads / PG connections', '%.0f MB / %.0f MB / %d / %d' % (
+                one['rss'], one['vms'], one['threads'], one['backends']), '', one['load'])
         connect = f.get('connect')
         if connect:
             row('%d tenants enabled -> all connected / all pulled' % tenants,
@@ -287,8 +291,9 @@ def table(results, tenants):
         if many:
             row('idle, %d tenants: CPU of the holder process' % tenants, '%.2f %% of a core' % many['cpu'],
                 '< 2 % of a core', many['load'])
-            row('idle, %d tenants: RSS / threads / PG connections' % tenants, '%.0f MB / %d / %d' % (
-                many['rss'], many['threads'], many['backends']), '', many['load'])
+            row('idle, %d tenants: RSS / VMS / threads / PG connections' % tenants,
+                '%.0f MB / %.0f MB / %d / %d' % (many['rss'], many['vms'], many['threads'], many['backends']),
+                'VMS < 2048 MB (soft limit)', many['load'])
             if one:
                 row('idle: RSS, %d tenants - 1 tenant' % tenants, '%+.0f MB' % (many['rss'] - one['rss']),
                     '< 50 MB', many['load'])

@@ -79,6 +79,12 @@ LOCK_CLASS = 0x4F57
 # would not go faster on a few cores. Without a bound, a burst to a hundred companies asks
 # for hundreds of connections at once, and a full pool fails imports.
 DB_WORKERS = 4
+# Stack of every thread the runner starts (a listener and an inbox per company): Linux
+# reserves 8 MiB of address space per thread by default, gigabytes for a hundred companies,
+# and Odoo holds address space to limit_memory_hard (the prefork runner worker could not
+# start its threads) and limit_memory_soft (past it a worker or threaded server restarts).
+# Python's recursion limit is reached in a quarter of this.
+THREAD_STACK = 1024 * 1024
 # Keepalives on the lock connection (client side in libpq, server side by SET) so
 # that a vanished holder's lock is freed, and the holder learns it lost it, in ~25 s.
 KEEPALIVES = {'keepalives': 1, 'keepalives_idle': 10, 'keepalives_interval': 5, 'keepalives_count': 3}
@@ -86,6 +92,20 @@ KEEPALIVES = {'keepalives': 1, 'keepalives_idle': 10, 'keepalives_interval': 5, 
 
 DB_SLOTS = max(1, min(DB_WORKERS, config['db_maxconn'] // 4))
 _db_slots = threading.BoundedSemaphore(DB_SLOTS)
+
+
+_stack_lock = threading.Lock()
+
+
+@contextmanager
+def _small_stacks():
+    """Threads started meanwhile get THREAD_STACK (a process-wide setting, restored after)."""
+    with _stack_lock:
+        previous = threading.stack_size(THREAD_STACK)
+        try:
+            yield
+        finally:
+            threading.stack_size(previous)
 
 
 def holder():
@@ -193,7 +213,8 @@ class _Inbox:
         self._give_up = threading.Event()  # at process stop, after the drain wait
         self._thread = threading.Thread(target=self._work, daemon=True,
                                         name='orderweb-ingest-%s-%s' % (dbname, company_id))
-        self._thread.start()
+        with _small_stacks():
+            self._thread.start()
 
     def put(self, kind, raw=None):
         if kind != 'pull' and self._jobs.qsize() >= MAX_PENDING:
@@ -329,7 +350,8 @@ class _Link:
         self.report(state='connecting', since=fields.Datetime.now(), tenant=self.settings[1],
                     holder=holder(), heartbeat=fields.Datetime.now(), last_error=False, reconnect_count=0)
         self._beat = time.monotonic()
-        self.listener.start()
+        with _small_stacks():
+            self.listener.start()
 
     def close(self, state):
         """Stop receiving and say ``state``; the inbox stores what was received."""

@@ -9,6 +9,8 @@ import json
 import threading
 import time
 
+import psutil
+
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import HttpCase, tagged
 
@@ -264,6 +266,19 @@ class TestListenerRunner(OrderWebCommon):
         alone = pass_queries(self.company)
         self.in_transaction(lambda env: env['res.company'].browse(others.ids).write({'orderweb_enabled': True}))
         self.assertEqual(pass_queries(self.company | others), alone)
+
+    def test_threads_reserve_small_stacks(self):
+        # A hundred companies are two hundred threads: at Linux's default 8 MiB of address
+        # space each, Odoo's memory limits (on address space) stop or restart the process.
+        process = psutil.Process()
+        before = process.memory_info().vms
+        inboxes = [runner_module._Inbox(self.env.cr.dbname, -number) for number in range(1, 51)]
+        grown = process.memory_info().vms - before
+        for inbox in inboxes:
+            inbox.stop()
+        for inbox in inboxes:
+            inbox.join(5)
+        self.assertLess(grown, len(inboxes) * 3 * 2**20)
 
     def test_refused_key_shows_in_status(self):
         wrong_key = 'pos_' + 'f' * 64
