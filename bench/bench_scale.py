@@ -1,7 +1,7 @@
 """Many tenants in one database, each a company of its own, on a real Odoo server, observed from outside.
 
     "$ODOO_PYTHON" bench/bench_scale.py [--tenants 100] [--burst 20] [--idle 30] [--modes threaded,prefork]
-                                        [--db ow_scale_bench] [--port 8300] [--stand-in-port 8330]
+                                        [--db ow_scale_bench] [--port 8300] [--stand-in-port 8330] [--profile DIR]
 
 What users run, as in bench_server.py (whose helpers this reuses): ``odoo -d DB`` (threaded:
 the runner is a thread of the server) and ``odoo -d DB --workers 2 --load=base,web,pos_orderweb``
@@ -31,6 +31,9 @@ Per mode:
   order), not imported within ``--timeout`` s, the peak of the server's PostgreSQL connections,
   and the ERROR lines of the server's log meanwhile.
 
+``--profile DIR`` records the burst with py-spy on the process holding the WebSockets, as
+bench_server.py does (``bench/profile_top.py``); take the figures from a run without.
+
 Every wait is bounded. The figures are printed in a table with the goals beside them, with
 the load average when each was taken: on a shared machine they are noisy.
 """
@@ -49,6 +52,7 @@ import odoo_env  # noqa: E402  (tools/ is not a package)
 from bench_import import PRODUCTS  # noqa: E402
 from bench_server import (  # noqa: E402  (bench/ is not a package)
     SETTLE,
+    Profiler,
     Server,
     StandIn,
     cpu_seconds,
@@ -193,7 +197,7 @@ def connect_all(tenants, pg, server, stand_in, url, api_key):
             'holders': statuses(pg, tenants.ids)[1], 'load': load()}
 
 
-def burst(tenants, pg, server, stand_in, per_tenant, timeout):
+def burst(tenants, pg, server, stand_in, per_tenant, timeout, profiler):
     """``per_tenant`` orders to every tenant at once; until all are imported, or ``timeout``."""
     number = int(time.time()) % 100000 * 10000
     orders = [(TENANT % n, platform_order(number + k * tenants.count + n, True))
@@ -225,6 +229,7 @@ def burst(tenants, pg, server, stand_in, per_tenant, timeout):
             seen[order_id] = stamp
         peak = max(peak, len(server.backends()))
         time.sleep(max(POLL - (time.perf_counter() - stamp), 0))
+    profiler.stop()
     for thread in threads:
         thread.join(30)
     pushed_in = max(sent.values()) - started
@@ -263,7 +268,8 @@ def run_mode(args, mode, tenants, stand_in):
         figures['idleN'] = idle(mode, server, args.idle, 'idle, %d tenants' % tenants.count)
         figures['sockets'] = sockets(stand_in, tenants.count)
         say("  burst of %d x %d orders...", tenants.count, args.burst)
-        figures['burst'] = burst(tenants, pg, server, stand_in, args.burst, args.timeout)
+        profiler = Profiler(args.profile, '%s-burst' % mode, server.holder_pid())
+        figures['burst'] = burst(tenants, pg, server, stand_in, args.burst, args.timeout, profiler)
         figures['sockets_after'] = sockets(stand_in, tenants.count)
     except TimeoutError as error:  # what was measured until then is still printed
         figures['failed'] = str(error)
@@ -331,6 +337,7 @@ def main():
     parser.add_argument('--timeout', type=int, default=180, help="longest wait for the burst's orders (default 180)")
     parser.add_argument('--port', type=int, default=8300, help="threaded server's HTTP port; prefork uses +2, +3")
     parser.add_argument('--stand-in-port', type=int, default=8330)
+    parser.add_argument('--profile', metavar='DIR', help="record the burst with py-spy into DIR (bench_server's)")
     parser.add_argument('--stand-in-python', default=sys.executable,
                         help="the Python running the stand-in (with requirements-dev.txt's aiohttp; default: this one)")
     args = parser.parse_args()

@@ -73,12 +73,16 @@ RECHECK_IDLE = 600.0
 # First key of pg_try_advisory_lock(int, int), the second is the company id:
 # 'OW' in ASCII, so that ops can spot it in pg_locks (classid = 20311).
 LOCK_CLASS = 0x4F57
-# Runner threads working in the database at once in this process (storing and mapping
-# received orders, catch-up pulls, status writes): each holds up to three of Odoo's pooled
-# connections meanwhile (db_maxconn, shared with a threaded server's HTTP threads) and more
-# would not go faster on a few cores. Without a bound, a burst to a hundred companies asks
-# for hundreds of connections at once, and a full pool fails imports.
+# Inboxes working in the database at once in this process (storing and mapping received
+# orders, catch-up pulls): each holds up to three of Odoo's pooled connections meanwhile
+# (db_maxconn, shared with a threaded server's HTTP threads) and more would not go faster on
+# a few cores. Without a bound, a burst to a hundred companies asks for hundreds of
+# connections at once, and a full pool fails imports.
 DB_WORKERS = 4
+# Status writes at once (a hundred listeners connecting write theirs together), apart from
+# the inboxes': the pass never waits behind a burst (a prefork worker whose pass waits is
+# killed by limit_time_cpu, which the inboxes' work counts against).
+STATUS_WRITERS = 2
 # Stack of every thread the runner starts (a listener and an inbox per company): Linux
 # reserves 8 MiB of address space per thread by default, gigabytes for a hundred companies,
 # and Odoo holds address space to limit_memory_hard (the prefork runner worker could not
@@ -92,6 +96,7 @@ KEEPALIVES = {'keepalives': 1, 'keepalives_idle': 10, 'keepalives_interval': 5, 
 
 DB_SLOTS = max(1, min(DB_WORKERS, config['db_maxconn'] // 4))
 _db_slots = threading.BoundedSemaphore(DB_SLOTS)
+_status_slots = threading.BoundedSemaphore(STATUS_WRITERS)
 
 
 _stack_lock = threading.Lock()
@@ -126,7 +131,7 @@ def _company_env(dbname, company_id):
 
 
 def _report(dbname, company_id, values):
-    with _db_slots, _company_env(dbname, company_id) as (env, company):
+    with _status_slots, _company_env(dbname, company_id) as (env, company):
         env['orderweb.connection']._orderweb_report(company, values)
 
 
@@ -136,7 +141,7 @@ def _report_many(dbname, reports):
     by_values = {}
     for company_id, values in reports.items():
         by_values.setdefault(tuple(sorted(values.items())), []).append(company_id)
-    with _db_slots, Registry(dbname).cursor() as cr:
+    with _status_slots, Registry(dbname).cursor() as cr:
         Connection = api.Environment(cr, SUPERUSER_ID, {})['orderweb.connection']
         for values, company_ids in by_values.items():
             Connection.search([('company_id', 'in', company_ids)]).write(dict(values))

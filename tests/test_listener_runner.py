@@ -218,6 +218,10 @@ class TestListenerRunner(OrderWebCommon):
             time.sleep(1.0)
             self.assertFalse(self.in_transaction(lambda env: env['orderweb.order'].search_count(
                 [('orderweb_id', '=', order['orderId'])])), "stored without a slot")
+            # The pass and the status writes do not wait behind the inboxes' work.
+            self.sim.drop(TENANT)
+            self.wait_for(lambda env: (self.status(env, 'connected') or {}).get('reconnect_count'),
+                          message="the reconnection waited for an inbox's slot")
         finally:
             for _i in range(taken):
                 runner_module._db_slots.release()
