@@ -6,6 +6,9 @@ sharing the test transaction and its lock, so this thread reads only under
 database need committed data: that proof is tools/prove_deployments.py.
 """
 import json
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -13,6 +16,7 @@ import psutil
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import HttpCase, tagged
+from odoo.tools import config
 
 from .. import service
 from ..orderweb.const import MAX_FRAME_BYTES, MSG_NEW_ORDER, PULL_RETRIES
@@ -283,6 +287,32 @@ class TestListenerRunner(OrderWebCommon):
         for inbox in inboxes:
             inbox.join(5)
         self.assertLess(grown, len(inboxes) * 3 * 2**20)
+
+    def test_prefork_worker_caps_malloc_arenas(self):
+        # Threads allocating at once, as a hundred listeners do in a burst: glibc's arenas
+        # (64 MiB of address space each, 8 per core) would count against Odoo's memory limits.
+        script = textwrap.dedent('''
+            import sys, threading, psutil, odoo
+            odoo.tools.config.parse_config(['--addons-path=' + sys.argv[1]])
+            from odoo.addons.pos_orderweb.service import cap_malloc_arenas
+            cap_malloc_arenas()
+            threading.stack_size(256 * 1024)
+            before = psutil.Process().memory_info().vms
+            start = threading.Barrier(64)
+            def allocate():
+                start.wait()
+                for _i in range(2000):
+                    kept = [bytes(50000) for _j in range(4)]
+            threads = [threading.Thread(target=allocate) for _i in range(64)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            print(psutil.Process().memory_info().vms - before)
+        ''')
+        grown = int(subprocess.run([sys.executable, '-c', script, config['addons_path']], check=True,
+                                   capture_output=True, text=True, timeout=120).stdout.split()[-1])
+        self.assertLess(grown, 300 * 2**20)
 
     def test_refused_key_shows_in_status(self):
         wrong_key = 'pos_' + 'f' * 64
