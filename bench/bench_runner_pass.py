@@ -1,9 +1,9 @@
 """Cost of one runner pass on a server with many databases.
 
-    <your Odoo's python> bench/bench_runner_pass.py [--count 100] [--passes 12] [REAL_DB ...]
+    <your Odoo's python> bench/bench_runner_pass.py [--count 100] [--passes 12] [--prefix P] [REAL_DB ...]
 
 Creates ``--count`` small empty databases (plain ``CREATE DATABASE``, not Odoo
-installs) named ``ow_bench_pass_NNN``, next to the real databases given (with
+installs) named ``ow_bench_pass_NNN`` (``--prefix``), next to the real databases given (with
 pos_orderweb installed; default ``$OW_BENCH_DB`` or ``ow_run_bench``), then runs
 the runner's pass in this process, as a server whose database filter lets all of
 them through would, and prints per pass: wall time and PostgreSQL connections
@@ -58,10 +58,11 @@ def main():
     parser.add_argument('--count', type=int, default=100)
     parser.add_argument('--passes', type=int, default=12)
     parser.add_argument('--db-maxconn', type=int, default=16)
+    parser.add_argument('--prefix', default=PREFIX, help="of the empty databases' names (default %s)" % PREFIX)
     parser.add_argument('real', nargs='*', default=[os.environ.get('OW_BENCH_DB', 'ow_run_bench')])
     args = parser.parse_args()
     count = min(args.count, MAX_COUNT)
-    empties = ['%s%03d' % (PREFIX, index) for index in range(count)]
+    empties = ['%s%03d' % (args.prefix, index) for index in range(count)]
     missing_real = set(args.real) - existing(args.real)
     if missing_real:
         raise SystemExit('no such database (create it with pos_orderweb first): %s' % ', '.join(missing_real))
@@ -69,7 +70,8 @@ def main():
     config.parse_config(['--addons-path=' + ADDONS, '--db_host', PG['host'], '--db_user', PG['user'],
                          '--log-level=warn', '--db_maxconn', str(args.db_maxconn),
                          # only these databases: never another one of this PostgreSQL server
-                         '--db-filter', '^(%s)$' % '|'.join([PREFIX + r'\d{3}', *map(re.escape, args.real)])])
+                         '--db-filter', '^(%s)$' % '|'.join(
+                             [re.escape(args.prefix) + r'\d{3}', *map(re.escape, args.real)])])
     from odoo.addons.pos_orderweb.service.runner import Runner
 
     opened = [0]

@@ -109,10 +109,11 @@ def wait(condition, timeout, step=0.05, what='condition'):
 # --- the stand-in, in its own process ------------------------------------------------
 
 class StandIn:
-    def __init__(self, python, port):
+    def __init__(self, python, port, tenants=(TENANT,)):
         self.process = subprocess.Popen(
             [python, '-m', 'orderweb.simulator', '--host', '127.0.0.1', '--port', str(port),
-             '--tenant', TENANT, '--empty'], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             *(arg for tenant in tenants for arg in ('--tenant', tenant)), '--empty'],
+            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         lines = [self.process.stdout.readline() for _i in range(3)]  # listening on, tenants, API key
         if 'listening on http://' not in lines[0] or not lines[2].startswith('API key: '):
             raise RuntimeError("the stand-in did not start: %s" % ''.join(lines))
@@ -133,10 +134,10 @@ class StandIn:
             raise RuntimeError("stand-in %s %s: %s %s" % (method, path, response.status, data[:200]))
         return json.loads(data)
 
-    def stats(self):
+    def stats(self, tenant=TENANT):
         connection = self.connection()
         try:
-            return self.call(connection, 'GET', '/_sim/stats?tenant=' + TENANT)
+            return self.call(connection, 'GET', '/_sim/stats?tenant=' + tenant)
         finally:
             connection.close()
 
@@ -320,8 +321,12 @@ class Server:
         with open(self.log, 'w') as log:  # the child keeps its own copy of the descriptor
             self.process = subprocess.Popen(odoo_env.odoo_command(*args), stdout=subprocess.DEVNULL, stderr=log)
         self.connection, self.company_id = connection, company_id
-        wait(lambda: self.status()[0] == 'connected' and self.holder_pid() in self.pids(), 120, 0.2,
-             "the %s server's WebSocket" % mode)
+        try:
+            wait(lambda: self.status()[0] == 'connected' and self.holder_pid() in self.pids(), 120, 0.2,
+                 "the %s server's WebSocket" % mode)
+        except BaseException:  # interrupted or timed out: no server left behind
+            self.stop()
+            raise
 
     def status(self):
         rows = query(self.connection, "SELECT state, holder FROM orderweb_connection WHERE company_id = %s",

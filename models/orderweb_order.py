@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import phonenumbers
 import psycopg2
+from psycopg2.pool import PoolError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
@@ -49,8 +50,9 @@ def _phone_key(number, region):
 
 def _is_outage(error):
     """Whether ``error`` comes from the database or its connection (worth retrying the batch)
-    rather than from the order (a limit it exceeds is the order's fault)."""
-    return isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError)) and not isinstance(
+    rather than from the order (a limit it exceeds is the order's fault). A full pool of
+    Odoo's connections is one: the connection a mapping opens is missing for a moment."""
+    return isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError, PoolError)) and not isinstance(
         error, psycopg2.errors.ProgramLimitExceeded)
 
 

@@ -20,6 +20,7 @@ Several processes or servers may each run a runner on one database: the
 per-company advisory lock (runner.py) lets one of them hold the WebSocket.
 """
 
+import ctypes
 import logging
 import os
 import select
@@ -32,7 +33,23 @@ from .runner import TICK, Runner
 
 _logger = logging.getLogger(__name__)
 
+# glibc gives a process's threads up to 8 malloc arenas per core, each reserving 64 MiB of
+# address space: the runner worker's threads (a listener and an inbox per company) reach
+# that cap, 1 GiB on two cores, 4 GiB on eight, which Odoo's memory limits count
+# (limit_memory_soft restarts the worker, limit_memory_hard fails its allocations).
+MALLOC_ARENAS = 2
+M_ARENA_MAX = -8  # glibc's mallopt() parameter
+
 _threaded_runner = None
+
+
+def cap_malloc_arenas():
+    """Let this process's threads share MALLOC_ARENAS malloc arenas (glibc; elsewhere a no-op)."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # another C library: its own allocator
+        return
+    mallopt(M_ARENA_MAX, MALLOC_ARENAS)
 
 
 def _start_threaded_runner():
@@ -56,6 +73,7 @@ class OrderWebWorker(server.Worker):
         self.runner = Runner()
 
     def start(self):  # Worker.start() returns nothing  # pylint: disable=missing-return
+        cap_malloc_arenas()  # before any thread of this process
         super().start()
         if self.multi.socket:
             self.multi.socket.close()  # serves no HTTP, as the cron workers

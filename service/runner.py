@@ -35,7 +35,7 @@ import queue
 import socket
 import threading
 import time
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from datetime import timezone
 
 import psycopg2
@@ -73,9 +73,44 @@ RECHECK_IDLE = 600.0
 # First key of pg_try_advisory_lock(int, int), the second is the company id:
 # 'OW' in ASCII, so that ops can spot it in pg_locks (classid = 20311).
 LOCK_CLASS = 0x4F57
+# Inboxes working in the database at once in this process (storing and mapping received
+# orders, catch-up pulls): each holds up to three of Odoo's pooled connections meanwhile
+# (db_maxconn, shared with a threaded server's HTTP threads) and more would not go faster on
+# a few cores. Without a bound, a burst to a hundred companies asks for hundreds of
+# connections at once, and a full pool fails imports.
+DB_WORKERS = 4
+# Status writes at once (a hundred listeners connecting write theirs together), apart from
+# the inboxes': the pass never waits behind a burst (a prefork worker whose pass waits is
+# killed by limit_time_cpu, which the inboxes' work counts against).
+STATUS_WRITERS = 2
+# Stack of every thread the runner starts (a listener and an inbox per company): Linux
+# reserves 8 MiB of address space per thread by default, gigabytes for a hundred companies,
+# and Odoo holds address space to limit_memory_hard (the prefork runner worker could not
+# start its threads) and limit_memory_soft (past it a worker or threaded server restarts).
+# Python's recursion limit is reached in a quarter of this.
+THREAD_STACK = 1024 * 1024
 # Keepalives on the lock connection (client side in libpq, server side by SET) so
 # that a vanished holder's lock is freed, and the holder learns it lost it, in ~25 s.
 KEEPALIVES = {'keepalives': 1, 'keepalives_idle': 10, 'keepalives_interval': 5, 'keepalives_count': 3}
+
+
+DB_SLOTS = max(1, min(DB_WORKERS, config['db_maxconn'] // 4))
+_db_slots = threading.BoundedSemaphore(DB_SLOTS)
+_status_slots = threading.BoundedSemaphore(STATUS_WRITERS)
+
+
+_stack_lock = threading.Lock()
+
+
+@contextmanager
+def _small_stacks():
+    """Threads started meanwhile get THREAD_STACK (a process-wide setting, restored after)."""
+    with _stack_lock:
+        previous = threading.stack_size(THREAD_STACK)
+        try:
+            yield
+        finally:
+            threading.stack_size(previous)
 
 
 def holder():
@@ -96,8 +131,20 @@ def _company_env(dbname, company_id):
 
 
 def _report(dbname, company_id, values):
-    with _company_env(dbname, company_id) as (env, company):
+    with _status_slots, _company_env(dbname, company_id) as (env, company):
         env['orderweb.connection']._orderweb_report(company, values)
+
+
+def _report_many(dbname, reports):
+    """Runner pass: ``{company id: values}`` of the companies' status records, in one
+    transaction, one write per distinct values (the heartbeats of a pass are all alike)."""
+    by_values = {}
+    for company_id, values in reports.items():
+        by_values.setdefault(tuple(sorted(values.items())), []).append(company_id)
+    with _status_slots, Registry(dbname).cursor() as cr:
+        Connection = api.Environment(cr, SUPERUSER_ID, {})['orderweb.connection']
+        for values, company_ids in by_values.items():
+            Connection.search([('company_id', 'in', company_ids)]).write(dict(values))
 
 
 class _LockConnection:
@@ -115,10 +162,14 @@ class _LockConnection:
                   "SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3",
                   ('odoo-orderweb %s' % holder(),))
 
-    def _run(self, query, params=()):
+    def _query(self, query, params=()):
         with self._cnx.cursor() as cr:
             cr.execute(query, params)
-            return cr.fetchone() if cr.description else None
+            return cr.fetchall() if cr.description else None
+
+    def _run(self, query, params=()):
+        rows = self._query(query, params)
+        return rows[0] if rows else None
 
     def check(self):
         """Raise if the connection, and with it every lock it holds, is gone."""
@@ -126,6 +177,14 @@ class _LockConnection:
 
     def try_lock(self, company_id):
         return self._run("SELECT pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, company_id))[0]
+
+    def try_lock_many(self, company_ids):
+        """The companies of ``company_ids`` whose lock this session holds now: one query for all."""
+        if not company_ids:
+            return []
+        return [company_id for (company_id,) in self._query(
+            "SELECT id FROM unnest(%s::int[]) AS id WHERE pg_try_advisory_lock(%s, id) ORDER BY id",
+            (list(company_ids), LOCK_CLASS))]
 
     def unlock(self, company_id):
         self._run("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, company_id))
@@ -159,7 +218,8 @@ class _Inbox:
         self._give_up = threading.Event()  # at process stop, after the drain wait
         self._thread = threading.Thread(target=self._work, daemon=True,
                                         name='orderweb-ingest-%s-%s' % (dbname, company_id))
-        self._thread.start()
+        with _small_stacks():
+            self._thread.start()
 
     def put(self, kind, raw=None):
         if kind != 'pull' and self._jobs.qsize() >= MAX_PENDING:
@@ -211,32 +271,35 @@ class _Inbox:
             if kind == STOP:
                 return
             self._busy = True
-            # Orders that queued up during a burst are stored in one commit, then
-            # mapped one by one: all of them are safe in the database within moments.
             raws = [raw]
-            while kind == 'push' and len(raws) < BATCH:
-                try:
-                    job = self._jobs.get_nowait()
-                except queue.Empty:
-                    break
-                if job[0] != 'push':
-                    break
-                raws.append(job[1])
-                job = None
             delay = 1.0
             failures = 0
             while True:
-                try:
-                    self._handle(kind, raws)
+                with _db_slots:
+                    # Orders that queued up during a burst, or while this waited for a slot, are
+                    # stored in one commit, then mapped: all of them are safe within moments.
+                    while kind == 'push' and job is None and len(raws) < BATCH:
+                        try:
+                            job = self._jobs.get_nowait()
+                        except queue.Empty:
+                            break
+                        if job[0] == 'push':
+                            raws.append(job[1])
+                            job = None
+                    try:
+                        self._handle(kind, raws)
+                        error = None
+                    except Exception as exc:
+                        error = exc
+                if error is None:
                     break
-                except Exception as error:
-                    if failures or (kind == 'pull' and self._pull_delay):
-                        _logger.warning("OrderWeb %s for company %s of %s failed again (%s); %s orders "
-                                        "kept", kind, self.company_id, self.dbname, error, len(raws))
-                    else:
-                        _logger.exception("OrderWeb %s failed for company %s of %s", kind,
-                                          self.company_id, self.dbname)
-                    failures += 1
+                if failures or (kind == 'pull' and self._pull_delay):
+                    _logger.warning("OrderWeb %s for company %s of %s failed again (%s); %s orders "
+                                    "kept", kind, self.company_id, self.dbname, error, len(raws))
+                else:
+                    _logger.error("OrderWeb %s failed for company %s of %s", kind, self.company_id,
+                                  self.dbname, exc_info=error)
+                failures += 1
                 if kind == 'pull':
                     self._pull_delay = min(max(self._pull_delay * 2, PULL_RETRY_FIRST), PULL_RETRY_CAP)
                     self._pull_due = time.monotonic() + self._pull_delay
@@ -275,7 +338,8 @@ class _Link:
         self.inbox = inbox
         self.settings = settings  # (url, tenant, api key): any change restarts the link
         url, tenant, api_key = settings
-        self._write_lock = threading.Lock()  # the listener and the runner both report
+        # The listener and the runner both report; taken before a database slot, never after.
+        self.write_lock = threading.Lock()
         self._closing = False
         self._reported_order_at = None
         self._beat = 0.0
@@ -291,7 +355,8 @@ class _Link:
         self.report(state='connecting', since=fields.Datetime.now(), tenant=self.settings[1],
                     holder=holder(), heartbeat=fields.Datetime.now(), last_error=False, reconnect_count=0)
         self._beat = time.monotonic()
-        self.listener.start()
+        with _small_stacks():
+            self.listener.start()
 
     def close(self, state):
         """Stop receiving and say ``state``; the inbox stores what was received."""
@@ -300,23 +365,23 @@ class _Link:
         self.inbox.cancel_pull_retry()
         self.report(state=state, since=fields.Datetime.now(), holder=False)
 
-    def flush(self):
-        """Runner pass: last order and heartbeat, kept off the order's hot path."""
+    def to_flush(self, now):
+        """Runner pass: last order and heartbeat to write, kept off the order's hot path
+        (the pass writes those of all its links at once)."""
         values = {}
         if self.inbox.last_order_at != self._reported_order_at:
             values['last_order_at'] = self._reported_order_at = self.inbox.last_order_at
         if time.monotonic() - self._beat >= HEARTBEAT:
-            values['heartbeat'] = fields.Datetime.now()
+            values['heartbeat'] = now
             self._beat = time.monotonic()
-        if values:
-            self.report(**values)
+        return values
 
     def report(self, **values):
         """Write the status record; an error quoting the key gets it masked."""
         api_key = self.settings[2]
         if values.get('last_error') and api_key:
             values['last_error'] = values['last_error'].replace(api_key, mask_key(api_key))
-        with self._write_lock:
+        with self.write_lock:
             _report(self.dbname, self.company_id, values)
 
     def _on_status(self, status):
@@ -480,6 +545,8 @@ class Runner:
         locks = self._locks[dbname]
         locks.check()
 
+        now = fields.Datetime.now()
+        reports = {}
         for (db, company_id), link in list(self._links.items()):
             if db != dbname:
                 continue
@@ -488,11 +555,17 @@ class Runner:
             elif wanted[company_id] != link.settings:
                 _logger.info("OrderWeb settings of company %s of %s changed: reconnecting", company_id, dbname)
                 self._unlink(link, 'stopped')
-            else:
-                link.flush()
-        for company_id, settings in wanted.items():
-            if (dbname, company_id) not in self._links and locks.try_lock(company_id):
-                self._start_link(dbname, company_id, settings)
+            elif values := link.to_flush(now):
+                reports[link] = values
+        if reports:
+            # The links' own writes (listener threads) wait meanwhile: one writer per record.
+            with ExitStack() as stack:
+                for link in reports:
+                    stack.enter_context(link.write_lock)
+                _report_many(dbname, {link.company_id: values for link, values in reports.items()})
+        # One query for all: a process standing by for companies held elsewhere asks every pass.
+        for company_id in locks.try_lock_many([cid for cid in wanted if (dbname, cid) not in self._links]):
+            self._start_link(dbname, company_id, wanted[company_id])
         for company_id in to_disable:
             if locks.try_lock(company_id):
                 try:

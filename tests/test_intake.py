@@ -1,12 +1,14 @@
 import json
 
 from psycopg2 import IntegrityError
+from psycopg2.pool import PoolError
 
 from odoo.exceptions import AccessError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..const import MAX_AUTO_ATTEMPTS, MAX_PAYLOAD_LENGTH, PAYLOAD_DISPLAY_MAX_LENGTH
+from ..models.orderweb_order import _is_outage
 from ..orderweb.simulator import SimulatorThread
 from ..orderweb.simulator.data import nested
 from .common import OrderWebCommon, new_order
@@ -263,6 +265,11 @@ class TestIntake(OrderWebCommon):
         self.assertEqual(first, pulled)
         self.assertEqual(first.channel, 'push')
         self.assertEqual(self.env['pos.order'].search_count([('orderweb_number', '=', 'KIT-4227')]), 1)
+
+    def test_full_connection_pool_is_an_outage(self):
+        # A burst to many companies can find Odoo's pool full while an order maps: the order
+        # stays to import (its batch is retried), it is not failed as if it were at fault.
+        self.assertTrue(_is_outage(PoolError('The Connection Pool Is Full')))
 
     def test_bad_payloads_are_kept_in_error(self):
         no_items = new_order(items=[])

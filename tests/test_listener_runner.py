@@ -6,15 +6,22 @@ sharing the test transaction and its lock, so this thread reads only under
 database need committed data: that proof is tools/prove_deployments.py.
 """
 import json
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
+import psutil
+
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import HttpCase, tagged
+from odoo.tools import config
 
 from .. import service
 from ..orderweb.const import MAX_FRAME_BYTES, MSG_NEW_ORDER, PULL_RETRIES
 from ..orderweb.simulator import SimulatorThread
+from ..service import runner as runner_module
 from ..service.runner import Runner
 from .common import OrderWebCommon, new_order
 
@@ -199,6 +206,113 @@ class TestListenerRunner(OrderWebCommon):
             ('orderweb.runner', 'orderweb-listener', 'orderweb-ingest'))], [])
         self.assertEqual(self.connections(), 0)
         self.wait_for(lambda env: self.status(env, 'stopped'))
+
+    def test_database_work_waits_for_a_slot(self):
+        # A burst to many companies must not ask Odoo's pool for more connections than it
+        # has: received orders are stored when one of the process's few slots is free.
+        self.start_runner()
+        self.wait_connected()
+        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        taken = 0
+        try:
+            while runner_module._db_slots.acquire(blocking=False):
+                taken += 1
+            self.assertEqual(taken, runner_module.DB_SLOTS)
+            order = self.sim.push_order(TENANT, new_order())
+            time.sleep(1.0)
+            self.assertFalse(self.in_transaction(lambda env: env['orderweb.order'].search_count(
+                [('orderweb_id', '=', order['orderId'])])), "stored without a slot")
+            # The pass and the status writes do not wait behind the inboxes' work.
+            self.sim.drop(TENANT)
+            self.wait_for(lambda env: (self.status(env, 'connected') or {}).get('reconnect_count'),
+                          message="the reconnection waited for an inbox's slot")
+        finally:
+            for _i in range(taken):
+                runner_module._db_slots.release()
+        self.wait_for(lambda env: env['orderweb.order'].search_count(
+            [('orderweb_id', '=', order['orderId']), ('pos_order_id', '!=', False)]),
+            message="not imported once a slot was free")
+
+    def test_pass_cost_does_not_grow_with_companies(self):
+        # A hundred companies of one database are a hundred links: their heartbeats are
+        # written in one transaction, and a standby process asks for their locks in one query.
+        dbname = self.env.cr.dbname
+        other_sim = SimulatorThread(host='127.0.0.1', port=0, tenants=('t2', 't3'), empty=True).start()
+        self.addCleanup(other_sim.stop)
+        others = self.env['res.company'].create([{
+            'name': 'OrderWeb %s' % tenant, 'orderweb_url': other_sim.base_url, 'orderweb_tenant': tenant,
+            'orderweb_api_key': other_sim.api_key, 'orderweb_target': 'sale'} for tenant in ('t2', 't3')])
+        self.env.flush_all()
+        runner = Runner([dbname], tick=0, backoff_first=0.2, backoff_cap=1.0)
+        self.addCleanup(runner.close)
+        standby = Runner([dbname], tick=0)
+        self.addCleanup(standby.close)
+        standby_queries = []
+        real_query = runner_module._LockConnection._query
+
+        def counted_query(connection, query, params=()):
+            if standby._locks.get(dbname) is connection:
+                standby_queries.append(query)
+            return real_query(connection, query, params)
+        self.patch(runner_module._LockConnection, '_query', counted_query)
+
+        def pass_queries(companies):
+            runner.tick()
+            self.wait_for(lambda env: env['orderweb.connection'].search_count(
+                [('company_id', 'in', companies.ids), ('state', '=', 'connected')]) == len(companies) and all(
+                env['res.company'].browse(companies.ids).mapped('orderweb_last_pull_at')))
+            for link in runner._links.values():
+                link._beat = 0.0  # heartbeat due
+            counted = self.cr.sql_log_count
+            runner.tick()
+            holder = self.cr.sql_log_count - counted
+            standby_queries.clear()
+            standby.tick()
+            self.assertFalse(standby._links)
+            return holder, len(standby_queries)
+
+        alone = pass_queries(self.company)
+        self.in_transaction(lambda env: env['res.company'].browse(others.ids).write({'orderweb_enabled': True}))
+        self.assertEqual(pass_queries(self.company | others), alone)
+
+    def test_threads_reserve_small_stacks(self):
+        # A hundred companies are two hundred threads: at Linux's default 8 MiB of address
+        # space each, Odoo's memory limits (on address space) stop or restart the process.
+        process = psutil.Process()
+        before = process.memory_info().vms
+        inboxes = [runner_module._Inbox(self.env.cr.dbname, -number) for number in range(1, 51)]
+        grown = process.memory_info().vms - before
+        for inbox in inboxes:
+            inbox.stop()
+        for inbox in inboxes:
+            inbox.join(5)
+        self.assertLess(grown, len(inboxes) * 3 * 2**20)
+
+    def test_prefork_worker_caps_malloc_arenas(self):
+        # Threads allocating at once, as a hundred listeners do in a burst: glibc's arenas
+        # (64 MiB of address space each, 8 per core) would count against Odoo's memory limits.
+        script = textwrap.dedent('''
+            import sys, threading, psutil, odoo
+            odoo.tools.config.parse_config(['--addons-path=' + sys.argv[1]])
+            from odoo.addons.pos_orderweb.service import cap_malloc_arenas
+            cap_malloc_arenas()
+            threading.stack_size(256 * 1024)
+            before = psutil.Process().memory_info().vms
+            start = threading.Barrier(64)
+            def allocate():
+                start.wait()
+                for _i in range(2000):
+                    kept = [bytes(50000) for _j in range(4)]
+            threads = [threading.Thread(target=allocate) for _i in range(64)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            print(psutil.Process().memory_info().vms - before)
+        ''')
+        grown = int(subprocess.run([sys.executable, '-c', script, config['addons_path']], check=True,
+                                   capture_output=True, text=True, timeout=120).stdout.split()[-1])
+        self.assertLess(grown, 300 * 2**20)
 
     def test_refused_key_shows_in_status(self):
         wrong_key = 'pos_' + 'f' * 64
