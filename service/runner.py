@@ -213,6 +213,7 @@ class _Inbox:
         # ('push', raw order) | ('invalid', (raw, reason)) | ('pull', None) | (STOP, None)
         self._jobs = queue.SimpleQueue()
         self._busy = False  # a job is being handled
+        self._held = None  # a job taken from the queue while gathering received orders, handled next
         self._pull_due = None  # time.monotonic() when a failed catch-up pull is tried again
         self._pull_delay = 0.0  # the wait before that retry; 0 once a pull succeeded
         self._give_up = threading.Event()  # at process stop, after the drain wait
@@ -235,10 +236,10 @@ class _Inbox:
         self._pull_due = None
 
     def idle(self):
-        return not self._busy and self._jobs.empty()
+        return not self._busy and self._held is None and self._jobs.empty()
 
     def pending(self):
-        return self._jobs.qsize() + self._busy
+        return self._jobs.qsize() + self._busy + (self._held is not None)
 
     def stop(self):
         """No new work; the thread ends once what it holds is stored."""
@@ -263,11 +264,25 @@ class _Inbox:
                     self._pull_due = None
                     return ('pull', None)
 
+    def _take_received(self, limit):
+        """Received orders queued meanwhile, at most ``limit``; a job of another kind met on
+        the way is held, and handled next."""
+        raws = []
+        while self._held is None and len(raws) < limit:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job[0] == 'push':
+                raws.append(job[1])
+            else:
+                self._held = job
+        return raws
+
     def _work(self):
-        job = None
         while True:
-            kind, raw = job or self._next_job()
-            job = None
+            kind, raw = self._held or self._next_job()
+            self._held = None
             if kind == STOP:
                 return
             self._busy = True
@@ -278,14 +293,8 @@ class _Inbox:
                 with _db_slots:
                     # Orders that queued up during a burst, or while this waited for a slot, are
                     # stored in one commit, then mapped: all of them are safe within moments.
-                    while kind == 'push' and job is None and len(raws) < BATCH:
-                        try:
-                            job = self._jobs.get_nowait()
-                        except queue.Empty:
-                            break
-                        if job[0] == 'push':
-                            raws.append(job[1])
-                            job = None
+                    if kind == 'push':
+                        raws += self._take_received(BATCH - len(raws))
                     try:
                         self._handle(kind, raws)
                         error = None
@@ -319,7 +328,12 @@ class _Inbox:
                 (raw, reason), = raws
                 env['orderweb.order']._store_unread(company, raw, 'push', reason)
             else:
-                env['orderweb.order']._ingest(company, raws, 'push')
+                def received_since():
+                    # Stored by _ingest before its next batch; kept in ``raws`` until then, for a retry.
+                    more = self._take_received(BATCH)
+                    raws.extend(more)
+                    return more
+                env['orderweb.order']._ingest(company, list(raws), 'push', received_since=received_since)
                 self.last_order_at = fields.Datetime.now()
 
 

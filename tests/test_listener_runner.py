@@ -233,6 +233,19 @@ class TestListenerRunner(OrderWebCommon):
             [('orderweb_id', '=', order['orderId']), ('pos_order_id', '!=', False)]),
             message="not imported once a slot was free")
 
+    def test_orders_gathered_for_a_batch_leave_other_jobs_in_order(self):
+        # While an inbox gathers received orders (for a batch, or during a catch-up), a pull
+        # or an unreadable order queued among them is held, handled next, and never dropped.
+        inbox = runner_module._Inbox.__new__(runner_module._Inbox)  # its queue, without its thread
+        inbox._jobs, inbox._held, inbox._busy = runner_module.queue.SimpleQueue(), None, False
+        for job in [('push', 1), ('push', 2), ('pull', None), ('push', 3)]:
+            inbox._jobs.put(job)
+        self.assertEqual(inbox._take_received(10), [1, 2])
+        self.assertEqual(inbox._held, ('pull', None))
+        self.assertEqual(inbox._take_received(10), [], "nothing passes the held job")
+        self.assertFalse(inbox.idle())
+        self.assertEqual(inbox.pending(), 2)
+
     def test_pass_cost_does_not_grow_with_companies(self):
         # A hundred companies of one database are a hundred links: their heartbeats are
         # written in one transaction, and a standby process asks for their locks in one query.
