@@ -1,5 +1,6 @@
 from . import orderweb_origin_mixin
 from . import res_company
+from . import res_partner
 from . import res_config_settings
 from . import orderweb_product_map
 from . import orderweb_order

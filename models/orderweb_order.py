@@ -23,7 +23,6 @@ from ..const import (
     ONLINE_ORDER_STATES,
     PAYLOAD_DISPLAY_MAX_DEPTH,
     PAYLOAD_DISPLAY_MAX_LENGTH,
-    PHONE_MATCH_DIGITS,
     PULL_LIMIT,
     UNROUNDED_PRICE_PRECISION,
 )
@@ -538,7 +537,7 @@ class OrderWebOrder(models.Model):
         if len(digits) >= Partner._phone_search_min_length:
             # Candidates share the number's last digits (an indexed search); the parsed numbers decide.
             for partner in Partner.search([
-                    ('phone_mobile_search', 'like', digits[-PHONE_MATCH_DIGITS:]), *company_domain], order='id'):
+                    ('id', 'in', Partner._orderweb_search_phone_tail(digits)), *company_domain], order='id'):
                 region = (partner.country_id or company.country_id).code
                 if any(number and _phone_key(number, region) == phone for number in (partner.phone, partner.mobile)):
                     return partner

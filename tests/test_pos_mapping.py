@@ -1,7 +1,9 @@
 import json
 
 from odoo.tests import tagged
+from odoo.tools import SQL
 
+from ..models.res_partner import phone_tail_match
 from .common import OrderWebCommon, new_order
 
 
@@ -152,6 +154,17 @@ class TestCustomerMatching(OrderWebCommon):
         self.assertEqual(self.customer_of(customerName='Dev Mistry', customerPhone='07700900123'), first)
         self.assertEqual(self.customer_of(customerName='D. Mistry', customerPhone='0044 7700 900 123'), first)
         self.assertEqual(first.phone, '+447700900123')
+
+    def test_the_number_is_looked_up_through_an_index(self):
+        # Every import looks its customer up: reading every contact's number would cost more with
+        # each customer the restaurant ever had.
+        mobile_known = self.env['res.partner'].create({'name': 'Ana Ruiz', 'mobile': '+44 (0)7700-900 321'})
+        self.assertEqual(self.customer_of(customerPhone='07700900321'), mobile_known)
+        self.env.cr.execute("SET LOCAL enable_seqscan = off")
+        self.env.cr.execute(SQL("EXPLAIN SELECT id FROM res_partner WHERE %s", phone_tail_match('0900321')))
+        plan = "\n".join(row for (row,) in self.env.cr.fetchall())
+        self.assertIn('res_partner_phone_orderweb_tail_index', plan)
+        self.assertIn('res_partner_mobile_orderweb_tail_index', plan)
 
     def test_then_the_email(self):
         known = self.env['res.partner'].create({'name': 'Sam Lee', 'email': 'Sam.Lee@Example.com'})
