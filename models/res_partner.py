@@ -20,7 +20,7 @@ def phone_tail_match(tail):
 class ResPartner(models.Model):
     _inherit = 'res.partner'
 
-    def init(self):
+    def init(self):  # Model.init() returns nothing  # pylint: disable=missing-return
         super().init()
         # Odoo's own phone search reads every contact's number for a run of digits (its trigram
         # index hardly narrows digits): an import looks its customer up by the number's last
