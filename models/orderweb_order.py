@@ -159,13 +159,14 @@ class OrderWebOrder(models.Model):
         online_orders = self._store_committed(company, raw_orders, channel)
         to_map = online_orders.ids
         while to_map:
-            self.browse(to_map[:MAP_BATCH])._process_each_committed(states=('received', 'waiting'))
+            self._process_committed(to_map[:MAP_BATCH], ('received', 'waiting'))
             to_map = to_map[MAP_BATCH:]
             more = received_since and received_since()
             if more:
                 stored = self._store_committed(company, more, 'push')
                 online_orders |= stored
                 to_map += stored.ids
+        online_orders.invalidate_model()  # mapped through cursors of their own
         return online_orders
 
     @api.model
