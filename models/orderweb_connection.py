@@ -109,6 +109,16 @@ class OrderWebConnection(models.Model):
         record.write(changes)
         return record
 
+    @api.model
+    def _orderweb_report_many(self, values_by_company_id):
+        """Runner pass: what changes often (heartbeat, last order) for many companies, one
+        write per distinct values (the heartbeats of a pass are all alike)."""
+        company_ids_by_values = {}
+        for company_id, values in values_by_company_id.items():
+            company_ids_by_values.setdefault(tuple(sorted(values.items())), []).append(company_id)
+        for values, company_ids in company_ids_by_values.items():
+            self.search([('company_id', 'in', company_ids)]).write(dict(values))
+
     def action_pull_now(self):
         self.ensure_one()
         return self._orderweb_pull_now(self.company_id)

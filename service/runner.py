@@ -136,15 +136,10 @@ def _report(dbname, company_id, values):
 
 
 def _report_many(dbname, reports):
-    """Runner pass: ``{company id: values}`` of the companies' status records, in one
-    transaction, one write per distinct values (the heartbeats of a pass are all alike)."""
-    by_values = {}
-    for company_id, values in reports.items():
-        by_values.setdefault(tuple(sorted(values.items())), []).append(company_id)
+    """Runner pass: ``{company id: values}`` of the companies' status records, in one transaction."""
     with _status_slots, Registry(dbname).cursor() as cr:
-        Connection = api.Environment(cr, SUPERUSER_ID, {})['orderweb.connection']
-        for values, company_ids in by_values.items():
-            Connection.search([('company_id', 'in', company_ids)]).write(dict(values))
+        env = api.Environment(cr, SUPERUSER_ID, {})  # live until the commit flushes the writes
+        env['orderweb.connection']._orderweb_report_many(reports)
 
 
 class _LockConnection:
