@@ -377,6 +377,7 @@ class OrderWebOrder(models.Model):
         own work. The POS shops are told of all the new orders at once, at the end.
         """
         imported = self.browse()
+        customers = self._find_partners() if len(self) > 1 else {}
         for online_order in self:
             try:
                 with self.env.cr.savepoint():
@@ -389,7 +390,8 @@ class OrderWebOrder(models.Model):
                             "FOR NO KEY UPDATE SKIP LOCKED", [online_order.id])
                     if not self.env.cr.rowcount:
                         continue
-                    target = online_order._map()
+                    target = online_order.with_context(
+                        orderweb_customer_id=customers.get(online_order.id))._map()
             except TRANSIENT_ERRORS:
                 # A conflict with another transaction, not a fault of the order: the next run retries it.
                 _logger.info("OrderWeb order %s met a concurrent update; left for the next run", online_order.name)
@@ -493,45 +495,121 @@ class OrderWebOrder(models.Model):
 
         A name alone only finds a contact without phone or e-mail of its own: a namesake
         who has them is another person. Imports of one new customer's orders running at
-        once (cron and listener) make one contact, not two: see ``_lock_customer``.
+        once (cron and listener) make one contact, not two: see ``_lock_customers``. In a
+        batch, ``_find_partners`` has already found or made it (context ``orderweb_customer_id``).
         """
-        if not (platform_order.customer_name or platform_order.customer_phone or platform_order.customer_email):
-            return self.env['res.partner']
+        if self.env.context.get('orderweb_customer_id'):
+            return self.env['res.partner'].browse(self.env.context['orderweb_customer_id'])
         company = self.company_id
-        phone = platform_order.customer_phone and _phone_key(platform_order.customer_phone, company.country_id.code)
-        email = platform_order.customer_email and email_normalize(platform_order.customer_email)
-        name = None if phone or email else (platform_order.customer_name or '').strip()
-        self._lock_customer([f'phone:{phone}' if phone else '', f'email:{email}' if email else '',
-                             f'name:{name.casefold()}' if name else ''])
-        partner = self._match_partner(phone, email, name)
+        identity = self._customer_identity(company, platform_order)
+        if not identity:
+            return self.env['res.partner']
+        self._lock_customers(company, [identity])
+        partner = self._match_partner(company, identity)
         if partner:
             return partner
         # This transaction reads a snapshot older than the lock: an import that created this
         # customer and committed meanwhile is invisible here. A fresh read tells; if so, this
         # order is left for the next run, which will see that contact.
+        if self._customers_just_created(company, [identity]):
+            raise psycopg2.errors.SerializationFailure(
+                "The customer of OrderWeb order %s was just created by a concurrent import" % self.name)
+        return self._create_customers(company, {identity: platform_order})
+
+    def _find_partners(self):
+        """Find or make at once the customers of these online orders (one company's batch):
+        one lock, one fresh read and one ``create()`` for the batch rather than for each order.
+
+        An order that cannot be read, or whose customer was just made by a concurrent
+        import, is left to its own mapping; so are all of them if the contacts cannot be
+        made together (one bad contact then fails alone, in its order's savepoint).
+
+        :return: {online order id: contact id} of the orders whose customer was found or made
+        """
+        company = self.company_id
+        new_orders = {}  # identity -> the first platform order of that customer
+        identities = {}  # online order id -> identity
+        for online_order in self:
+            try:
+                platform_order = online_order._read_order(online_order.payload)
+            except (ValueError, RecursionError):  # PayloadError is a ValueError
+                continue
+            identity = self._customer_identity(company, platform_order)
+            if identity and any(identity):  # a blank name alone makes a contact per order
+                new_orders.setdefault(identity, platform_order)
+                identities[online_order.id] = identity
+        if not new_orders:
+            return {}
+        self._lock_customers(company, new_orders)
+        known = {}
+        for identity in list(new_orders):
+            partner = self._match_partner(company, identity)
+            if partner:
+                known[identity] = partner.id
+                del new_orders[identity]
+        for identity in self._customers_just_created(company, list(new_orders)):
+            del new_orders[identity]
+        if new_orders:
+            try:
+                with self.env.cr.savepoint():
+                    known.update(zip(new_orders, self._create_customers(company, new_orders).ids, strict=True))
+            except Exception as error:
+                if _is_outage(error):
+                    raise
+                _logger.info("OrderWeb customers of %s made one by one: %s", company.name, error)
+        return {online_order_id: known[identity] for online_order_id, identity in identities.items()
+                if identity in known}
+
+    @api.model
+    def _customer_identity(self, company, platform_order):
+        """(phone key, normalised e-mail, name) by which the customer of ``platform_order`` is
+        found: the name only counts without phone and e-mail. None without any of them."""
+        if not (platform_order.customer_name or platform_order.customer_phone or platform_order.customer_email):
+            return None
+        phone = platform_order.customer_phone and _phone_key(
+            platform_order.customer_phone, company.country_id.code)
+        email = platform_order.customer_email and email_normalize(platform_order.customer_email)
+        name = None if phone or email else (platform_order.customer_name or '').strip()
+        return (phone or None, email or None, name or None)
+
+    @api.model
+    def _customers_just_created(self, company, identities):
+        """Those of ``identities`` that another import made and committed since this
+        transaction's snapshot (read through a cursor of its own)."""
+        if not identities:
+            return []
         with self.env.registry.cursor() as cr:
-            if self.with_env(self.env(cr=cr))._match_partner(phone, email, name):
-                raise psycopg2.errors.SerializationFailure(
-                    "The customer of OrderWeb order %s was just created by a concurrent import" % self.name)
+            fresh = self.with_env(self.env(cr=cr))
+            company = company.with_env(fresh.env)
+            return [identity for identity in identities if fresh._match_partner(company, identity)]
+
+    @api.model
+    def _create_customers(self, company, platform_orders):
+        """New contacts, one per identity of ``platform_orders`` ({identity: platform order})."""
         # No creation message or follower, as Odoo's own imports: the contact's orders say where it came from.
-        return self.env['res.partner'].with_company(company).with_context(tracking_disable=True).create({
+        return self.env['res.partner'].with_company(company).with_context(tracking_disable=True).create([{
             'company_id': company.id,
             'name': platform_order.customer_name or platform_order.customer_phone or platform_order.customer_email,
             'phone': phone if phone and phone.startswith('+') else platform_order.customer_phone,
             'email': platform_order.customer_email,
-        })
+        } for (phone, _email, _name), platform_order in platform_orders.items()])
 
-    def _lock_customer(self, keys):
-        """Hold, until this transaction ends, the customer identities ``keys`` (in a fixed
-        order, so that two imports never wait for each other crosswise)."""
-        for key in sorted(filter(None, keys)):
-            self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
-                                [f'pos_orderweb.customer:{self.company_id.id}:{key}'])
+    @api.model
+    def _lock_customers(self, company, identities):
+        """Hold, until this transaction ends, the customer ``identities`` of ``company`` (in a
+        fixed order, so that two imports never wait for each other crosswise)."""
+        keys = sorted({
+            f'pos_orderweb.customer:{company.id}:{kind}:{value.casefold() if kind == "name" else value}'
+            for identity in identities
+            for kind, value in zip(('phone', 'email', 'name'), identity, strict=True) if value})
+        self.env.cr.execute("SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) FROM unnest(%s::text[]) AS key",
+                            [keys])
 
-    def _match_partner(self, phone, email, name):
-        """The oldest contact of the company with the phone key ``phone``, else the e-mail
-        ``email``, else named ``name`` and without phone or e-mail."""
-        company = self.company_id
+    @api.model
+    def _match_partner(self, company, identity):
+        """The oldest contact of ``company`` with the phone key of ``identity``, else its
+        e-mail, else its name and without phone or e-mail."""
+        phone, email, name = identity
         Partner = self.env['res.partner'].with_company(company)
         company_domain = Partner._check_company_domain(company)
         digits = re.sub(r'\D', '', phone or '')

@@ -173,3 +173,29 @@ class TestCustomerMatching(OrderWebCommon):
         self.assertNotEqual(self.customer_of(customerName='Sam Lee', customerPhone=None,
                                           customerEmail='other@example.com'), known)
 
+
+    def test_a_batch_finds_and_makes_its_customers_as_orders_one_by_one_would(self):
+        known_by_phone = self.env['res.partner'].create({'name': 'P. Patel', 'phone': '+44 7700 900777'})
+        known_by_email = self.env['res.partner'].create({'name': 'Sam Lee', 'email': 'Sam.Lee@Example.com'})
+        named_only = self.env['res.partner'].create({'name': 'Walk-in Wendy'})
+        online_orders = self.ingest(
+            new_order(customerPhone='07700 900777'),
+            new_order(customerName='Dev Mistry', customerPhone='+447700900123'),
+            new_order(customerName='Samuel', customerPhone=None, customerEmail='sam.lee@example.COM'),
+            new_order(customerName='D. Mistry', customerPhone='0044 7700 900 123'),
+            new_order(customerName='walk-in wendy', customerPhone=None),
+            new_order(customerName='Noor', customerPhone=None, customerEmail='noor@example.com'),
+            new_order(customerName='Noor H.', customerPhone=None, customerEmail='NOOR@example.com'),
+            new_order(customerName=None, customerPhone=None),
+        )
+        self.assertEqual(online_orders.mapped('state'), ['done'] * 8)
+        customers = [online_order.pos_order_id.partner_id for online_order in online_orders]
+        self.assertEqual(customers[0], known_by_phone)
+        self.assertEqual(customers[2], known_by_email)
+        self.assertEqual(customers[4], named_only)
+        self.assertEqual(customers[1], customers[3], "one new customer, two ways of writing the number")
+        self.assertEqual((customers[1].name, customers[1].phone), ('Dev Mistry', '+447700900123'))
+        self.assertEqual(customers[5], customers[6], "one new customer, one e-mail")
+        self.assertEqual(customers[5].name, 'Noor')
+        self.assertFalse(customers[7], "an order without customer details has no customer")
+        self.assertEqual(self.env['res.partner'].search_count([('name', 'in', ('Dev Mistry', 'Noor'))]), 2)
