@@ -220,10 +220,20 @@ class OrderWebOrder(models.Model):
 
     @api.model
     def _store_payloads(self, company, raw_orders, channel):
-        """Store each raw order in its own savepoint: one order can never block another.
+        """Store the raw orders, all at once when none stands in the way, else each in its own
+        savepoint: one order can never block another.
 
         An order that cannot be stored as usual is set aside; only a database failure raises.
         """
+        if len(raw_orders) > 1:
+            try:
+                with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
+                    return self._store_payloads_at_once(company, raw_orders, channel)
+            except Exception as error:
+                if _is_outage(error):
+                    raise
+                # One of them cannot be stored as usual, or another transaction stored one meanwhile:
+                # one by one then, so that only that one is set aside or left to its owner.
         online_orders = self.browse()
         for raw in raw_orders:
             try:
@@ -237,6 +247,25 @@ class OrderWebOrder(models.Model):
                     raise
                 online_order = self._set_aside(company, raw, channel, error)
             online_orders |= online_order
+        return online_orders
+
+    @api.model
+    def _store_payloads_at_once(self, company, raw_orders, channel):
+        """Store the raw orders not stored yet in one ``create()``; the others (a resend, the
+        other channel, a second copy in this lot) as ``_store_payload`` does. Raises if any fails."""
+        vals_list = [self._prepare_online_order_values(company, raw, channel) for raw in raw_orders]
+        new = dict.fromkeys(vals['orderweb_id'] for vals in vals_list)
+        for online_order in self.search([('orderweb_id', 'in', list(new)), ('company_id', '=', company.id)]):
+            del new[online_order.orderweb_id]
+        for vals in vals_list:
+            if vals['orderweb_id'] in new and new[vals['orderweb_id']] is None:
+                new[vals['orderweb_id']] = vals
+        # The chatter starts with what happens to the order, not its creation.
+        created = dict(zip(new, self.with_context(tracking_disable=True).create(list(new.values())), strict=True))
+        online_orders = self.browse()
+        for raw, vals in zip(raw_orders, vals_list, strict=True):
+            online_order = created.pop(vals['orderweb_id'], None)
+            online_orders |= online_order if online_order is not None else self._store_payload(company, raw, channel)
         return online_orders
 
     @api.model
