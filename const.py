@@ -32,6 +32,8 @@ LIVE_IMPORT_GRACE = 60
 # own: one commit and one notification of the shop per batch. Small: a batch holds its customers'
 # locks and its snapshot until it commits.
 MAP_BATCH = 50
+# Threads mapping a catch-up's batches at once: one's Python runs while another waits on PostgreSQL.
+MAP_WORKERS = 2
 
 # A payload longer than this (characters of its JSON text) is kept in error, not imported:
 # an order ten times the largest real one would hold the company's queue for minutes.

@@ -3,6 +3,7 @@ import json
 import logging
 import re
 import reprlib
+import threading
 from datetime import timedelta
 
 import phonenumbers
@@ -16,6 +17,7 @@ from odoo.tools import email_normalize, escape_psql, mute_logger, split_every
 from ..const import (
     LIVE_IMPORT_GRACE,
     MAP_BATCH,
+    MAP_WORKERS,
     MAX_AUTO_ATTEMPTS,
     MAX_ORDERWEB_ID_LENGTH,
     MAX_PAYLOAD_LENGTH,
@@ -151,21 +153,59 @@ class OrderWebOrder(models.Model):
         orders makes a second copy of an order a no-op and the row lock lets only one of
         them map it. Raises only when the database fails: no payload can make a batch fail.
 
+        A catch-up of more than one batch is mapped by ``MAP_WORKERS`` threads, a batch
+        each at a time: the Python of one runs while another waits on PostgreSQL. An order
+        two batches contended for (one new customer in both) is mapped again at the end.
+
         :param received_since: a callable giving the orders the live listener received
             meanwhile: stored before each next batch is mapped, and mapped after the others,
             so that during a long catch-up no received order waits unstored.
         :return: the online orders of ``raw_orders`` (new or already known)
         """
         online_orders = self._store_committed(company, raw_orders, channel)
+        states = ('received', 'waiting')
         to_map = online_orders.ids
-        while to_map:
-            self._process_committed(to_map[:MAP_BATCH], ('received', 'waiting'))
-            to_map = to_map[MAP_BATCH:]
-            more = received_since and received_since()
-            if more:
-                stored = self._store_committed(company, more, 'push')
-                online_orders |= stored
-                to_map += stored.ids
+        lock = threading.Lock()
+        failures = []  # what stopped a mapping thread: the database failed
+
+        def next_batch():
+            nonlocal to_map
+            with lock:
+                batch, to_map = ([], []) if failures else (to_map[:MAP_BATCH], to_map[MAP_BATCH:])
+                return batch
+
+        def help_map():
+            try:
+                while batch := next_batch():
+                    self._process_committed(batch, states)
+            except Exception as error:  # raised by the caller's thread, below
+                failures.append(error)
+
+        helpers = []
+        try:
+            while batch := next_batch():
+                self._process_committed(batch, states)
+                more = received_since and received_since()
+                if more:
+                    stored = self._store_committed(company, more, 'push')
+                    online_orders |= stored
+                    with lock:
+                        to_map += stored.ids
+                if len(to_map) > MAP_BATCH and sum(helper.is_alive() for helper in helpers) < MAP_WORKERS - 1 \
+                        and not self.env.registry.in_test_mode():  # tests share one connection
+                    helpers.append(threading.Thread(
+                        target=help_map, name=f'{threading.current_thread().name}-map', daemon=True))
+                    helpers[-1].start()
+        except Exception as error:
+            failures.append(error)  # the helpers stop after their batch
+            raise
+        finally:
+            for helper in helpers:
+                helper.join()
+        if failures:
+            raise failures[0]
+        if helpers:
+            self._process_committed(online_orders.ids, ('received',))
         online_orders.invalidate_model()  # mapped through cursors of their own
         return online_orders
 

@@ -41,6 +41,7 @@ RECOVER_LIMIT = 120.0  # seconds a row waits for its orders after the fault ende
 WRONG_KEY = 'pos_' + 'f' * 64  # a fake key the stand-in refuses
 SERVER_PORT = base.PORT + 6
 SERVER_ARGS = ('--http-port', str(SERVER_PORT), '--max-cron-threads', '1')
+CATCH_UP = 200  # orders at once: four batches (MAP_BATCH), mapped by two threads
 ADMIN_ID, ADMIN_PASSWORD = 2, 'admin'  # base.user_admin of a new database
 
 
@@ -268,6 +269,20 @@ class Matrix:
             self.faults(pull_error_status=None)
         self.wait_connected()
 
+    def row_catch_up_postgres_gone(self):
+        # A catch-up of four batches is mapped by two threads: their connections die mid-mapping.
+        ids = self.push(CATCH_UP, pace=0)
+        mapping = base.wait(lambda: 50 <= self.imported(ids) < CATCH_UP - 50, 60, step=0.05)
+        base.sql_postgres("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = %s AND pid <> pg_backend_pid()", (base.DB,))
+        when = '%d imported' % self.imported(ids) if mapping else 'the mapping NOT under way'
+        self.row('catch-up of %d, PostgreSQL connections killed mid-mapping' % CATCH_UP, ids, time.monotonic(),
+                 note='killed with %s' % when)
+
+    def imported(self, order_ids):
+        return base.sql("SELECT count(*) FROM orderweb_order WHERE company_id = %s AND orderweb_id = ANY(%s) "
+                        "AND state = 'done'", (self.company_id, list(order_ids)))[0][0]
+
     def row_two_servers(self):
         second = base.start_server('faults_b', '--http-port', str(base.PORT + 7), '--max-cron-threads', '2')
         try:
@@ -391,7 +406,8 @@ class Matrix:
 
     ROWS = {
         'ws-drop': row_ws_drop, 'refused': row_refused, 'no-pong': row_no_pong, 'kill-odoo': row_kill_odoo,
-        'postgres': row_postgres_gone, 'two-servers': row_two_servers, 'poison': row_poison,
+        'postgres': row_postgres_gone, 'catch-up-postgres': row_catch_up_postgres_gone,
+        'two-servers': row_two_servers, 'poison': row_poison,
         'no-session': row_no_session, 'unknown-product': row_unknown_product, 'key-refused': row_key_refused,
         'pull': row_pull_faults,
     }
