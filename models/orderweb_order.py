@@ -4,6 +4,7 @@ import logging
 import re
 import reprlib
 import threading
+from collections import defaultdict
 from datetime import timedelta
 
 import phonenumbers
@@ -574,7 +575,7 @@ class OrderWebOrder(models.Model):
         if not identity:
             return self.env['res.partner']
         self._lock_customers(company, [identity])
-        partner = self._match_partner(company, identity)
+        partner = self._match_partners(company, [identity]).get(identity)
         if partner:
             return partner
         # This transaction reads a snapshot older than the lock: an import that created this
@@ -610,13 +611,8 @@ class OrderWebOrder(models.Model):
         if not new_orders:
             return {}
         self._lock_customers(company, new_orders)
-        known = {}
-        for identity in list(new_orders):
-            partner = self._match_partner(company, identity)
-            if partner:
-                known[identity] = partner.id
-                del new_orders[identity]
-        for identity in self._customers_just_created(company, list(new_orders)):
+        known = {identity: partner.id for identity, partner in self._match_partners(company, new_orders).items()}
+        for identity in [*known, *self._customers_just_created(company, [i for i in new_orders if i not in known])]:
             del new_orders[identity]
         if new_orders:
             try:
@@ -650,7 +646,7 @@ class OrderWebOrder(models.Model):
         with self.env.registry.cursor() as cr:
             fresh = self.with_env(self.env(cr=cr))
             company = company.with_env(fresh.env)
-            return [identity for identity in identities if fresh._match_partner(company, identity)]
+            return list(fresh._match_partners(company, identities))
 
     @api.model
     def _create_customers(self, company, platform_orders):
@@ -675,30 +671,46 @@ class OrderWebOrder(models.Model):
                             [keys])
 
     @api.model
-    def _match_partner(self, company, identity):
-        """The oldest contact of ``company`` with the phone key of ``identity``, else its
-        e-mail, else its name and without phone or e-mail."""
-        phone, email, name = identity
+    def _match_partners(self, company, identities):
+        """For each of ``identities`` found, the oldest contact of ``company`` with its phone
+        key, else its e-mail, else its name and without phone or e-mail: a few searches for
+        all of them.
+
+        :return: {identity: contact}
+        """
         Partner = self.env['res.partner'].with_company(company)
         company_domain = Partner._check_company_domain(company)
-        digits = re.sub(r'\D', '', phone or '')
-        if len(digits) >= Partner._phone_search_min_length:
-            # Candidates share the number's last digits (an indexed search); the parsed numbers decide.
-            for partner in Partner.search([
-                    ('id', 'in', Partner._orderweb_search_phone_tail(digits)), *company_domain], order='id'):
+        found = {}
+        by_phone = defaultdict(list)
+        for identity in identities:
+            if len(re.sub(r'\D', '', identity[0] or '')) >= Partner._phone_search_min_length:
+                by_phone[identity[0]].append(identity)
+        if by_phone:
+            # Candidates share a number's last digits (an indexed search); the parsed numbers decide.
+            candidate_ids = Partner._orderweb_search_phone_tails([re.sub(r'\D', '', phone) for phone in by_phone])
+            for partner in Partner.search([('id', 'in', candidate_ids), *company_domain], order='id'):
                 region = (partner.country_id or company.country_id).code
-                if any(number and _phone_key(number, region) == phone for number in (partner.phone, partner.mobile)):
-                    return partner
-        if email:
-            partner = Partner.search([('email_normalized', '=', email), *company_domain], order='id', limit=1)
-            if partner:
-                return partner
-        if name:
-            return Partner.search([
-                ('name', '=ilike', escape_psql(name)), ('phone', '=', False), ('mobile', '=', False),
-                ('email', '=', False), *company_domain,
-            ], order='id', limit=1)
-        return Partner
+                for number in filter(None, (partner.phone, partner.mobile)):
+                    for identity in by_phone.get(_phone_key(number, region), ()):
+                        found.setdefault(identity, partner)
+        by_email = defaultdict(list)
+        for identity in identities:
+            if identity not in found and identity[1]:
+                by_email[identity[1]].append(identity)
+        if by_email:
+            for partner in Partner.search([('email_normalized', 'in', list(by_email)), *company_domain], order='id'):
+                for identity in by_email.get(partner.email_normalized, ()):
+                    found.setdefault(identity, partner)
+        for identity in identities:
+            name = identity[2]
+            if identity not in found and name:
+                partner = Partner.search([
+                    ('name', '=ilike', escape_psql(name)), ('phone', '=', False), ('mobile', '=', False),
+                    ('email', '=', False), *company_domain,
+                ], order='id', limit=1)
+                if partner:
+                    found[identity] = partner
+        return found
 
     def _order_lines(self, platform_order, for_pos, fiscal_position, currency):
         """Items of ``platform_order``, each followed by its add-ons, as the targets make lines of them.

@@ -11,10 +11,10 @@ def _phone_tail(column):
     return rf"right(regexp_replace(({column})::text, '\D', '', 'g'), {PHONE_MATCH_DIGITS})"
 
 
-def phone_tail_match(tail):
-    """SQL condition: the contact's phone or mobile ends with the digits ``tail``."""
+def phone_tail_match(tails):
+    """SQL condition: the contact's phone or mobile ends with one of the digit strings ``tails``."""
     return SQL(" OR ").join(
-        SQL(f"({column} IS NOT NULL AND {_phone_tail(column)} = %s)", tail) for column in PHONE_FIELDS)
+        SQL(f"({column} IS NOT NULL AND {_phone_tail(column)} = ANY(%s))", list(tails)) for column in PHONE_FIELDS)
 
 
 class ResPartner(models.Model):
@@ -29,9 +29,10 @@ class ResPartner(models.Model):
             create_index(self.env.cr, f'res_partner_{column}_orderweb_tail_index', self._table,
                          [_phone_tail(column)], where=f'{column} IS NOT NULL')
 
-    def _orderweb_search_phone_tail(self, digits):
-        """Ids of the contacts whose phone or mobile ends with the last digits of ``digits``
-        (candidates: the caller compares the parsed numbers)."""
+    def _orderweb_search_phone_tails(self, numbers):
+        """Ids of the contacts whose phone or mobile ends with the last digits of one of
+        ``numbers`` (digits only; candidates: the caller compares the parsed numbers)."""
         self.flush_model(PHONE_FIELDS)
-        self.env.cr.execute(SQL("SELECT id FROM res_partner WHERE %s", phone_tail_match(digits[-PHONE_MATCH_DIGITS:])))
+        self.env.cr.execute(SQL("SELECT id FROM res_partner WHERE %s", phone_tail_match(
+            {number[-PHONE_MATCH_DIGITS:] for number in numbers})))
         return [partner_id for (partner_id,) in self.env.cr.fetchall()]

@@ -46,7 +46,7 @@ class TestImportCost(OrderWebCommon):
         raw_orders = [new_order(customerName='Batch Guest %s' % index, customerPhone='+4477009%05d' % index)
                       for index in range(20)]
         self.env.flush_all()
-        with self.assertQueryCount(560):  # each payload stored and each contact made alone: 713
+        with self.assertQueryCount(520):  # each payload stored, each contact found and made alone: 713
             online_orders = self.flush_and_ingest(*raw_orders)
         self.assertEqual(online_orders.mapped('state'), ['done'] * 20)
         self.assertEqual(online_orders.pos_order_id.partner_id.mapped('name'),

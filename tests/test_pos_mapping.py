@@ -161,7 +161,7 @@ class TestCustomerMatching(OrderWebCommon):
         mobile_known = self.env['res.partner'].create({'name': 'Ana Ruiz', 'mobile': '+44 (0)7700-900 321'})
         self.assertEqual(self.customer_of(customerPhone='07700900321'), mobile_known)
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
-        self.env.cr.execute(SQL("EXPLAIN SELECT id FROM res_partner WHERE %s", phone_tail_match('0900321')))
+        self.env.cr.execute(SQL("EXPLAIN SELECT id FROM res_partner WHERE %s", phone_tail_match(['0900321'])))
         plan = "\n".join(row for (row,) in self.env.cr.fetchall())
         self.assertIn('res_partner_phone_orderweb_tail_index', plan)
         self.assertIn('res_partner_mobile_orderweb_tail_index', plan)
