@@ -127,10 +127,9 @@ class PosOrder(models.Model):
                 item_uuid=line['item'] is not None and f"{order_uuid}:{line['item']}")
             for index, line in enumerate(online_order._order_lines(platform_order, True, fiscal_position, currency))
         ]
-        adjustment_product = online_order._adjustment_product()
         line_vals += [
             PosOrderLine._prepare_orderweb_adjustment_values(
-                f'{order_uuid}:adjustment:{index}', label, amount, adjustment_product)
+                f'{order_uuid}:adjustment:{index}', label, amount, online_order._adjustment_product())
             for index, (label, amount) in enumerate(
                 online_order._adjustments(platform_order, sum(vals['price_subtotal_incl'] for vals in line_vals)))
         ]

@@ -34,9 +34,8 @@ class SaleOrder(models.Model):
             for line in online_order._order_lines(
                 platform_order, False, sale_order.fiscal_position_id, sale_order.currency_id)
         ]})
-        adjustment_product = online_order._adjustment_product()
         sale_order.write({'order_line': [
-            (0, 0, SaleOrderLine._prepare_orderweb_adjustment_values(label, amount, adjustment_product))
+            (0, 0, SaleOrderLine._prepare_orderweb_adjustment_values(label, amount, online_order._adjustment_product()))
             for label, amount in online_order._adjustments(platform_order, sale_order.amount_total)
         ]})
         online_order._check_total(sale_order.amount_total, platform_order, sale_order.currency_id)

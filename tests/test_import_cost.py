@@ -25,7 +25,7 @@ class TestImportCost(OrderWebCommon):
              'selectedAddons': [{'id': 'addon-cheese', 'name': 'Extra cheese', 'price': 1.00, 'quantity': 1}]},
             {'id': 'item-fries', 'name': 'Sweet potato fries', 'price': 4.50, 'quantity': 1}])
         self.env.flush_all()
-        with self.assertQueryCount(68):
+        with self.assertQueryCount(67):
             online_order = self.flush_and_ingest(order)
         self.assertEqual(online_order.state, 'done')
 
@@ -46,7 +46,7 @@ class TestImportCost(OrderWebCommon):
         raw_orders = [new_order(customerName='Batch Guest %s' % index, customerPhone='+4477009%05d' % index)
                       for index in range(20)]
         self.env.flush_all()
-        with self.assertQueryCount(520):  # each payload stored, each contact found and made alone: 713
+        with self.assertQueryCount(500):  # each payload stored, each contact found and made alone: 713
             online_orders = self.flush_and_ingest(*raw_orders)
         self.assertEqual(online_orders.mapped('state'), ['done'] * 20)
         self.assertEqual(online_orders.pos_order_id.partner_id.mapped('name'),
