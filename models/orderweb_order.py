@@ -292,21 +292,24 @@ class OrderWebOrder(models.Model):
 
     @api.model
     def _store_payloads_at_once(self, company, raw_orders, channel):
-        """Store the raw orders not stored yet in one ``create()``; the others (a resend, the
-        other channel, a second copy in this lot) as ``_store_payload`` does. Raises if any fails."""
+        """Store the raw orders not stored yet in one ``create()``, the other copies (a resend,
+        the other channel, a second copy in this lot) as ``_store_payload`` does, with one
+        search for all. Raises if any fails."""
         vals_list = [self._prepare_online_order_values(company, raw, channel) for raw in raw_orders]
-        new = dict.fromkeys(vals['orderweb_id'] for vals in vals_list)
-        for online_order in self.search([('orderweb_id', 'in', list(new)), ('company_id', '=', company.id)]):
-            del new[online_order.orderweb_id]
+        stored = {online_order.orderweb_id: online_order for online_order in self.search([
+            ('orderweb_id', 'in', [vals['orderweb_id'] for vals in vals_list]), ('company_id', '=', company.id)])}
+        new = {}
         for vals in vals_list:
-            if vals['orderweb_id'] in new and new[vals['orderweb_id']] is None:
-                new[vals['orderweb_id']] = vals
+            if vals['orderweb_id'] not in stored:
+                new.setdefault(vals['orderweb_id'], vals)
         # The chatter starts with what happens to the order, not its creation.
-        created = dict(zip(new, self.with_context(tracking_disable=True).create(list(new.values())), strict=True))
+        stored.update(zip(new, self.with_context(tracking_disable=True).create(list(new.values())), strict=True))
         online_orders = self.browse()
-        for raw, vals in zip(raw_orders, vals_list, strict=True):
-            online_order = created.pop(vals['orderweb_id'], None)
-            online_orders |= online_order if online_order is not None else self._store_payload(company, raw, channel)
+        for vals in vals_list:
+            online_order = stored[vals['orderweb_id']]
+            if vals is not new.get(vals['orderweb_id']):
+                online_order._store_copy(vals)
+            online_orders |= online_order
         return online_orders
 
     @api.model
@@ -317,12 +320,16 @@ class OrderWebOrder(models.Model):
         if not online_order:
             # The chatter starts with what happens to the order, not its creation.
             return self.with_context(tracking_disable=True).create(vals)
-        if online_order.state == 'error' and vals.get('state') != 'error' and not online_order._is_readable():
+        online_order._store_copy(vals)
+        return online_order
+
+    def _store_copy(self, vals):
+        """Another copy (``vals``) of this stored online order."""
+        if self.state == 'error' and vals.get('state') != 'error' and not self._is_readable():
             # A readable copy (the other channel, a resend) replaces an unreadable one. Once: a
             # readable record is never replaced, so an order that fails to map is not reset by
             # every pull; the cron's bounded retries and Retry handle it.
-            online_order.write({**vals, 'state': 'received', 'error': False})
-        return online_order
+            self.write({**vals, 'state': 'received', 'error': False})
 
     @api.model
     def _store_unread(self, company, raw, channel, reason):

@@ -51,3 +51,11 @@ class TestImportCost(OrderWebCommon):
         self.assertEqual(online_orders.mapped('state'), ['done'] * 20)
         self.assertEqual(online_orders.pos_order_id.partner_id.mapped('name'),
                          ['Batch Guest %s' % index for index in range(20)])
+
+    def test_orders_pulled_again_are_found_with_one_search(self):
+        # Every pull lists the newest orders again, nearly all of them stored already.
+        raw_orders = [new_order() for _index in range(20)]
+        online_orders = self.flush_and_ingest(*raw_orders)
+        self.env.flush_all()
+        with self.assertQueryCount(6):  # each copy looked up alone: 26
+            self.assertEqual(self.flush_and_ingest(*raw_orders), online_orders)
