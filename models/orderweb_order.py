@@ -467,8 +467,9 @@ class OrderWebOrder(models.Model):
                             "FOR NO KEY UPDATE SKIP LOCKED", [online_order.id])
                     if not self.env.cr.rowcount:
                         continue
-                    target = online_order.with_context(
-                        orderweb_customer_id=customers.get(online_order.id))._map()
+                    mapped = online_order.with_context(orderweb_customer_id=customers[online_order.id]) \
+                        if online_order.id in customers else online_order
+                    target = mapped._map()
             except TRANSIENT_ERRORS:
                 # A conflict with another transaction, not a fault of the order: the next run retries it.
                 _logger.info("OrderWeb order %s met a concurrent update; left for the next run", online_order.name)
