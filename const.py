@@ -43,10 +43,6 @@ MAX_PAYLOAD_LENGTH = 1_000_000
 PAYLOAD_DISPLAY_MAX_LENGTH = 100_000
 PAYLOAD_DISPLAY_MAX_DEPTH = 20
 
-# Deterministic uuids of POS orders and lines made from OrderWeb orders: the same platform
-# order always yields the same pos.order uuid, which Odoo keeps SQL-unique.
-POS_UUID_NAMESPACE = '5a0b7c9e-6c57-4b43-9a53-0c5bde7e4f10'
-
 # Precision of a unit price converted from tax-included to tax-excluded (POS stores it unrounded).
 UNROUNDED_PRICE_PRECISION = 1e-6
 

@@ -38,11 +38,17 @@ class OrderWebMonitoring(http.Controller):
             prometheus_text(families), headers=[('Content-Type', PROMETHEUS_CONTENT_TYPE), *NO_STORE])
 
     def _token_ok(self):
-        expected = request.env['ir.config_parameter'].sudo().get_param(HEALTH_TOKEN_PARAM)
+        # Loaded server-wide, these routes also answer where no database was selected (several
+        # databases, none for this host): there is no token to compare with, so no access.
+        if not request.db:
+            return False
+        expected = (request.env['ir.config_parameter'].sudo().get_param(HEALTH_TOKEN_PARAM) or '').strip()
         scheme, _sep, given = request.httprequest.headers.get('Authorization', '').partition(' ')
-        # No token set means no access; the comparison takes the same time wherever they differ.
-        return bool(expected) and scheme.lower() == 'bearer' and hmac.compare_digest(
-            given.strip().encode(), expected.strip().encode())
+        given = given.strip()
+        # No token set (or only blanks) means no access; the comparison takes the same time
+        # wherever they differ.
+        return bool(expected and given) and scheme.lower() == 'bearer' and hmac.compare_digest(
+            given.encode(), expected.encode())
 
 
 def prometheus_text(families):

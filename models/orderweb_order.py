@@ -13,7 +13,7 @@ from psycopg2.pool import PoolError
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import email_normalize, escape_psql, mute_logger, split_every
+from odoo.tools import email_normalize, escape_psql, split_every
 
 from ..const import (
     LIVE_IMPORT_GRACE,
@@ -32,6 +32,7 @@ from ..const import (
 from ..orderweb.order import PayloadError, parse_order
 from ..orderweb.pull import OrderWebError
 from ..orderweb.utils import is_storable_text, json_text, pretty_json, storable_text
+from ..utils import expected_sql_failures
 
 _logger = logging.getLogger(__name__)
 
@@ -48,6 +49,11 @@ def _phone_key(number, region):
                                           phonenumbers.PhoneNumberFormat.E164)
     except phonenumbers.NumberParseException:
         return re.sub(r'\D', '', number) or None
+
+
+def _casefold(kind, value):
+    """``value`` as customers are told apart by ``kind``: a name in any case is the same name."""
+    return value.casefold() if kind == 'name' else value
 
 
 def _is_outage(error):
@@ -268,7 +274,7 @@ class OrderWebOrder(models.Model):
         """
         if len(raw_orders) > 1:
             try:
-                with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
+                with expected_sql_failures(), self.env.cr.savepoint():
                     return self._store_payloads_at_once(company, raw_orders, channel)
             except Exception as error:
                 if _is_outage(error):
@@ -278,7 +284,7 @@ class OrderWebOrder(models.Model):
         online_orders = self.browse()
         for raw in raw_orders:
             try:
-                with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
+                with expected_sql_failures(), self.env.cr.savepoint():
                     online_order = self._store_payload(company, raw, channel)
             except psycopg2.errors.UniqueViolation:
                 # Another transaction stored it first and owns it; this snapshot may not even see it.
@@ -359,7 +365,7 @@ class OrderWebOrder(models.Model):
         _logger.error("OrderWeb order for %s set aside as %s: it could not be stored (%s)",
                       company.name, orderweb_id, error, exc_info=error)
         try:
-            with mute_logger('odoo.sql_db'), self.env.cr.savepoint():
+            with expected_sql_failures(), self.env.cr.savepoint():
                 return self.search([('orderweb_id', '=', orderweb_id),
                                     ('company_id', '=', company.id)]) or self.with_context(
                     tracking_disable=True).create({
@@ -377,9 +383,10 @@ class OrderWebOrder(models.Model):
         except Exception as second:
             if _is_outage(second):
                 raise
-            # The server log is then the only place left that keeps the order.
-            _logger.critical("OrderWeb order for %s could not even be set aside (%s); its raw text: %s",
-                             company.name, second, payload)
+            # Not its text (customers' details stay out of logs): OrderWeb still lists a confirmed
+            # order, and the next pull tries again.
+            _logger.critical("OrderWeb order for %s could not even be set aside as %s (%s), %s characters",
+                             company.name, orderweb_id, error_summary(second), len(payload))
             return self.browse()
 
     @api.model
@@ -461,10 +468,9 @@ class OrderWebOrder(models.Model):
                     # A concurrent process mapping the same online order holds this lock: leave it
                     # to them. One that changed it after this transaction began makes the lock fail
                     # (repeatable read), so a locked record is as this transaction has read it.
-                    with mute_logger('odoo.sql_db'):
-                        self.env.cr.execute(
-                            "SELECT id FROM orderweb_order WHERE id = %s AND state != 'done' "
-                            "FOR NO KEY UPDATE SKIP LOCKED", [online_order.id])
+                    self.env.cr.execute(
+                        "SELECT id FROM orderweb_order WHERE id = %s AND state != 'done' "
+                        "FOR NO KEY UPDATE SKIP LOCKED", [online_order.id], log_exceptions=False)
                     if not self.env.cr.rowcount:
                         continue
                     mapped = online_order.with_context(orderweb_customer_id=customers[online_order.id]) \
@@ -596,17 +602,21 @@ class OrderWebOrder(models.Model):
 
     def _find_partners(self):
         """Find or make at once the customers of these online orders (one company's batch):
-        one lock, one fresh read and one ``create()`` for the batch rather than for each order.
+        one lock, a few searches and one ``create()`` for the batch, with exactly the contacts
+        the same orders imported one by one (``_find_partner``) would make.
 
-        An order that cannot be read, or whose customer was just made by a concurrent
-        import, is left to its own mapping; so are all of them if the contacts cannot be
-        made together (one bad contact then fails alone, in its order's savepoint).
+        One by one, an order finds its customer by phone, else e-mail, else a name alone among
+        the contacts, the ones made by the orders before it included: so each order's new
+        contact is only decided after the orders before it, in the batch's order. An order
+        that cannot be read, or whose new customer was just made by a concurrent import, is
+        left to its own mapping; so are all of them if the contacts cannot be made together
+        (one bad contact then fails alone, in its order's savepoint).
 
         :return: {online order id: contact id} of the orders whose customer was found or made
         """
         company = self.company_id
-        new_orders = {}  # identity -> the first platform order of that customer
         identities = {}  # online order id -> identity
+        platform_orders = {}
         for online_order in self:
             try:
                 platform_order = online_order._read_order(online_order.payload)
@@ -614,24 +624,51 @@ class OrderWebOrder(models.Model):
                 continue
             identity = self._customer_identity(company, platform_order)
             if identity and any(identity):  # a blank name alone makes a contact per order
-                new_orders.setdefault(identity, platform_order)
                 identities[online_order.id] = identity
-        if not new_orders:
+                platform_orders.setdefault(identity, platform_order)
+        if not identities:
             return {}
-        self._lock_customers(company, new_orders)
-        known = {identity: partner.id for identity, partner in self._match_partners(company, new_orders).items()}
-        for identity in [*known, *self._customers_just_created(company, [i for i in new_orders if i not in known])]:
-            del new_orders[identity]
-        if new_orders:
+        self._lock_customers(company, set(identities.values()))
+        # Each way of finding a customer, asked of the database apart: one by one, a phone
+        # found among the new contacts wins over an e-mail found among the old ones.
+        probes = {(kind, value): tuple(value if index == position else None for index in range(3))
+                  for identity in identities.values()
+                  for position, (kind, value) in enumerate(zip(('phone', 'email', 'name'), identity, strict=True))
+                  if value}
+        found = self._match_partners(company, set(probes.values()))
+        searchable_phone = self.env['res.partner']._phone_search_min_length
+        made = {}  # (kind, value) -> identity of the new contact found that way
+        customer_of = {}  # online order id -> contact (found) or identity (to make)
+        for online_order_id, (phone, email, name) in identities.items():
+            ways = [(kind, value) for kind, value in (
+                ('phone', phone if phone and len(re.sub(r'\D', '', phone)) >= searchable_phone else None),
+                ('email', email), ('name', name)) if value]
+            customer = None
+            for kind, value in ways:
+                customer = found.get(probes[kind, value]) or made.get((kind, _casefold(kind, value)))
+                if customer:
+                    break
+            else:
+                customer = (phone, email, name)
+                for kind, value in ways:
+                    made.setdefault((kind, _casefold(kind, value)), customer)
+            customer_of[online_order_id] = customer
+        new_identities = {customer for customer in customer_of.values() if isinstance(customer, tuple)}
+        # Made by an import that committed after this transaction's snapshot: theirs to map.
+        just_made = set(self._customers_just_created(company, list(new_identities)))
+        to_make = {identity: platform_orders[identity] for identity in new_identities - just_made}
+        contacts = {}
+        if to_make:
             try:
-                with self.env.cr.savepoint():
-                    known.update(zip(new_orders, self._create_customers(company, new_orders).ids, strict=True))
+                with expected_sql_failures(), self.env.cr.savepoint():
+                    contacts = dict(zip(to_make, self._create_customers(company, to_make), strict=True))
             except Exception as error:
                 if _is_outage(error):
                     raise
-                _logger.info("OrderWeb customers of %s made one by one: %s", company.name, error)
-        return {online_order_id: known[identity] for online_order_id, identity in identities.items()
-                if identity in known}
+                _logger.info("OrderWeb customers of %s made one by one: %s", company.name, error_summary(error))
+        return {online_order_id: (contacts[customer] if isinstance(customer, tuple) else customer).id
+                for online_order_id, customer in customer_of.items()
+                if not isinstance(customer, tuple) or customer in contacts}
 
     @api.model
     def _customer_identity(self, company, platform_order):

@@ -1,3 +1,5 @@
+import hashlib
+import hmac
 import json
 import re
 import uuid
@@ -5,7 +7,7 @@ import uuid
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..const import ORDERWEB_STATUSES, POS_UUID_NAMESPACE
+from ..const import ORDERWEB_STATUSES
 from ..orderweb.order import PayloadError, parse_order
 from .orderweb_order import MappingWaits
 
@@ -90,9 +92,18 @@ class PosOrder(models.Model):
         # whose chatter tells the import) rather than logging its creation and followers.
         PosOrder = self.with_company(company)._orderweb_as_import().with_context(tracking_disable=True)
         order_vals = PosOrder._prepare_orderweb_values(online_order, platform_order, session)
-        made = PosOrder.search([('uuid', '=', order_vals['uuid'])], limit=1)
+        made = PosOrder.sudo().search([('uuid', '=', order_vals['uuid'])], limit=1)  # any company's
         if made:
-            # Made from this platform order before (its online order was deleted since): link, never redo.
+            # Made by this import before (a crash lost the link, not the order): link, never redo.
+            # Only what the import itself marked counts; the marks are out of any client's
+            # reach (orderweb.origin.mixin), the uuid should be too (_orderweb_uuid).
+            if made.company_id != company or made.orderweb_number != online_order.name \
+                    or made.orderweb_order_id not in (online_order, self.env['orderweb.order']):
+                raise UserError(_(
+                    "The POS order %(order)s of %(shop)s already holds the reference reserved for this "
+                    "online order, but the import did not make it: check that order (it may have been "
+                    "made on purpose to hide this one), then cancel it and retry.",
+                    order=made.name, shop=made.config_id.name))
             made.orderweb_order_id = online_order
             return made
         result = PosOrder.sync_from_ui([order_vals])
@@ -113,13 +124,13 @@ class PosOrder(models.Model):
     def _prepare_orderweb_values(self, online_order, platform_order, session):
         """The values ``sync_from_ui`` takes for the POS order of ``online_order``, lines included.
 
-        Its uuid is derived from the platform order: the same order always yields the same uuid.
+        Its uuid comes from ``_orderweb_uuid``: the same order always yields the same uuid.
         """
         company = online_order.company_id
         config = session.config_id
         currency = config.currency_id
         fiscal_position = config.default_fiscal_position_id
-        order_uuid = str(uuid.uuid5(uuid.UUID(POS_UUID_NAMESPACE), f'{company.id}:{online_order.orderweb_id}'))
+        order_uuid = self._orderweb_uuid(online_order)
         PosOrderLine = self.env['pos.order.line']
         line_vals = [
             PosOrderLine._prepare_orderweb_line_values(
@@ -163,6 +174,18 @@ class PosOrder(models.Model):
             'orderweb_prepaid': bool(payment_method),
             'orderweb_status': 'new',
         }
+
+    @api.model
+    def _orderweb_uuid(self, online_order):
+        """The uuid of the POS order of ``online_order``: always the same for one platform order
+        and company (a re-import finds what an interrupted one made), and out of any client's
+        reach: keyed by the database secret, so that no cashier can take it first with an
+        order of their own (``sync_from_ui`` would then update theirs, or the import link it).
+        """
+        secret = self.env['ir.config_parameter'].sudo().get_param('database.secret')
+        digest = hmac.new(secret.encode(), f'pos_orderweb:{online_order.company_id.id}:{online_order.orderweb_id}'
+                          .encode(), hashlib.sha256).digest()
+        return str(uuid.UUID(bytes=digest[:16], version=4))
 
     def _orderweb_balance(self, online_order, platform_order):
         """Make sure Odoo's total is the platform's; a gap left by taxes rounded over the

@@ -50,11 +50,23 @@ class ResCompany(models.Model):
         string="Pull Every (minutes)", default=5,
         help="How often the backup pull endpoint is checked, on top of the live connection.")
     orderweb_last_pull_at = fields.Datetime(string="Last OrderWeb Pull", readonly=True, copy=False)
+    orderweb_feed = fields.Char(
+        compute='_compute_orderweb_feed', store=True, copy=False,
+        help="Server and tenant this company receives, as OrderWeb tells them apart; empty when disabled.")
 
     _sql_constraints = [
         ('orderweb_pull_interval_positive', 'CHECK(orderweb_pull_interval > 0)',
          "The OrderWeb pull interval must be at least one minute."),
+        # _check_orderweb_tenant_once says it by name; this holds whatever transactions interleave.
+        ('orderweb_feed_uniq', 'unique(orderweb_feed)',
+         "Another company already receives the orders of this OrderWeb tenant."),
     ]
+
+    @api.depends('orderweb_enabled', 'orderweb_tenant', 'orderweb_url')
+    def _compute_orderweb_feed(self):
+        for company in self:
+            server, tenant = company._orderweb_tenant_identity()
+            company.orderweb_feed = f'{server}/{tenant}' if company.orderweb_enabled else False
 
     @api.constrains('orderweb_url')
     def _check_orderweb_url(self):

@@ -12,3 +12,5 @@ from . import test_pos_screen
 from . import test_cron_grace
 from . import test_map_batch
 from . import test_import_cost
+from . import test_insider
+from . import test_customers

@@ -52,8 +52,9 @@ class OrderWebCommon(TestPoSCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.registry.enter_test_mode(cls.cr)
-        cls.addClassCleanup(cls.registry.leave_test_mode)
+        if cls.registry.test_cr is None:  # an HttpCase is in test mode already
+            cls.registry.enter_test_mode(cls.cr)
+            cls.addClassCleanup(cls.registry.leave_test_mode)
         cls.config = cls.basic_config
         cls.company.write(orderweb_settings(cls.config))
         # Prices are tax-included on OrderWeb: one included and one excluded tax, on purpose.

@@ -3,6 +3,7 @@
 Plain TransactionCases, so their own transaction holds nothing the two connections could
 wait for. What the connections commit is real: each test removes it again.
 """
+import logging
 import threading
 import time
 import uuid
@@ -14,6 +15,7 @@ import psycopg2
 from odoo import SUPERUSER_ID, api
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
+from odoo.tools import mute_logger
 
 from ..orderweb.order import parse_order
 from .common import new_order
@@ -179,3 +181,75 @@ class TestConcurrentBatch(TransactionCase):
             cr_a.commit()
             cr_a.close()
             env_b.cr.close()
+
+
+@tagged('post_install', '-at_install')
+class TestConcurrentTenant(TransactionCase):
+    """Two administrators enable two companies on one tenant at the same moment."""
+
+    def test_two_transactions_cannot_both_take_one_tenant(self):
+        dbname = self.env.cr.dbname
+        env_a, env_b = committed_env(dbname), committed_env(dbname)
+        cr_a, cr_b = env_a.cr, env_b.cr
+        tag = uuid.uuid4().hex[:8]
+        companies = env_a['res.company'].create([{'name': f"Race Kitchen {tag} {side}"} for side in 'AB'])
+        cr_a.commit()
+        enable = {'orderweb_enabled': True, 'orderweb_target': 'sale', 'orderweb_api_key': 'pos_fake_race'}
+        try:
+            cr_b.execute("SELECT 1")  # B's snapshot: from before A's write
+            companies.with_env(env_a)[0].write(
+                {**enable, 'orderweb_url': 'http://127.0.0.1:18999', 'orderweb_tenant': f'kitchen{tag}'})
+            cr_a.commit()
+            # B's checks read its snapshot, where A's company is not enabled yet: only the
+            # database itself can refuse the second company.
+            with self.assertRaises(psycopg2.errors.UniqueViolation), mute_logger('odoo.sql_db'):
+                companies.with_env(env_b)[1].write(
+                    {**enable, 'orderweb_url': 'http://localhost:18999/', 'orderweb_tenant': f'Kitchen{tag}'})
+                env_b.flush_all()
+            cr_b.rollback()
+            with closing(db_connect(dbname).cursor()) as cr:
+                cr.execute("SELECT count(*) FROM res_company WHERE id = ANY(%s) AND orderweb_enabled", [companies.ids])
+                self.assertEqual(cr.fetchone()[0], 1)
+        finally:
+            cr_a.rollback()
+            cr_b.rollback()
+            env_a.invalidate_all()
+            companies.with_env(env_a).write({'orderweb_enabled': False, 'active': False})
+            cr_a.commit()
+            cr_a.close()
+            cr_b.close()
+
+
+@tagged('post_install', '-at_install')
+class TestConcurrentStoreLogs(TransactionCase):
+    """Push and pull store the same new orders at once: the loser's INSERT meets the unique key."""
+
+    def test_the_losing_insert_logs_no_customer(self):
+        dbname = self.env.cr.dbname
+        tag = uuid.uuid4().hex[:8]
+        raw_orders = [new_order(customerName=f'Secret Person {tag} {index}', customerEmail=f'secret{tag}@example.com')
+                      for index in range(3)]
+        env_a, env_b = committed_env(dbname), committed_env(dbname)
+        cr_a, cr_b = env_a.cr, env_b.cr
+        seen = []
+
+        class Keep(logging.Handler):
+            def emit(self, record):
+                seen.append(record.getMessage())
+        keep = Keep(logging.DEBUG)
+        logging.getLogger().addHandler(keep)
+        try:
+            cr_b.execute("SELECT 1")  # B's snapshot: from before A's orders
+            env_a['orderweb.order']._store_payloads(env_a.company, raw_orders, 'push')
+            cr_a.commit()
+            stored_b = env_b['orderweb.order']._store_payloads(env_b.company, raw_orders, 'pull')
+            self.assertFalse(stored_b, "B leaves the orders to A")
+        finally:
+            logging.getLogger().removeHandler(keep)
+            cr_b.rollback()
+            env_a['orderweb.order'].search([('orderweb_id', 'in', [o['orderId'] for o in raw_orders])]).unlink()
+            cr_a.commit()
+            cr_a.close()
+            cr_b.close()
+        leaked = [message for message in seen if tag in message]
+        self.assertFalse(leaked, "no customer's details in the log")

@@ -75,11 +75,14 @@ class TestHealthEndpoints(HttpCase):
         self.assertNotIn('orderweb_', self.get('/orderweb/metrics', token='wrong').text)
         # The OrderWeb API key is not a token.
         self.assertEqual(self.get('/orderweb/health', token=self.company.sudo().orderweb_api_key).status_code, 403)
-        # No token set: nobody gets in, not even with an empty one.
-        self.env['ir.config_parameter'].set_param(HEALTH_TOKEN_PARAM, '')
-        for path in ('/orderweb/health', '/orderweb/metrics'):
-            self.assertEqual(self.get(path).status_code, 403)
-            self.assertEqual(self.get(path, token=' ').status_code, 403)
+        # No token set, or only blanks: nobody gets in, not even with an empty one.
+        for blank in ('', '   '):
+            self.env['ir.config_parameter'].set_param(HEALTH_TOKEN_PARAM, blank)
+            for path in ('/orderweb/health', '/orderweb/metrics'):
+                self.assertEqual(self.get(path).status_code, 403)
+                self.assertEqual(self.get(path, token=' ').status_code, 403)
+                response = self.url_open(path, headers={'Authorization': 'Bearer '})
+                self.assertEqual(response.status_code, 403, "a blank bearer token")
 
     def test_health_connected(self):
         self.report()

@@ -228,7 +228,31 @@ def mode_two_servers():
     check(sim('GET', '/_sim/stats')['connections'] == 0, 'no WebSocket left after the stop')
 
 
-MODES = {'threaded': mode_threaded, 'prefork': mode_prefork, 'two-servers': mode_two_servers}
+def mode_no_database():
+    """Loaded server-wide on a server where no database is selected for the request (several,
+    none for this host; here: a filter that matches none), health and metrics refuse: 403, no
+    traceback."""
+    port = PORT + 7
+    with open(log_path('no_database'), 'w') as out:
+        server = subprocess.Popen(
+            [*odoo_env.odoo_command('--http-interface', '127.0.0.1'), '--http-port', str(port),
+             '--load', 'base,web,pos_orderweb', '--db-filter', '^ow_prove_no_such_database$', '--max-cron-threads', '0'],
+            stdout=out, stderr=subprocess.STDOUT)
+    try:
+        check(wait(lambda: requests.get('http://127.0.0.1:%s/web/health' % port, timeout=2).ok, 30),
+              'server without a database up')
+        for path in ('/orderweb/health', '/orderweb/metrics'):
+            status = requests.get('http://127.0.0.1:%s%s' % (port, path), timeout=10,
+                                  headers={'Authorization': 'Bearer anything'}).status_code
+            check(status == 403, 'no database selected: %s answers %s', path, status)
+    finally:
+        stop_server(server, 'server without a database')
+    with open(log_path('no_database')) as out:
+        check('Traceback' not in out.read(), 'no traceback in its log')
+
+
+MODES = {'threaded': mode_threaded, 'prefork': mode_prefork, 'two-servers': mode_two_servers,
+         'no-database': mode_no_database}
 
 
 def start_stand_in():
