@@ -32,6 +32,11 @@ LIVE_IMPORT_GRACE = 60
 # own: one commit and one notification of the shop per batch. Small: a batch holds its customers'
 # locks and its snapshot until it commits.
 MAP_BATCH = 50
+# An online order that met a concurrent import (push and pull, two servers) is mapped again at
+# once, in a fresh transaction, up to this many times, after about this many seconds times the
+# attempt: the race is over within seconds, not left for the next scheduled pull.
+CONFLICT_RETRIES = 4
+CONFLICT_RETRY_DELAY = 0.25
 # Threads mapping a catch-up's batches at once: one's Python runs while another waits on PostgreSQL.
 MAP_WORKERS = 2
 

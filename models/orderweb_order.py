@@ -2,8 +2,10 @@ import hashlib
 import json
 import logging
 import re
+import random
 import reprlib
 import threading
+import time
 from collections import defaultdict
 from datetime import timedelta
 
@@ -16,6 +18,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tools import email_normalize, escape_psql, split_every
 
 from ..const import (
+    CONFLICT_RETRIES,
+    CONFLICT_RETRY_DELAY,
     LIVE_IMPORT_GRACE,
     MAP_BATCH,
     MAP_WORKERS,
@@ -238,6 +242,21 @@ class OrderWebOrder(models.Model):
         self.invalidate_model()
 
     def _process_committed(self, online_order_ids, states):
+        """Map these online orders in a transaction of their own (see ``_process``); those that
+        met a concurrent import are mapped again at once, in fresh transactions, a few times:
+        an order that lost a race is imported within seconds, by its winner or here."""
+        conflicted = self._process_committed_once(online_order_ids, states)
+        for attempt in range(CONFLICT_RETRIES):
+            if not conflicted:
+                return
+            time.sleep(CONFLICT_RETRY_DELAY * (attempt + 1) * random.uniform(0.5, 1.5))
+            conflicted = self._process_committed_once(conflicted, states)
+        if conflicted:
+            _logger.warning("OrderWeb online orders %s kept meeting concurrent imports; left for the next run",
+                            conflicted)
+
+    def _process_committed_once(self, online_order_ids, states):
+        """:return: ids of the online orders that met a concurrent update (to map again)"""
         try:
             with self.env.registry.cursor() as cr:
                 # Mapping only: its commit need not wait for the disk. A crash that loses it
@@ -248,22 +267,30 @@ class OrderWebOrder(models.Model):
                 online_orders = self.with_env(env).browse(online_order_ids)
                 if states:
                     online_orders = online_orders.filtered(lambda record: record.state in states)
+                conflicted = []
                 for company in online_orders.company_id:
-                    online_orders.filtered(lambda record: record.company_id == company).with_company(
-                        company)._process()
+                    conflicted += online_orders.filtered(lambda record: record.company_id == company).with_company(
+                        company)._process().ids
+            return conflicted
+        except TRANSIENT_ERRORS:
+            # Outside any order's savepoint (an order changed since the transaction began, the
+            # batch's customers): nothing was committed, all of them again.
+            return list(online_order_ids)
         except Exception as error:
             if _is_outage(error):
                 raise
             if len(online_order_ids) == 1:
                 _logger.exception("OrderWeb online order %s could not be processed; left for the cron",
                                   online_order_ids[0])
-                return
+                return []
             # What failed lay outside any order's savepoint, and nothing of the batch was
             # committed: each order again, alone, so that only the culprit is left.
             _logger.warning("OrderWeb online orders %s failed as a batch; mapped one by one", online_order_ids,
                             exc_info=True)
+            conflicted = []
             for online_order_id in online_order_ids:
-                self._process_committed([online_order_id], states)
+                conflicted += self._process_committed_once([online_order_id], states)
+            return conflicted
 
     @api.model
     def _store_payloads(self, company, raw_orders, channel):
@@ -457,58 +484,78 @@ class OrderWebOrder(models.Model):
     def _process(self):
         """Map each online order to its Odoo order; a failure leaves it in error with its reason.
 
-        Each order maps in a savepoint: one that fails, even on a conflict, undoes only its
-        own work. The POS shops are told of all the new orders at once, at the end.
+        The orders are locked first, in this transaction: orders another process is mapping
+        (it holds their lock) are left to it, and what became of each order is written under
+        its lock, which no savepoint rolled back can release. Each order maps in a savepoint:
+        one that fails, even on a conflict, undoes only its own work. The POS shops are told
+        of all the new orders at once, at the end.
+
+        :return: the online orders that met a concurrent update, left as they were: the
+            caller maps them again in a fresh transaction
+        :raise TRANSIENT_ERRORS: one of them changed since this transaction began (repeatable
+            read): the caller maps them all again in a fresh transaction
         """
-        imported = self.browse()
-        customers = self._find_partners() if len(self) > 1 else {}
-        for online_order in self:
+        imported = conflicted = self.browse()
+        self.env.cr.execute(
+            "SELECT id FROM orderweb_order WHERE id = ANY(%s) AND state != 'done' FOR NO KEY UPDATE SKIP LOCKED",
+            [self.ids], log_exceptions=False)
+        locked_ids = {online_order_id for (online_order_id,) in self.env.cr.fetchall()}
+        locked = self.filtered(lambda online_order: online_order.id in locked_ids)
+        customers = locked._find_partners() if len(locked) > 1 else {}
+        for online_order in locked:
             try:
-                with self.env.cr.savepoint():
-                    # A concurrent process mapping the same online order holds this lock: leave it
-                    # to them. One that changed it after this transaction began makes the lock fail
-                    # (repeatable read), so a locked record is as this transaction has read it.
-                    self.env.cr.execute(
-                        "SELECT id FROM orderweb_order WHERE id = %s AND state != 'done' "
-                        "FOR NO KEY UPDATE SKIP LOCKED", [online_order.id], log_exceptions=False)
-                    if not self.env.cr.rowcount:
-                        continue
-                    mapped = online_order.with_context(orderweb_customer_id=customers[online_order.id]) \
-                        if online_order.id in customers else online_order
-                    target = mapped._map()
+                if online_order._map_locked(customers.get(online_order.id)):
+                    imported |= online_order
             except TRANSIENT_ERRORS:
-                # A conflict with another transaction, not a fault of the order: the next run retries it.
-                _logger.info("OrderWeb order %s met a concurrent update; left for the next run", online_order.name)
-            except MappingWaits as wait:
-                online_order.write({'state': 'waiting', 'error': str(wait)})
-            except PayloadError as error:
-                # Unreadable as stored, so read again it fails again: the reason given when it was
-                # stored stays (of an oversized frame only a summary is here to read).
-                kept = online_order.state == 'error' and online_order.error
-                online_order._mark_error(kept or str(error))
-            except (UserError, ValidationError, ValueError) as error:
-                online_order._mark_error(str(error))
-            except psycopg2.errors.UniqueViolation:
-                # The Odoo order exists already (made by another process): nothing to redo.
-                online_order._mark_error(_("This order was imported twice at the same time; check for a duplicate."))
-                _logger.warning("OrderWeb order %s hit a unique constraint while mapping", online_order.name,
-                                exc_info=True)
-            except Exception as error:
-                if _is_outage(error):
-                    raise
-                _logger.exception("OrderWeb order %s could not be imported", online_order.name)
-                online_order._mark_error(_("Unexpected error while importing: %(error)s", error=error))
-            else:
-                # The usual first-time import is not news for the chatter; a retry that worked is.
-                online_order.with_context(mail_notrack=online_order.state == 'received').write({
-                    'state': 'done',
-                    'error': False,
-                    'processed_at': fields.Datetime.now(),
-                    'attempt_count': online_order.attempt_count + 1,
-                    **target,
-                })
-                imported |= online_order
+                # A conflict with another transaction, not a fault of the order: mapped again at once.
+                _logger.info("OrderWeb order %s met a concurrent update; mapped again", online_order.name)
+                conflicted |= online_order
         imported.pos_order_id._orderweb_send_notification()
+        return conflicted
+
+    def _map_locked(self, customer_id=None):
+        """Map this online order, whose row this transaction holds, and write what became of it.
+
+        :param customer_id: its customer, found or made with its batch's
+        :return: whether it was imported
+        :raise TRANSIENT_ERRORS: it met a concurrent update; nothing of it was written
+        """
+        self.ensure_one()
+        try:
+            with self.env.cr.savepoint():
+                mapped = self.with_context(orderweb_customer_id=customer_id) if customer_id else self
+                target = mapped._map()
+        except TRANSIENT_ERRORS:
+            raise
+        except MappingWaits as wait:
+            self.write({'state': 'waiting', 'error': str(wait)})
+        except PayloadError as error:
+            # Unreadable as stored, so read again it fails again: the reason given when it was
+            # stored stays (of an oversized frame only a summary is here to read).
+            kept = self.state == 'error' and self.error
+            self._mark_error(kept or str(error))
+        except (UserError, ValidationError, ValueError) as error:
+            self._mark_error(str(error))
+        except psycopg2.errors.UniqueViolation:
+            # The Odoo order exists already (made by another process): nothing to redo.
+            self._mark_error(_("This order was imported twice at the same time; check for a duplicate."))
+            _logger.warning("OrderWeb order %s hit a unique constraint while mapping", self.name)
+        except Exception as error:
+            if _is_outage(error):
+                raise
+            _logger.exception("OrderWeb order %s could not be imported", self.name)
+            self._mark_error(_("Unexpected error while importing: %(error)s", error=error))
+        else:
+            # The usual first-time import is not news for the chatter; a retry that worked is.
+            self.with_context(mail_notrack=self.state == 'received').write({
+                'state': 'done',
+                'error': False,
+                'processed_at': fields.Datetime.now(),
+                'attempt_count': self.attempt_count + 1,
+                **target,
+            })
+            return True
+        return False
 
     def _mark_error(self, reason):
         self.write({'state': 'error', 'error': storable_text(reason), 'attempt_count': self.attempt_count + 1})

@@ -13,6 +13,7 @@ from random import randint
 import psycopg2
 
 from odoo import SUPERUSER_ID, api
+from odoo.exceptions import UserError
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
@@ -136,7 +137,8 @@ class TestConcurrentCustomer(TransactionCase):
 
 @tagged('post_install', '-at_install')
 class TestConcurrentBatch(TransactionCase):
-    """A conflict on one order of a batch leaves that order for the next run, not the others."""
+    """A conflict on one order of a batch spoils neither the others nor that one: it is mapped
+    again at once, in a fresh transaction, not left for the next scheduled pull."""
 
     def test_a_conflict_in_a_batch_spoils_only_its_order(self):
         dbname = self.env.cr.dbname
@@ -160,12 +162,10 @@ class TestConcurrentBatch(TransactionCase):
                 env_b['orderweb.order'].browse(stored.ids)._process_each_committed()
             finally:
                 thread_a.join()
+            env_b.cr.rollback()  # a fresh snapshot, that sees the retry's commit
             online_orders = env_b['orderweb.order'].browse(stored.ids)
-            self.assertEqual(online_orders.mapped('state'), ['done', 'received', 'done'],
-                             "the conflict is left for the next run, the rest of the batch is committed")
-            online_orders._process_each_committed()
-            env_b.cr.rollback()  # a fresh snapshot, that sees the next run's commit
-            self.assertEqual(online_orders.mapped('state'), ['done'] * 3)
+            self.assertEqual(online_orders.mapped('state'), ['done'] * 3,
+                             "the order that lost the race is imported by the same call, within seconds")
             self.assertEqual(online_orders[1].sale_order_id.partner_id, partner_a)
             env_b.cr.execute("SELECT count(*) FROM res_partner WHERE name = ANY(%s)", [names])
             self.assertEqual(env_b.cr.fetchone()[0], 3)
@@ -253,3 +253,64 @@ class TestConcurrentStoreLogs(TransactionCase):
             cr_b.close()
         leaked = [message for message in seen if tag in message]
         self.assertFalse(leaked, "no customer's details in the log")
+
+
+@tagged('post_install', '-at_install')
+class TestConcurrentWriteAfterFailure(TransactionCase):
+    """An order of a batch fails to map while another transaction waits to update it."""
+
+    def test_what_became_of_a_failed_order_is_written_under_its_lock(self):
+        dbname = self.env.cr.dbname
+        raw_orders = [new_order(customerName=f"Lock Customer {index} {uuid.uuid4()}") for index in range(3)]
+        env_a, env_b = committed_env(dbname), committed_env(dbname)
+        company_a = env_a.company
+        settings = company_a.read(['orderweb_target', 'orderweb_sale_confirm'])[0]
+        company_a.write({'orderweb_target': 'sale', 'orderweb_sale_confirm': False})
+        stored = env_a['orderweb.order']._store_payloads(company_a, raw_orders, 'push')
+        env_a.cr.commit()
+        failing = stored[1]
+        OnlineOrder = type(env_b['orderweb.order'])
+        original_map = OnlineOrder._map
+        other = []
+
+        def update_meanwhile():
+            # Another transaction (a POS manager's Retry, another server) touches the failing
+            # order as soon as it can lock it, and commits.
+            with closing(db_connect(dbname).cursor()) as cr:
+                try:
+                    cr.execute("UPDATE orderweb_order SET write_date = now() WHERE id = %s", [failing.id],
+                               log_exceptions=False)
+                    cr.commit()
+                except psycopg2.errors.SerializationFailure:
+                    pass  # the batch wrote it first, under its lock: this one loses, as it should
+
+        def map_or_fail(online_order):
+            if online_order.id != failing.id:
+                return original_map(online_order)
+            other.append(threading.Thread(target=update_meanwhile))
+            other[0].start()
+            time.sleep(0.5)  # it waits for the row now
+            raise UserError("This order cannot be made")
+        try:
+            OnlineOrder._map = map_or_fail
+            try:
+                env_b['orderweb.order'].browse(stored.ids)._process_each_committed()
+            finally:
+                OnlineOrder._map = original_map
+                for thread in other:
+                    thread.join()
+            env_b.cr.rollback()
+            online_orders = env_b['orderweb.order'].browse(stored.ids)
+            self.assertEqual(online_orders.mapped('state'), ['done', 'error', 'done'],
+                             "the failure is written, and the batch is not failed by it")
+            self.assertIn("cannot be made", online_orders[1].error)
+        finally:
+            env_a.cr.rollback()
+            env_a.invalidate_all()
+            online_orders = env_a['orderweb.order'].browse(stored.ids)
+            env_a['sale.order'].search([('orderweb_order_id', 'in', online_orders.ids)]).unlink()
+            online_orders.unlink()
+            company_a.write({key: value for key, value in settings.items() if key != 'id'})
+            env_a.cr.commit()
+            env_a.cr.close()
+            env_b.cr.close()
