@@ -1,8 +1,8 @@
 import hashlib
 import json
 import logging
-import re
 import random
+import re
 import reprlib
 import threading
 import time
@@ -36,7 +36,7 @@ from ..const import (
 from ..orderweb.order import PayloadError, parse_order
 from ..orderweb.pull import OrderWebError
 from ..orderweb.utils import is_storable_text, json_text, pretty_json, storable_text
-from ..utils import expected_sql_failures
+from ..utils import error_summary, expected_sql_failures
 
 _logger = logging.getLogger(__name__)
 
@@ -390,7 +390,7 @@ class OrderWebOrder(models.Model):
             payload = storable_text(reprlib.repr(raw))
         orderweb_id = 'aside-' + hashlib.sha256(payload.encode()).hexdigest()[:32]
         _logger.error("OrderWeb order for %s set aside as %s: it could not be stored (%s)",
-                      company.name, orderweb_id, error, exc_info=error)
+                      company.name, orderweb_id, error_summary(error))
         try:
             with expected_sql_failures(), self.env.cr.savepoint():
                 return self.search([('orderweb_id', '=', orderweb_id),

@@ -13,7 +13,6 @@ from random import randint
 import psycopg2
 
 from odoo import SUPERUSER_ID, api
-from odoo.exceptions import UserError
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
@@ -276,13 +275,13 @@ class TestConcurrentWriteAfterFailure(TransactionCase):
         def update_meanwhile():
             # Another transaction (a POS manager's Retry, another server) touches the failing
             # order as soon as it can lock it, and commits.
-            with closing(db_connect(dbname).cursor()) as cr:
+            with closing(db_connect(dbname).cursor()) as other_cr:
                 try:
-                    cr.execute("UPDATE orderweb_order SET write_date = now() WHERE id = %s", [failing.id],
-                               log_exceptions=False)
-                    cr.commit()
+                    other_cr.execute("UPDATE orderweb_order SET write_date = now() WHERE id = %s", [failing.id],
+                                     log_exceptions=False)
+                    other_cr.commit()
                 except psycopg2.errors.SerializationFailure:
-                    pass  # the batch wrote it first, under its lock: this one loses, as it should
+                    other_cr.rollback()  # the batch wrote it first, under its lock: this one loses, as it should
 
         def map_or_fail(online_order):
             if online_order.id != failing.id:
@@ -290,7 +289,7 @@ class TestConcurrentWriteAfterFailure(TransactionCase):
             other.append(threading.Thread(target=update_meanwhile))
             other[0].start()
             time.sleep(0.5)  # it waits for the row now
-            raise UserError("This order cannot be made")
+            raise ValueError("This order cannot be made")
         try:
             OnlineOrder._map = map_or_fail
             try:

@@ -236,7 +236,8 @@ def mode_no_database():
     with open(log_path('no_database'), 'w') as out:
         server = subprocess.Popen(
             [*odoo_env.odoo_command('--http-interface', '127.0.0.1'), '--http-port', str(port),
-             '--load', 'base,web,pos_orderweb', '--db-filter', '^ow_prove_no_such_database$', '--max-cron-threads', '0'],
+             '--load', 'base,web,pos_orderweb', '--db-filter', '^ow_prove_no_such_database$',
+             '--max-cron-threads', '0'],
             stdout=out, stderr=subprocess.STDOUT)
     try:
         check(wait(lambda: requests.get('http://127.0.0.1:%s/web/health' % port, timeout=2).ok, 30),

@@ -404,12 +404,49 @@ class Matrix:
         finally:
             self.faults(pull_delay=0.0)
 
+    def row_race(self):
+        """The same new customers' orders pushed and pulled at once: whichever path loses a race
+        on an order or a customer maps it again at once; none waits for the next scheduled pull
+        (nor the cron's grace of a minute for received orders)."""
+        connection = self.rpc('orderweb.connection', 'search', [('company_id', '=', self.company_id)])
+        interval = self.rpc('res.company', 'read', [self.company_id], ['orderweb_pull_interval'])[0][
+            'orderweb_pull_interval']
+        self.rpc('res.company', 'write', [self.company_id], {'orderweb_pull_interval': 600})  # no scheduled pull
+        marker = uuid.uuid4().hex[:6]
+        started = time.monotonic()
+        ids = []
+        pulling = threading.Event()
+
+        def pull_meanwhile():
+            while not pulling.is_set():
+                self.rpc('orderweb.connection', 'action_pull_now', connection)
+        puller = threading.Thread(target=pull_meanwhile)
+        puller.start()
+        try:
+            for index in range(8):  # two orders per new customer, one of them with an e-mail
+                phone = '+4477009%05d' % (int(marker, 16) % 90000 + index)
+                ids += self.push(1, pace=0, customerName='Race %s %s' % (marker, index), customerPhone=phone,
+                                 customerEmail='race%s%s@example.com' % (marker, index))
+                ids += self.push(1, pace=0, customerName='Race %s %s' % (marker, index), customerPhone=phone)
+        finally:
+            time.sleep(2)
+            pulling.set()
+            puller.join()
+        try:
+            once, lost, duplicated, seconds = self.settle(ids, started, timeout=30)
+        finally:
+            self.rpc('res.company', 'write', [self.company_id], {'orderweb_pull_interval': interval})
+        contacts = base.sql("SELECT count(*) FROM res_partner WHERE name LIKE %s", ('Race %s %%' % marker,))[0][0]
+        self.rows.append(('pushed and pulled at once', len(ids), once, lost, duplicated, seconds if not lost else None,
+                          'new customers, within 30 s (no scheduled pull); %d contacts for 8 customers%s'
+                          % (contacts, '' if contacts == 8 else ' NOT one each')))
+
     ROWS = {
         'ws-drop': row_ws_drop, 'refused': row_refused, 'no-pong': row_no_pong, 'kill-odoo': row_kill_odoo,
         'postgres': row_postgres_gone, 'catch-up-postgres': row_catch_up_postgres_gone,
         'two-servers': row_two_servers, 'poison': row_poison,
         'no-session': row_no_session, 'unknown-product': row_unknown_product, 'key-refused': row_key_refused,
-        'pull': row_pull_faults,
+        'pull': row_pull_faults, 'race': row_race,
     }
 
     def run(self, names):
