@@ -42,6 +42,8 @@ MAX_REMEMBERED_UNKNOWN_TYPES = 64
 MAX_FRAME_BYTES = 1024 * 1024
 # Of an oversized message, only this beginning is kept, to tell which order it was.
 OVERSIZED_FRAME_KEEP = 512
+# Fragments one message may come in; more drops the link (its order comes with the pull).
+MAX_FRAGMENTS = 1024
 
 # --- Listener states ----------------------------------------------------------
 STATE_STOPPED = "stopped"

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from websocket import ABNF, WebSocketConnectionClosedException, WebSocketProtocolException
 
+from .const import MAX_FRAGMENTS
+
 READ_CHUNK = 65536
 MAX_CONTROL_PAYLOAD = 125
 DATA_OPCODES = (ABNF.OPCODE_TEXT, ABNF.OPCODE_BINARY)
@@ -30,16 +32,20 @@ class Message:
 class FrameReader:
     """``read()`` returns the next whole message or control frame from ``sock``."""
 
-    def __init__(self, sock: socket.socket, max_message_bytes: int, keep_bytes: int):
+    def __init__(self, sock: socket.socket, max_message_bytes: int, keep_bytes: int,
+                 max_fragments: int = MAX_FRAGMENTS):
         self._sock = sock
         self._max = max_message_bytes
         self._keep = min(keep_bytes, max_message_bytes)
+        self._max_fragments = max_fragments
         self._start_message()
 
     def _start_message(self) -> None:
         self._opcode: int | None = None  # of the fragmented message in progress
         self._parts: list[bytes] = []
         self._size = 0
+        self._kept = 0  # bytes in _parts, counted as they come: each fragment costs the same
+        self._fragments = 0
 
     def read(self) -> Message:  # not an Odoo model's read()  # pylint: disable=method-required-super
         """Block until a message or a control frame is complete (control frames may
@@ -69,6 +75,11 @@ class FrameReader:
                 self._opcode = opcode
             else:
                 raise WebSocketProtocolException(f"unknown opcode {opcode:#x}")
+            self._fragments += 1
+            if self._fragments > self._max_fragments:
+                # No real server splits a message so finely; reading on would let one message
+                # cost without end. The link is dropped: the catch-up pull brings its order.
+                raise WebSocketProtocolException(f"message in more than {self._max_fragments} fragments")
             self._receive(length)
             if fin:
                 message = Message(self._opcode, b"".join(self._parts), self._size,
@@ -79,12 +90,13 @@ class FrameReader:
     def _receive(self, length: int) -> None:
         """Add ``length`` payload bytes to the message, keeping what the bound allows."""
         self._size += length
-        kept = sum(map(len, self._parts))
-        wanted = length if self._size <= self._max else max(self._keep - kept, 0)
-        if self._size > self._max and kept > self._keep:
+        wanted = length if self._size <= self._max else max(self._keep - self._kept, 0)
+        if self._size > self._max and self._kept > self._keep:
             self._parts = [b"".join(self._parts)[: self._keep]]
+            self._kept = self._keep
         if wanted:
             self._parts.append(self._exact(min(wanted, length)))
+            self._kept += len(self._parts[-1])
         self._skip(length - min(wanted, length))
 
     def _exact(self, count: int) -> bytes:

@@ -360,7 +360,11 @@ class Listener:
             got_first_message = True
             # Any frame proves the link alive: a burst of orders may hold the pong back.
             pong_due = None
-            self._handle(frame)
+            try:
+                self._handle(frame)
+            except Exception as exc:  # one message's trouble is never the link's: the next ones live on
+                logger.exception("Listener %s: a message could not be handled", self._label)
+                self._report(f"Message skipped: {_describe(exc)}")
 
     def _handle(self, frame: Message) -> None:
         """One data message: an order is delivered, anything else reported or ignored."""
@@ -385,6 +389,12 @@ class Listener:
         except PayloadError as exc:
             self._report(f"Order skipped: {exc}")
             self._call(self._on_invalid, data, exc)
+            return
+        except Exception as exc:  # whatever one frame holds, it is at worst that order's own error
+            error = PayloadError("order", f"could not be read ({type(exc).__name__})")
+            logger.exception("Listener %s: order skipped, the parser failed on it", self._label)
+            self._report(f"Order skipped: {error}")
+            self._call(self._on_invalid, data, error)
             return
         self._call(self._on_order, order, data)
 

@@ -220,11 +220,13 @@ class _Parser:
             raise self.error(field_name, "is too long for a timestamp")
         try:
             moment = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise self.error(field_name, f"is not an ISO-8601 timestamp: {value!r}") from None
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc)
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=timezone.utc)
+            # A moment Python can read but not move to UTC (year 1 east of Greenwich, year
+            # 9999 west of it) raises OverflowError: as unusable as one it cannot read.
+            return moment.astimezone(timezone.utc)
+        except (ValueError, OverflowError):
+            raise self.error(field_name, f"is not a usable ISO-8601 timestamp: {value!r}") from None
 
     def items(self, value: Any) -> tuple[Item, ...]:
         if value is None:

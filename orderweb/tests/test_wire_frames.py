@@ -6,6 +6,7 @@ import threading
 import pytest
 from websocket import ABNF, WebSocketConnectionClosedException, WebSocketProtocolException
 
+from orderweb.const import MAX_FRAGMENTS
 from orderweb.frames import FrameReader, Message
 
 TEXT, BINARY, CONT = ABNF.OPCODE_TEXT, ABNF.OPCODE_BINARY, ABNF.OPCODE_CONT
@@ -105,3 +106,39 @@ def test_a_connection_closed_mid_frame_is_an_error(pair):
     server.shutdown(socket.SHUT_WR)
     with pytest.raises(WebSocketConnectionClosedException):
         FrameReader(client, 1000, 10).read()
+
+
+def fragmented(payload: bytes) -> bytes:
+    """``payload`` as a text message of one-byte fragments."""
+    return b"".join(frame(TEXT if index == 0 else CONT, payload[index:index + 1], fin=index == len(payload) - 1)
+                    for index in range(len(payload)))
+
+
+def test_a_message_over_the_fragment_cap_ends_the_link(pair):
+    server, client = pair
+    sender = send_in_thread(server, fragmented(b"a" * (MAX_FRAGMENTS + 1)))
+    reader = FrameReader(client, 1_000_000, 10)
+    with pytest.raises(WebSocketProtocolException, match=f"more than {MAX_FRAGMENTS} fragments"):
+        reader.read()
+    client.close()
+    sender.join(5)
+
+
+def test_fragments_up_to_the_cap_are_one_message(pair):
+    server, client = pair
+    sender = send_in_thread(server, fragmented(b"b" * MAX_FRAGMENTS) + frame(TEXT, b"next"))
+    reader = FrameReader(client, 1_000_000, 10)
+    assert reader.read() == Message(TEXT, b"b" * MAX_FRAGMENTS, MAX_FRAGMENTS)
+    assert reader.read() == Message(TEXT, b"next", 4)
+    sender.join(5)
+
+
+def test_eighty_thousand_fragments_are_read_in_one_pass(pair):
+    # Each fragment costs the same whatever came before it (the message's kept length is
+    # counted, not summed again): the issue's 80,000 one-byte fragments, cap lifted.
+    server, client = pair
+    payload = bytes(range(256)) * 312 + b"end"
+    sender = send_in_thread(server, fragmented(payload))
+    reader = FrameReader(client, 1_000_000, 10, max_fragments=len(payload))
+    assert reader.read() == Message(TEXT, payload, len(payload))
+    sender.join(5)

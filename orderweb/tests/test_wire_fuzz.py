@@ -6,6 +6,7 @@ The runs are bounded and derandomized (the "wire" profile in conftest.py).
 """
 
 import json
+from datetime import datetime, timedelta, timezone
 
 from conftest import TENANT, Recorder, connected, wait_for
 from hypothesis import given, settings
@@ -30,7 +31,13 @@ scalars = st.none() | st.booleans() | numbers | any_text
 json_values = st.recursive(
     scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4),
     max_leaves=20)
-field_values = any_text | numbers | json_values
+# ISO-8601 texts of any moment Python can hold, at any offset: near year 1 or 9999 some
+# cannot be moved to UTC (OverflowError, not ValueError).
+offsets = st.integers(-23 * 60 - 59, 23 * 60 + 59).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+timestamps = (st.datetimes(timezones=st.none() | offsets).map(datetime.isoformat)
+              | st.sampled_from(["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00Z",
+                                 "9999-12-31T23:59:59.999999-23:59"]))
+field_values = any_text | numbers | json_values | timestamps
 
 ADDON_KEYS = ("id", "name", "price", "quantity", "group", "groupName", "extra")
 ITEM_KEYS = ("id", "name", "price", "quantity", "notes", "note", "specialInstructions", "extra")

@@ -207,6 +207,21 @@ def test_hostile_frames_do_not_break_the_link(sim, listen, frame):
     assert sim.stats(TENANT)["connections_total"] == 1
 
 
+@pytest.mark.parametrize("created_at", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_timestamp_python_cannot_hold_is_that_orders_error_only(sim, listen, created_at):
+    listener, seen = listen()
+    assert wait_for(lambda: connected(listener))
+    bad = {"orderId": "bad-time-1", "orderNumber": "KIT-0001", "createdAt": created_at,
+           "items": [{"name": "Margherita pizza", "price": 10.5, "quantity": 1}]}
+    sim.send_raw(TENANT, json.dumps({"type": "new_order", "data": bad}))
+    good = sim.push_order(TENANT)  # right after it, on the same socket
+    assert wait_for(lambda: len(seen.orders) == 1)
+    assert seen.order_ids == [good["orderId"]]
+    [(raw, error)] = seen.invalid
+    assert raw == bad and isinstance(error, PayloadError) and error.field == "createdAt"
+    assert connected(listener) and sim.stats(TENANT)["connections_total"] == 1
+
+
 def test_an_oversized_frame_is_reported_by_its_id_and_the_link_stays(sim, listen):
     listener, seen = listen()
     assert wait_for(lambda: connected(listener))

@@ -169,6 +169,8 @@ def test_payload_error_names_field_and_order():
     (order_with(totalAmount=[40]), "totalAmount"),
     (order_with(createdAt=1732139458), "createdAt"),
     (order_with(createdAt="yesterday"), "createdAt"),
+    (order_with(createdAt="0001-01-01T00:00:00+01:00"), "createdAt"),
+    (order_with(scheduledFor="9999-12-31T23:59:59-01:00"), "scheduledFor"),
     (order_with(scheduledFor="2025-11-20T21:50:58Z" * 10), "scheduledFor"),
     (item_with(name=None), "items[0].name"),
     (item_with(name=""), "items[0].name"),
