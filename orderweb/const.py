@@ -66,12 +66,19 @@ STOP_TIMEOUT = 2.0
 MAX_BACKOFF_EXPONENT = 30
 
 # --- Pull client defaults -----------------------------------------------------
-PULL_TIMEOUT = (5, 15)  # (connect, read) seconds
+PULL_TIMEOUT = (5, 15)  # (connect, read) seconds, of each attempt
 PULL_RETRIES = 3
 PULL_BACKOFF_FACTOR = 0.5
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # A Retry-After of an hour would freeze the calling worker: wait at most this.
 RETRY_AFTER_CAP = 30.0
+# A whole pull, retries, waits and the answer's last byte included, ends within this many
+# seconds (plus at most one read timeout): an answer trickling in is given up, not waited for.
+PULL_DEADLINE = 30.0
+# An answer (decompressed) larger than this is refused, by its Content-Length or while read:
+# 500 real orders are about 1 MiB.
+MAX_PULL_BYTES = 16 * 1024 * 1024
+PULL_READ_CHUNK = 65536
 
 # --- Order payloads -----------------------------------------------------------
 SHAPE_PUSH = "push"

@@ -1,7 +1,11 @@
 """Client of the pull endpoint, the REST backup of the push channel."""
 
+import http.client
+import json
 import logging
-from dataclasses import dataclass
+import re
+import time
+from dataclasses import dataclass, field
 
 import requests
 import urllib3
@@ -12,7 +16,10 @@ from urllib3.util.retry import Retry
 from .const import (
     DEFAULT_LIMIT,
     DEFAULT_STATUS,
+    MAX_PULL_BYTES,
     PULL_BACKOFF_FACTOR,
+    PULL_DEADLINE,
+    PULL_READ_CHUNK,
     PULL_RETRIES,
     PULL_TIMEOUT,
     REFUSED_HTTP_STATUSES,
@@ -61,14 +68,36 @@ class PullResult:
     tenant: dict
     orders: list  # raw order dicts, verbatim: the caller parses each one on its own
     count: int
+    # (raw text, reason) of the orders of the answer that could not even be decoded (nested
+    # too deeply): the caller keeps them apart, as the listener's unreadable frames
+    unreadable: list = field(default_factory=list)
 
 
 class _CappedRetry(Retry):
-    """Retry that honours Retry-After, but never sleeps longer than RETRY_AFTER_CAP."""
+    """Retry that honours Retry-After, but never sleeps longer than RETRY_AFTER_CAP, nor past
+    the pull's deadline, and makes no attempt after it."""
+
+    deadline: float | None = None  # time.monotonic() of the whole pull's end
+
+    def new(self, **kw):
+        retry = super().new(**kw)
+        retry.deadline = self.deadline
+        return retry
+
+    def increment(self, *args, **kwargs):
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            self.total = 0  # the next failure ends the pull
+        return super().increment(*args, **kwargs)
 
     def get_retry_after(self, response):
         retry_after = super().get_retry_after(response)
-        return None if retry_after is None else min(retry_after, RETRY_AFTER_CAP)
+        return None if retry_after is None else min(retry_after, RETRY_AFTER_CAP, self._left())
+
+    def get_backoff_time(self):
+        return min(super().get_backoff_time(), self._left())
+
+    def _left(self):
+        return float("inf") if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)
 
 
 class PullClient:
@@ -83,14 +112,18 @@ class PullClient:
         retries: int = PULL_RETRIES,
         backoff_factor: float = PULL_BACKOFF_FACTOR,
         session: requests.Session | None = None,
+        deadline: float = PULL_DEADLINE,
+        max_bytes: int = MAX_PULL_BYTES,
     ):
         self.tenant = check_tenant(tenant)
         self.url = pull_url(endpoints(base_url)[1])
         self.timeout = timeout
+        self.deadline = deadline
+        self.max_bytes = max_bytes
         self._api_key = api_key
         self._owns_session = session is None
         self._session = session or requests.Session()
-        retry = _CappedRetry(
+        self._retry = _CappedRetry(
             total=retries,
             connect=retries,
             read=retries,
@@ -101,7 +134,7 @@ class PullClient:
             respect_retry_after_header=True,
             raise_on_status=False,  # the last 5xx answer is mapped to Unreachable below
         )
-        adapter = HTTPAdapter(max_retries=retry)
+        adapter = HTTPAdapter(max_retries=self._retry)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
 
@@ -120,13 +153,20 @@ class PullClient:
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValueError(f"limit must be a positive integer, got {limit!r}")
         where = f"OrderWeb ({self.url}, tenant '{self.tenant}')"
+        deadline = time.monotonic() + self.deadline
+        self._retry.deadline = deadline
         try:
             response = self._session.get(
                 self.url,
                 params={"tenant": self.tenant, "status": status, "limit": limit},
-                headers={"Authorization": f"Bearer {self._api_key}", "Accept": "application/json"},
+                # identity: what is counted against the byte budget is the body itself
+                headers={"Authorization": f"Bearer {self._api_key}", "Accept": "application/json",
+                         "Accept-Encoding": "identity"},
                 timeout=self.timeout,
+                stream=True,  # the body is read here, within the deadline and the byte budget
             )
+            with response:
+                return self._read(response, self._body(response, where, deadline), where)
         except requests.exceptions.SSLError as exc:
             raise Unreachable(f"{where}: TLS failed, e.g. the certificate could not be verified "
                               f"({_innermost(exc)})") from None
@@ -135,10 +175,28 @@ class PullClient:
             if isinstance(cause, (TimeoutError, urllib3.exceptions.TimeoutError)):
                 raise Unreachable(f"{where} did not answer in time ({self._describe_timeout()})") from None
             raise Unreachable(f"{where} could not be reached: {cause}") from None
-        with response:
-            return self._read(response, where)
+        except (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError) as exc:  # reading the body
+            raise Unreachable(f"{where} broke off its answer: {_innermost(exc)}") from None
 
-    def _read(self, response: requests.Response, where: str) -> PullResult:
+    def _body(self, response: requests.Response, where: str, deadline: float) -> bytes:
+        """The answer's body, refused past ``max_bytes`` or ``deadline``."""
+        length = response.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > self.max_bytes:
+            raise BadResponse(f"{where} answered {int(length)} bytes, more than the {self.max_bytes} bytes "
+                              f"a pull may take", response.status_code)
+        chunks, size = [], 0
+        for chunk in _chunks_as_they_come(response):
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise BadResponse(f"{where} answered more than the {self.max_bytes} bytes a pull may take",
+                                  response.status_code)
+            if time.monotonic() > deadline:
+                raise Unreachable(f"{where} did not finish its answer within {self.deadline} s "
+                                  f"({size} bytes received)")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _read(self, response: requests.Response, content: bytes, where: str) -> PullResult:
         code = response.status_code
         if code in REFUSED_HTTP_STATUSES:
             raise KeyRefused(
@@ -152,8 +210,11 @@ class PullClient:
         if code in RETRY_STATUSES:
             raise Unreachable(f"{where} kept failing (HTTP {code}) after retries", code)
         try:
-            body = response.json()
-        except ValueError:
+            try:
+                body = json.loads(content)
+            except RecursionError:  # an order nested deeper than Python's stack: the others apart
+                body = _decode_orders_apart(content.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError is one
             kind = response.headers.get("Content-Type", "no content type")
             raise BadResponse(
                 f"{where} answered HTTP {code} with a body that is not JSON ({kind})", code
@@ -175,11 +236,107 @@ class PullClient:
         if isinstance(count, bool) or not isinstance(count, int):
             raise BadResponse(f"{where} answered a 'count' that is not an integer", code)
         logger.debug("Pulled %d order(s) for tenant %s", len(orders), self.tenant)
-        return PullResult(tenant=tenant, orders=orders, count=count)
+        unreadable = [(order.text, order.reason) for order in orders if isinstance(order, _Undecoded)]
+        return PullResult(tenant=tenant, orders=[order for order in orders if not isinstance(order, _Undecoded)],
+                          count=count, unreadable=unreadable)
 
     def _describe_timeout(self) -> str:
         connect, read = self.timeout if isinstance(self.timeout, tuple) else (self.timeout,) * 2
         return f"connect timeout {connect} s, read timeout {read} s"
+
+
+def _chunks_as_they_come(response: requests.Response):
+    """The body as it arrives, each read returning what one receive brought (at most
+    PULL_READ_CHUNK bytes): a trickling answer is seen byte by byte, so the caller's deadline
+    is checked between them, where ``iter_content`` would wait for a full chunk."""
+    read1 = getattr(response.raw, "read1", None)  # urllib3 2
+    if read1 is None:  # urllib3 1.26 (Odoo's): the http.client response it wraps
+        read1 = response.raw._fp.read1  # pylint: disable=protected-access
+    while chunk := read1(PULL_READ_CHUNK):
+        yield chunk
+
+
+@dataclass(frozen=True)
+class _Undecoded:
+    """An element of the answer's ``orders`` that could not be decoded, as its text."""
+    text: str
+    reason: str
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(r'[\[\]{}"]')
+_SPACE = re.compile(r"\s*")
+
+
+def _value_end(text: str, start: int) -> int:
+    """Where the JSON value at ``start`` ends, found without recursion (brackets counted)."""
+    if text[start] not in "[{":
+        return json.JSONDecoder().raw_decode(text, start)[1]  # a scalar: no nesting to recurse into
+    depth, position = 0, start
+    while match := _BRACKETS.search(text, position):
+        char = match.group()
+        if char == '"':
+            string = _STRING.match(text, match.start())
+            if not string:
+                raise ValueError("unterminated string")
+            position = string.end()
+            continue
+        depth += 1 if char in "[{" else -1
+        position = match.end()
+        if depth == 0:
+            return position
+    raise ValueError("unterminated value")
+
+
+def _decode_orders_apart(text: str) -> dict:
+    """The answer's top-level object, each element of its ``orders`` decoded on its own: one
+    too deep to decode is kept as an ``_Undecoded``, the others are read as usual."""
+
+    def skip(position):
+        return _SPACE.match(text, position).end()
+
+    def expect(position, chars):
+        position = skip(position)
+        if position >= len(text) or text[position] not in chars:
+            raise ValueError(f"expected one of {chars!r} at {position}")
+        return position + 1
+
+    def decode(start, end):
+        try:
+            return json.loads(text[start:end])
+        except RecursionError:
+            return _Undecoded(text[start:end], "is nested too deeply to be read")
+
+    try:
+        return _decode_object(text, skip, expect, decode)
+    except IndexError:  # the text ended inside the object
+        raise ValueError("the answer ends too early") from None
+
+
+def _decode_object(text, skip, expect, decode):
+    body = {}
+    position = expect(0, "{")
+    while text[skip(position)] != "}":
+        key, position = json.JSONDecoder().raw_decode(text, skip(position))
+        position = skip(expect(position, ":"))
+        if key == "orders" and text[position] == "[":
+            orders, position = [], skip(position + 1)
+            while text[position] != "]":
+                end = _value_end(text, position)
+                orders.append(decode(position, end))
+                position = skip(end)
+                if text[position] == ",":
+                    position = skip(position + 1)
+            body[key] = orders
+            position += 1
+        else:
+            end = _value_end(text, position)
+            body[key] = decode(position, end)
+            position = end
+        position = skip(position)
+        if text[position] == ",":
+            position += 1
+    return body
 
 
 def _innermost(exc: BaseException) -> BaseException:

@@ -28,6 +28,9 @@ SIM = 'http://127.0.0.1:%s' % SIM_PORT
 KEY = 'pos_0000000000000000deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef'  # the stand-in's fake key
 TENANT = 'kitchen'
 LOGFILE = os.path.join(tempfile.gettempdir(), 'pos_orderweb_demo.log')
+# Seconds Odoo may take to answer its first page (it loads its registry first): generous, so
+# that a slow machine or a busy hour only waits longer.
+ODOO_START_TIMEOUT = 300
 
 CONFIGURE = """
 company = env.company
@@ -53,13 +56,18 @@ def database_exists():
         return bool(cr.fetchone())
 
 
-def wait_http(url, timeout, **kw):
+def wait_http(url, timeout, process=None, **kw):
+    """Whether ``url`` answers within ``timeout`` seconds. Until then, anything that is not an
+    answer (refused, reset, a slow first request while Odoo loads its registry) means "not
+    yet": how fast this machine is never decides. False at once if ``process`` ended."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            return False
         try:
-            if requests.get(url, timeout=2, **kw).ok:
+            if requests.get(url, timeout=min(30, max(deadline - time.monotonic(), 1)), **kw).ok:
                 return True
-        except requests.ConnectionError:
+        except requests.RequestException:
             pass
         time.sleep(0.5)
     return False
@@ -98,8 +106,9 @@ def main():
         server = subprocess.Popen(odoo + ['-d', DB, '--http-port', str(PORT), '--logfile', LOGFILE],
                                   start_new_session=True)
         children.append(server)
-        if not wait_http('http://localhost:%s/web/login' % PORT, 60):
-            raise SystemExit('Odoo did not answer on port %s' % PORT)
+        if not wait_http('http://localhost:%s/web/login' % PORT, ODOO_START_TIMEOUT, process=server):
+            raise SystemExit('Odoo did not answer on port %s within %s s%s: see its log, %s' % (
+                PORT, ODOO_START_TIMEOUT, ' (it stopped)' if server.poll() is not None else '', LOGFILE))
         say('Odoo is up. Log in at http://localhost:%s/odoo/action-pos_orderweb.action_orderweb_connection '
             '(login admin, password admin)', PORT)
         say('online orders: http://localhost:%s/odoo/action-pos_orderweb.action_orderweb_order ; '
@@ -108,7 +117,11 @@ def main():
         say('the 3 sample orders arrive with the first connection; a new order every 20-30 s. Ctrl+C stops.')
         while server.poll() is None:
             time.sleep(random.uniform(20, 30))
-            order = push_order()
+            try:
+                order = push_order()
+            except requests.RequestException as error:
+                say('the stand-in did not take a new order (%s); trying again later', error)
+                continue
             say('pushed %s (%s, %.2f)', order['orderNumber'], order['customerName'], order['totalAmount'])
     except KeyboardInterrupt:
         pass
