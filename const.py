@@ -51,18 +51,21 @@ PAYLOAD_DISPLAY_MAX_DEPTH = 20
 # Precision of a unit price converted from tax-included to tax-excluded (POS stores it unrounded).
 UNROUNDED_PRICE_PRECISION = 1e-6
 
-# One number of seconds for the whole pull request (connect and read).
-PULL_TIMEOUT = 15
-
-# Orders asked per pull: the pull has no cursor, so ask for more than a busy evening leaves confirmed.
-PULL_LIMIT = 100
-
 # A customer's phone is looked up by this many last digits, then compared as a parsed number.
 PHONE_MATCH_DIGITS = 7
 
 # System parameter holding the token that /orderweb/health and /orderweb/metrics require
 # (sent as "Authorization: Bearer <token>"); unset, both answer 403.
 HEALTH_TOKEN_PARAM = 'pos_orderweb.health_token'
+
+# Health says "degraded" once this many pulls of a company failed in a row: the pull is the
+# only way back for an order whose push was lost.
+PULL_FAILURES_DEGRADED = 3
+
+# Orders asked per pull. OrderWeb has no cursor and lists the newest confirmed orders first:
+# ask for more than it may serve (the stand-in serves 100 at most), the byte budget of a pull
+# (orderweb/const.py MAX_PULL_BYTES) bounding the answer. See README, Troubleshooting.
+PULL_LIMIT = 500
 
 # Upper bounds (seconds) of the import duration histogram of /orderweb/metrics: from "received"
 # to "imported", stored to the second; the long ones are orders that waited for a session.

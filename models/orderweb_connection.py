@@ -1,4 +1,5 @@
 import logging
+import time
 from collections import Counter, defaultdict
 from datetime import timedelta, timezone
 
@@ -6,8 +7,10 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
-from ..const import IMPORT_DURATION_BUCKETS
+from ..const import IMPORT_DURATION_BUCKETS, PULL_FAILURES_DEGRADED
 from ..orderweb.pull import OrderWebError
+from ..orderweb.utils import storable_text
+from .orderweb_order import TRANSIENT_ERRORS
 
 _logger = logging.getLogger(__name__)
 
@@ -55,6 +58,10 @@ class OrderWebConnection(models.Model):
         string="Orders Set Aside", compute='_compute_set_aside',
         help="Orders that could not be stored as received: kept in the online orders with their raw text.")
     last_set_aside_at = fields.Datetime(string="Last Set Aside", compute='_compute_set_aside')
+    pull_failure_count = fields.Integer(
+        string="Failed Pulls", readonly=True,
+        help="Pulls that failed in a row (scheduled, catch-up or manual); 0 once one succeeds.")
+    last_pull_error = fields.Char(string="Last Pull Error", readonly=True)
 
     _sql_constraints = [
         ('company_uniq', 'unique(company_id)', "A company has one OrderWeb connection status."),
@@ -119,6 +126,27 @@ class OrderWebConnection(models.Model):
         for values, company_ids in company_ids_by_values.items():
             self.search([('company_id', 'in', company_ids)]).write(dict(values))
 
+    @api.model
+    def _orderweb_note_pull(self, company, error=None):
+        """Count a failed pull of ``company`` (``error``), or reset the count after one that
+        worked: in a transaction of its own, so that it is kept whatever becomes of the
+        caller's, and written by any process (cron, runner, a manager's Pull now)."""
+        for attempt in range(3):
+            try:
+                with self.env.registry.cursor() as cr:
+                    record = self.with_env(self.env(cr=cr)).sudo().search([('company_id', '=', company.id)])
+                    if not record or (not error and not record.pull_failure_count and not record.last_pull_error):
+                        return
+                    record.write({
+                        'pull_failure_count': record.pull_failure_count + 1 if error else 0,
+                        'last_pull_error': storable_text(str(error))[:500] if error else False,
+                    })
+                    record.flush_recordset()
+                return
+            except TRANSIENT_ERRORS:
+                time.sleep(0.1 * (attempt + 1))  # another process wrote the status meanwhile
+        _logger.warning("OrderWeb: the pull outcome of %s could not be noted", company.name)
+
     def action_pull_now(self):
         self.ensure_one()
         return self._orderweb_pull_now(self.company_id)
@@ -133,6 +161,7 @@ class OrderWebConnection(models.Model):
         try:
             records = self.env['orderweb.order'].sudo().with_company(company)._pull_company(company)
         except (OrderWebError, ValueError) as error:
+            self._orderweb_note_pull(company, error)
             raise UserError(_("The pull from OrderWeb failed: %(error)s", error=error)) from error
         labels = dict(self.env['orderweb.order']._fields['state']._description_selection(self.env))
         counts = Counter(records.mapped('state'))
@@ -180,7 +209,8 @@ class OrderWebConnection(models.Model):
                 'company_id': company.id,
                 'company': company.name,
                 'tenant': company.orderweb_tenant or None,
-                'healthy': connected and not any(waiting_on_person.values()),
+                'healthy': connected and not any(waiting_on_person.values())
+                and status.pull_failure_count < PULL_FAILURES_DEGRADED,
                 'connected': connected,
                 'state': status.state or None,
                 'since': _iso(status.since),
@@ -189,6 +219,8 @@ class OrderWebConnection(models.Model):
                 'last_seen_alive': _iso(status.heartbeat),
                 'last_error': status.last_error or None,
                 'last_order_received': _iso(company_figures['last_received']),
+                'pulls_failed_in_a_row': status.pull_failure_count,
+                'last_pull_error': status.last_pull_error or None,
                 **waiting_on_person,
             })
         return report
@@ -244,6 +276,9 @@ class OrderWebConnection(models.Model):
             ('orderweb_reconnections_total', 'counter',
              "Reconnections of the live connection since its current holder process took it over.",
              per_company(lambda company: statuses.get(company, self.browse()).reconnect_count, enabled)),
+            ('orderweb_pulls_failed_in_a_row', 'gauge',
+             "Pulls of the company that failed since the last one that worked.",
+             per_company(lambda company: statuses.get(company, self.browse()).pull_failure_count, enabled)),
             ('orderweb_connection_up', 'gauge',
              "1 when a live Odoo process holds the company's connection and it is connected, else 0.",
              per_company(lambda company: int(statuses.get(company, self.browse())._orderweb_is_up()), enabled)),

@@ -593,8 +593,22 @@ class OrderWebOrder(models.Model):
         """Pull the confirmed orders of ``company`` once and ingest them (idempotent)."""
         with company._orderweb_pull_client() as client:
             result = client.pull(limit=PULL_LIMIT)
+        return self._ingest_pulled(company, result)
+
+    @api.model
+    def _ingest_pulled(self, company, result):
+        """Store and import what a pull of ``company`` answered: its orders as ``_ingest``
+        does, those it could not even decode in error with their text and the reason.
+
+        :param result: an ``orderweb.pull.PullResult``
+        :return: the online orders of the answer
+        """
+        online_orders = self._ingest(company, result.orders, 'pull')
+        for text, reason in result.unreadable:
+            online_orders |= self._store_unread(company, text, 'pull', reason)
         company.sudo().orderweb_last_pull_at = fields.Datetime.now()
-        return self._ingest(company, result.orders, 'pull')
+        self.env['orderweb.connection']._orderweb_note_pull(company)
+        return online_orders
 
     @api.model
     def _cron_pull(self):
@@ -606,10 +620,19 @@ class OrderWebOrder(models.Model):
             if not due:
                 continue
             try:
-                self.with_company(company)._pull_company(company)
+                # An answer may fail in the middle of its storing: only this company's work is undone.
+                with self.env.cr.savepoint():
+                    self.with_company(company)._pull_company(company)
             except (OrderWebError, ValueError, *TRANSIENT_ERRORS) as error:
                 # One company's outage or bad settings must not stop the others' pulls.
                 _logger.warning("OrderWeb pull for %s failed: %s", company.name, error)
+                self.env['orderweb.connection']._orderweb_note_pull(company, error)
+            except Exception as error:
+                if _is_outage(error):
+                    raise
+                # Nor anything an answer holds: the others' pulls and the retries below go on.
+                _logger.exception("OrderWeb pull for %s failed unexpectedly", company.name)
+                self.env['orderweb.connection']._orderweb_note_pull(company, error)
         self.search([
             ('company_id', 'in', companies.ids),
             '|', '|', ('state', '=', 'waiting'),

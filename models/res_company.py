@@ -3,7 +3,6 @@ from urllib.parse import urlsplit
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..const import PULL_TIMEOUT
 from ..orderweb.const import LOOPBACK_HOSTS
 from ..orderweb.pull import PullClient
 from ..orderweb.utils import endpoints, server_identity
@@ -129,5 +128,4 @@ class ResCompany(models.Model):
     def _orderweb_pull_client(self):
         self.ensure_one()
         company = self.sudo()
-        return PullClient(company.orderweb_url, company.orderweb_tenant.strip(), company.orderweb_api_key.strip(),
-                          timeout=PULL_TIMEOUT)
+        return PullClient(company.orderweb_url, company.orderweb_tenant.strip(), company.orderweb_api_key.strip())

@@ -108,7 +108,7 @@ class PullClient:
         base_url: str,
         tenant: str,
         api_key: str,
-        timeout: tuple[float, float] = PULL_TIMEOUT,
+        timeout: float | tuple[float, float] = PULL_TIMEOUT,
         retries: int = PULL_RETRIES,
         backoff_factor: float = PULL_BACKOFF_FACTOR,
         session: requests.Session | None = None,

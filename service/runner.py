@@ -35,7 +35,7 @@ import queue
 import socket
 import threading
 import time
-from contextlib import ExitStack, closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager, suppress
 from datetime import timezone
 
 import psycopg2
@@ -47,6 +47,7 @@ from odoo.modules.registry import Registry
 from odoo.service.db import list_dbs
 from odoo.tools import config
 
+from ..const import PULL_LIMIT
 from ..orderweb.listener import Listener
 from ..orderweb.utils import mask_key
 
@@ -196,17 +197,22 @@ class _Inbox:
     received stays here, and this thread keeps storing it until PostgreSQL answers
     again, whoever holds the WebSocket by then. That needs no lock: the log's
     unique (orderweb_id, company_id) key makes a second copy of an order a no-op.
-    Catch-up pulls asked by the link go through the same queue, in arrival order; a
-    failed one is tried again later while the link is up, pushed orders going on meanwhile.
-    An order the listener could not read is stored with the listener's reason.
+    Catch-up pulls asked by the link go through the same queue, in arrival order: each
+    waits on OrderWeb in a thread of its own, holding no database connection meanwhile,
+    and its answer comes back through the queue to be stored, so that a received order
+    never waits behind a pull's network. A failed one is tried again later while the link
+    is up. An order the listener could not read is stored with the listener's reason.
     """
 
     def __init__(self, dbname, company_id):
         self.dbname = dbname
         self.company_id = company_id
         self.last_order_at = None  # when this inbox last stored an order
-        # ('push', raw order) | ('invalid', (raw, reason)) | ('pull', None) | (STOP, None)
+        # ('push', raw order) | ('invalid', (raw, reason)) | ('pull', None) | ('pulled', PullResult)
+        # | ('wake', None) | (STOP, None)
         self._jobs = queue.SimpleQueue()
+        self._puller = None  # the thread of the pull waiting on OrderWeb
+        self._pull_again = False  # a pull was asked while one was on its way
         self._busy = False  # a job is being handled
         self._held = None  # a job taken from the queue while gathering received orders, handled next
         self._pull_due = None  # time.monotonic() when a failed catch-up pull is tried again
@@ -218,7 +224,7 @@ class _Inbox:
             self._thread.start()
 
     def put(self, kind, raw=None):
-        if kind != 'pull' and self._jobs.qsize() >= MAX_PENDING:
+        if kind in ('push', 'invalid') and self._jobs.qsize() >= MAX_PENDING:
             order = raw[0] if kind == 'invalid' else raw
             _logger.error("OrderWeb company %s of %s: %s received orders wait for the database; "
                           "order %s is left to the catch-up pull", self.company_id, self.dbname,
@@ -280,6 +286,11 @@ class _Inbox:
             self._held = None
             if kind == STOP:
                 return
+            if kind == 'pull':
+                self._start_pull()
+                continue
+            if kind == 'wake':  # a failed pull set its retry time
+                continue
             self._busy = True
             raws = [raw]
             delay = 1.0
@@ -297,28 +308,62 @@ class _Inbox:
                         error = exc
                 if error is None:
                     break
-                if failures or (kind == 'pull' and self._pull_delay):
+                if failures:
                     _logger.warning("OrderWeb %s for company %s of %s failed again (%s); %s orders "
                                     "kept", kind, self.company_id, self.dbname, error, len(raws))
                 else:
                     _logger.error("OrderWeb %s failed for company %s of %s", kind, self.company_id,
                                   self.dbname, exc_info=error)
                 failures += 1
-                if kind == 'pull':
-                    self._pull_delay = min(max(self._pull_delay * 2, PULL_RETRY_FIRST), PULL_RETRY_CAP)
-                    self._pull_due = time.monotonic() + self._pull_delay
-                    break
-                # Received orders are kept until stored (the database may be restarting).
+                # Received (and pulled) orders are kept until stored (the database may be restarting).
                 if self._give_up.wait(delay):
                     break
                 delay = min(delay * 2, RETRY_CAP)
             self._busy = False
 
+    def _start_pull(self):
+        """Pull in a thread of its own, unless one is on its way (then once more after it)."""
+        if self._puller is not None and self._puller.is_alive():
+            self._pull_again = True
+            return
+        self._pull_again = False
+        self._puller = threading.Thread(target=self._pull, daemon=True,
+                                        name='orderweb-pull-%s-%s' % (self.dbname, self.company_id))
+        with _small_stacks():
+            self._puller.start()
+
+    def _pull(self):
+        """One catch-up pull: the settings read in a moment, then OrderWeb waited on with no
+        database connection held (the pull's own deadline bounds it); the answer is queued."""
+        try:
+            with _db_slots, _company_env(self.dbname, self.company_id) as (env, company):
+                client = company._orderweb_pull_client()
+            with client:
+                result = client.pull(limit=PULL_LIMIT)
+        except Exception as error:
+            if self._pull_delay:
+                _logger.warning("OrderWeb catch-up pull for company %s of %s failed again (%s)",
+                                self.company_id, self.dbname, error)
+            else:
+                _logger.error("OrderWeb catch-up pull failed for company %s of %s: %s",
+                              self.company_id, self.dbname, error)
+            with suppress(Exception):  # the database may be what failed
+                with _db_slots, _company_env(self.dbname, self.company_id) as (env, company):
+                    env['orderweb.connection']._orderweb_note_pull(company, error)
+            self._pull_delay = min(max(self._pull_delay * 2, PULL_RETRY_FIRST), PULL_RETRY_CAP)
+            self._pull_due = time.monotonic() + self._pull_delay
+            self._jobs.put(('wake', None))  # the inbox waits for the next job until then
+        else:
+            self._pull_due, self._pull_delay = None, 0.0
+            self._jobs.put(('pulled', result))
+        if self._pull_again:
+            self._jobs.put(('pull', None))
+
     def _handle(self, kind, raws):
         with _company_env(self.dbname, self.company_id) as (env, company):
-            if kind == 'pull':
-                env['orderweb.order']._pull_company(company)
-                self._pull_due, self._pull_delay = None, 0.0
+            if kind == 'pulled':
+                result, = raws
+                env['orderweb.order']._ingest_pulled(company, result)
             elif kind == 'invalid':
                 (raw, reason), = raws
                 env['orderweb.order']._store_unread(company, raw, 'push', reason)

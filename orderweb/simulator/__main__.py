@@ -17,7 +17,8 @@ Test controls (header 'Authorization: Bearer <key>'):
   POST /_sim/drop?tenant=T                  close every WebSocket of the tenant
   POST /_sim/faults?tenant=T                {"refuse_for": s, "refuse_mode": "status"|"close", "no_pong": b,
                                              "malformed_next": n, "duplicate": b, "pull_error_status": n|null,
-                                             "pull_garbage": b, "pull_delay": s}
+                                             "pull_garbage": b, "pull_delay": s, "pull_deep": n,
+                                             "pull_trickle": s}
   POST /_sim/send?tenant=T[&binary=1]       send the request body verbatim as one frame
   GET  /_sim/stats?tenant=T"""
 

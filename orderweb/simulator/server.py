@@ -44,13 +44,15 @@ class Faults:
     pull_error_status: int | None = None  # pull answers this status with success: false
     pull_garbage: bool = False  # pull answers 200 with an HTML body
     pull_delay: float = 0.0  # seconds before pull answers
+    pull_deep: int = 0  # the pull answer also lists an order nested this deep (0: none)
+    pull_trickle: float = 0.0  # seconds between the bytes of the pull answer (0: all at once)
 
     def check(self) -> None:
         if self.refuse_mode not in ("status", "close"):
             raise ValueError("refuse_mode must be 'status' or 'close'")
         if self.pull_error_status is not None and not 100 <= self.pull_error_status <= 599:
             raise ValueError("pull_error_status must be an HTTP status or null")
-        for name in ("refuse_for", "malformed_next", "pull_delay"):
+        for name in ("refuse_for", "malformed_next", "pull_delay", "pull_deep", "pull_trickle"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
 
@@ -58,7 +60,7 @@ class Faults:
 FAULT_TYPES = {
     "refuse_for": (int, float), "refuse_mode": str, "no_pong": bool, "malformed_next": int,
     "duplicate": bool, "pull_error_status": (int, type(None)), "pull_garbage": bool,
-    "pull_delay": (int, float),
+    "pull_delay": (int, float), "pull_deep": int, "pull_trickle": (int, float),
 }
 
 
@@ -262,9 +264,22 @@ class OrderWebSimulator:
         status = request.query.get("status")
         matching = [o for o in tenant.orders.values() if status is None or o.get("status") == status]
         matching.sort(key=lambda o: str(o.get("createdAt") or ""), reverse=True)
-        orders = [_pull_shape(order) for order in matching[:limit]]
-        return web.json_response({"success": True, "tenant": tenant.info, "orders": orders,
-                                  "count": len(orders)})
+        orders = [json.dumps(_pull_shape(order)) for order in matching[:limit]]
+        if faults.pull_deep:
+            depth = faults.pull_deep
+            orders.insert(len(orders) // 2, '{"id": "deep-%d", "orderNumber": "DEEP-%d", "items": %s}' % (
+                depth, depth, "[" * depth + "]" * depth))
+        body = '{"success": true, "tenant": %s, "orders": [%s], "count": %d}' % (
+            json.dumps(tenant.info), ", ".join(orders), len(orders))
+        if not faults.pull_trickle:
+            return web.Response(text=body, content_type="application/json")
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        response.content_length = len(body.encode())
+        await response.prepare(request)
+        for byte in body.encode():
+            await response.write(bytes([byte]))
+            await asyncio.sleep(faults.pull_trickle)
+        return response
 
     def _bearer_ok(self, request: web.Request) -> bool:
         return request.headers.get("Authorization") == f"Bearer {self.api_key}"
