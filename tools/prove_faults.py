@@ -172,7 +172,7 @@ class Matrix:
         """After a row that broke: no fault left for the next one."""
         self.relay.up()
         base.sql_postgres('ALTER DATABASE "%s" ALLOW_CONNECTIONS true' % base.DB, ())
-        self.faults(no_pong=False, pull_error_status=None, pull_delay=0.0)
+        self.faults(no_pong=False, pull_error_status=None, pull_delay=0.0, pull_deep=0, pull_trickle=0.0)
 
     def counts(self, order_ids):
         """{platform id: (log rows, POS orders)} for this company."""
@@ -441,12 +441,75 @@ class Matrix:
                           'new customers, within 30 s (no scheduled pull); %d contacts for 8 customers%s'
                           % (contacts, '' if contacts == 8 else ' NOT one each')))
 
+    def row_deep_pull(self):
+        """Hole 4: the catch-up pull's answer holds an order nested 5,000 deep."""
+        self.faults(pull_deep=5000)
+        try:
+            started = time.monotonic()
+            ids = self.push(5)
+            base.sim('POST', '/_sim/drop')
+            ids += self.push(5, pace=0)  # while reconnecting: only the pull brings these
+            self.wait_connected()
+            ids += self.push(5)
+            once, lost, duplicated, seconds = self.settle(ids, started)
+            kept = base.wait(lambda: base.sql(
+                "SELECT count(*) FROM orderweb_order WHERE company_id = %s AND state = 'error' AND payload LIKE %s",
+                (self.company_id, '%deep-5000%'))[0][0] == 1, 30)
+        finally:
+            self.faults(pull_deep=0)
+        self.rows.append(('order nested 5,000 deep in a pull', len(ids), once, lost, duplicated,
+                          seconds if not lost else None,
+                          'the deep one %s' % ('kept once, in error' if kept else 'NOT kept')))
+
+    def row_trickling_pull(self):
+        """Hole 5: the catch-up pull's answer trickles in (a byte every 0.5 s, minutes in all):
+        orders pushed meanwhile are imported at once, the pull gives up at its deadline."""
+        failed_before = base.sql("SELECT coalesce(sum(pull_failure_count), 0) FROM orderweb_connection "
+                                 "WHERE company_id = %s", (self.company_id,))[0][0]
+        self.faults(pull_trickle=0.5)
+        try:
+            base.sim('POST', '/_sim/drop')
+            self.wait_connected()  # its catch-up pull now trickles
+            started = time.monotonic()
+            ids = self.push(5)
+            once, lost, duplicated, seconds = self.settle(ids, started, timeout=15)
+            noted = base.wait(lambda: base.sql(
+                "SELECT coalesce(sum(pull_failure_count), 0) FROM orderweb_connection WHERE company_id = %s",
+                (self.company_id,))[0][0] > failed_before, 60)
+        finally:
+            self.faults(pull_trickle=0.0)
+        self.rows.append(('pull answer trickling (1 byte / 0.5 s)', len(ids), once, lost, duplicated,
+                          seconds if not lost else None,
+                          'pushed orders imported during the pull; pull %s' % (
+                              'given up at its deadline and counted' if noted else 'NOT given up')))
+
+    def row_bad_timestamp(self):
+        """Hole 6: an order whose createdAt Python cannot hold, live, between good ones."""
+        marker = uuid.uuid4().hex[:8]
+        connections = base.sim('GET', '/_sim/stats')['connections_total']
+        started = time.monotonic()
+        ids = self.push(3)
+        self.send_frame(json.dumps({'orderId': 'badtime-' + marker, 'orderNumber': 'TIME-' + marker,
+                                    'createdAt': '0001-01-01T00:00:00+01:00', 'totalAmount': 10.5,
+                                    'items': [{'name': 'Margherita pizza', 'price': 10.5, 'quantity': 1}]}))
+        ids += self.push(3, pace=0)  # right after it, on the same socket
+        once, lost, duplicated, seconds = self.settle(ids, started, timeout=20)
+        kept = base.wait(lambda: base.sql(
+            "SELECT count(*) FROM orderweb_order WHERE orderweb_id = %s AND state = 'error' AND error LIKE %s",
+            ('badtime-' + marker, '%createdAt%'))[0][0] == 1, 20)
+        same_socket = base.sim('GET', '/_sim/stats')['connections_total'] == connections
+        self.rows.append(('createdAt year 1 (+01:00), live', len(ids), once, lost, duplicated,
+                          seconds if not lost else None, 'bad one %s; link %s' % (
+                              'in error with its reason' if kept else 'NOT kept',
+                              'kept' if same_socket else 'NOT kept (reconnected)')))
+
     ROWS = {
         'ws-drop': row_ws_drop, 'refused': row_refused, 'no-pong': row_no_pong, 'kill-odoo': row_kill_odoo,
         'postgres': row_postgres_gone, 'catch-up-postgres': row_catch_up_postgres_gone,
         'two-servers': row_two_servers, 'poison': row_poison,
         'no-session': row_no_session, 'unknown-product': row_unknown_product, 'key-refused': row_key_refused,
-        'pull': row_pull_faults, 'race': row_race,
+        'pull': row_pull_faults, 'race': row_race, 'deep-pull': row_deep_pull,
+        'trickling-pull': row_trickling_pull, 'bad-timestamp': row_bad_timestamp,
     }
 
     def run(self, names):
