@@ -1,6 +1,6 @@
 {
     'name': 'OrderWeb Online Orders for Point of Sale',
-    'version': '18.0.1.0.0',
+    'version': '1.1.0',  # no series: the same module installs on 18.0 and 19.0
     'category': 'Sales/Point of Sale',
     'summary': 'Receive OrderWeb online orders live in your POS and Sales, exactly once',
     'author': 'OrderWeb Connector Team',
@@ -19,6 +19,7 @@
     'data': [
         'security/pos_orderweb_security.xml',
         'security/ir.model.access.csv',
+        'data/ir_asset.xml',
         'data/ir_cron.xml',
         'data/product_data.xml',
         'data/res_partner_data.xml',
@@ -31,12 +32,5 @@
         'views/orderweb_connection_views.xml',
         'views/res_config_settings_views.xml',
     ],
-    'assets': {
-        'point_of_sale._assets_pos': [
-            'pos_orderweb/static/src/**/*',
-        ],
-        'web.assets_tests': [
-            'pos_orderweb/static/tests/tours/**/*',
-        ],
-    },
+    # No 'assets': the POS screen's files differ by Odoo series, see compat.py POS_ASSETS.
 }

@@ -12,3 +12,4 @@ from . import sale_order
 from . import sale_order_line
 from . import orderweb_connection
 from . import ir_cron
+from . import ir_asset

@@ -7,6 +7,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from ..compat import sql_constraints
 from ..const import IMPORT_DURATION_BUCKETS, PULL_FAILURES_DEGRADED
 from ..orderweb.pull import OrderWebError
 from ..orderweb.utils import storable_text
@@ -19,6 +20,11 @@ _logger = logging.getLogger(__name__)
 STALE_AFTER = timedelta(seconds=70)
 
 
+@sql_constraints(
+    company_uniq=(
+        'unique(company_id)',
+        "A company has one OrderWeb connection status."),
+)
 class OrderWebConnection(models.Model):
     """Live status of a company's OrderWeb WebSocket, as its holder process sees it.
 
@@ -62,10 +68,6 @@ class OrderWebConnection(models.Model):
         string="Failed Pulls", readonly=True,
         help="Pulls that failed in a row (scheduled, catch-up or manual); 0 once one succeeds.")
     last_pull_error = fields.Char(string="Last Pull Error", readonly=True)
-
-    _sql_constraints = [
-        ('company_uniq', 'unique(company_id)', "A company has one OrderWeb connection status."),
-    ]
 
     @api.depends('heartbeat', 'state', 'company_id.orderweb_enabled')
     def _compute_no_holder(self):

@@ -17,6 +17,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import email_normalize, escape_psql, split_every
 
+from ..compat import PARTNER_PHONE_FIELDS, sql_constraints
 from ..const import (
     CONFLICT_RETRIES,
     CONFLICT_RETRY_DELAY,
@@ -72,6 +73,11 @@ class MappingWaits(Exception):
     """The online order is fine but cannot be imported yet (no open POS session)."""
 
 
+@sql_constraints(
+    orderweb_company_uniq=(
+        'unique(orderweb_id, company_id)',
+        "This OrderWeb order was already received by this company."),
+)
 class OrderWebOrder(models.Model):
     """An online order as OrderWeb sent it, and what became of it in Odoo.
 
@@ -124,11 +130,6 @@ class OrderWebOrder(models.Model):
     amount_total = fields.Monetary(string="Total", readonly=True)
     pos_order_id = fields.Many2one('pos.order', string="POS Order", readonly=True, index='btree_not_null')
     sale_order_id = fields.Many2one('sale.order', string="Sales Order", readonly=True, index='btree_not_null')
-
-    _sql_constraints = [
-        ('orderweb_company_uniq', 'unique(orderweb_id, company_id)',
-         "This OrderWeb order was already received by this company."),
-    ]
 
     @api.depends('payload')
     def _compute_payload_display(self):
@@ -805,7 +806,7 @@ class OrderWebOrder(models.Model):
             candidate_ids = Partner._orderweb_search_phone_tails([re.sub(r'\D', '', phone) for phone in by_phone])
             for partner in Partner.search([('id', 'in', candidate_ids), *company_domain], order='id'):
                 region = (partner.country_id or company.country_id).code
-                for number in filter(None, (partner.phone, partner.mobile)):
+                for number in filter(None, (partner[field_name] for field_name in PARTNER_PHONE_FIELDS)):
                     for identity in by_phone.get(_phone_key(number, region), ()):
                         found.setdefault(identity, partner)
         by_email = defaultdict(list)
@@ -820,8 +821,8 @@ class OrderWebOrder(models.Model):
             name = identity[2]
             if identity not in found and name:
                 partner = Partner.search([
-                    ('name', '=ilike', escape_psql(name)), ('phone', '=', False), ('mobile', '=', False),
-                    ('email', '=', False), *company_domain,
+                    ('name', '=ilike', escape_psql(name)), ('email', '=', False), *company_domain,
+                    *((field_name, '=', False) for field_name in PARTNER_PHONE_FIELDS),
                 ], order='id', limit=1)
                 if partner:
                     found[identity] = partner

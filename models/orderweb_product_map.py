@@ -2,7 +2,14 @@ import psycopg2
 
 from odoo import fields, models
 
+from ..compat import sql_constraints
 
+
+@sql_constraints(
+    item_company_uniq=(
+        'unique(orderweb_item_id, company_id)',
+        "This OrderWeb item is already mapped for this company."),
+)
 class OrderWebProductMap(models.Model):
     _name = 'orderweb.product.map'
     _description = "OrderWeb Menu Item Mapping"
@@ -15,11 +22,6 @@ class OrderWebProductMap(models.Model):
     product_id = fields.Many2one(
         'product.product', check_company=True,
         help="Product used for this OrderWeb item. Empty: matched by exact name, else the fallback product.")
-
-    _sql_constraints = [
-        ('item_company_uniq', 'unique(orderweb_item_id, company_id)',
-         "This OrderWeb item is already mapped for this company."),
-    ]
 
     def _note_unmapped(self, company, line):
         """List an item that fell back to a placeholder, so a manager can map it."""

@@ -7,6 +7,7 @@ import uuid
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from ..compat import POS_ORDER_NOTE, sql_constraints
 from ..const import ORDERWEB_STATUSES
 from ..orderweb.order import PayloadError, parse_order
 from .orderweb_order import MappingWaits
@@ -23,6 +24,11 @@ ORDERWEB_STEP_FIELDS = {
 }
 
 
+@sql_constraints(
+    orderweb_order_uniq=(
+        'unique(orderweb_order_id)',
+        "An OrderWeb order can only become one POS order."),
+)
 class PosOrder(models.Model):
     _name = 'pos.order'
     _inherit = ['pos.order', 'orderweb.origin.mixin']
@@ -41,14 +47,11 @@ class PosOrder(models.Model):
     orderweb_accepted_at = fields.Datetime(string="Accepted At", readonly=True, copy=False)
     orderweb_ready_at = fields.Datetime(string="Ready At", readonly=True, copy=False)
     orderweb_done_at = fields.Datetime(string="Done At", readonly=True, copy=False)
+    # The customer's special instructions, in the note field of the series (compat.py).
+    orderweb_instructions = fields.Text(related=POS_ORDER_NOTE, string="Special Instructions")
     orderweb_unmapped_count = fields.Integer(
         string="Items to Map", compute='_compute_orderweb_unmapped_count',
         help="Items of this online order that fell back to a placeholder product.")
-
-    _sql_constraints = [
-        ('orderweb_order_uniq', 'unique(orderweb_order_id)',
-         "An OrderWeb order can only become one POS order."),
-    ]
 
     @api.depends('orderweb_order_id')
     def _compute_orderweb_unmapped_count(self):
@@ -159,7 +162,7 @@ class PosOrder(models.Model):
             'fiscal_position_id': fiscal_position.id,
             'pricelist_id': config.pricelist_id.id,
             'state': 'draft',
-            'general_note': platform_order.special_instructions or '',
+            POS_ORDER_NOTE: platform_order.special_instructions or '',
             'lines': [(0, 0, vals) for vals in line_vals],
             'payment_ids': [],
             'amount_paid': 0,

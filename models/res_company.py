@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..compat import sql_constraints
 from ..orderweb.const import LOOPBACK_HOSTS
 from ..orderweb.pull import PullClient
 from ..orderweb.utils import endpoints, server_identity
@@ -10,6 +11,15 @@ from ..orderweb.utils import endpoints, server_identity
 DEFAULT_URL = 'wss://orderweb.net'
 
 
+@sql_constraints(
+    orderweb_pull_interval_positive=(
+        'CHECK(orderweb_pull_interval > 0)',
+        "The OrderWeb pull interval must be at least one minute."),
+    # _check_orderweb_tenant_once says it by name; this holds whatever transactions interleave.
+    orderweb_feed_uniq=(
+        'unique(orderweb_feed)',
+        "Another company already receives the orders of this OrderWeb tenant."),
+)
 class ResCompany(models.Model):
     _inherit = 'res.company'
 
@@ -52,14 +62,6 @@ class ResCompany(models.Model):
     orderweb_feed = fields.Char(
         compute='_compute_orderweb_feed', store=True, copy=False,
         help="Server and tenant this company receives, as OrderWeb tells them apart; empty when disabled.")
-
-    _sql_constraints = [
-        ('orderweb_pull_interval_positive', 'CHECK(orderweb_pull_interval > 0)',
-         "The OrderWeb pull interval must be at least one minute."),
-        # _check_orderweb_tenant_once says it by name; this holds whatever transactions interleave.
-        ('orderweb_feed_uniq', 'unique(orderweb_feed)',
-         "Another company already receives the orders of this OrderWeb tenant."),
-    ]
 
     @api.depends('orderweb_enabled', 'orderweb_tenant', 'orderweb_url')
     def _compute_orderweb_feed(self):

@@ -1,9 +1,8 @@
 from odoo import models
 from odoo.tools import SQL, create_index
 
+from ..compat import PARTNER_PHONE_FIELDS as PHONE_FIELDS
 from ..const import PHONE_MATCH_DIGITS
-
-PHONE_FIELDS = ('phone', 'mobile')
 
 
 def _phone_tail(column):

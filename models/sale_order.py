@@ -2,7 +2,14 @@ from markupsafe import Markup
 
 from odoo import _, api, fields, models
 
+from ..compat import sql_constraints
 
+
+@sql_constraints(
+    orderweb_order_uniq=(
+        'unique(orderweb_order_id)',
+        "An OrderWeb order can only become one sales order."),
+)
 class SaleOrder(models.Model):
     _name = 'sale.order'
     _inherit = ['sale.order', 'orderweb.origin.mixin']
@@ -11,11 +18,6 @@ class SaleOrder(models.Model):
     orderweb_order_id = fields.Many2one(
         'orderweb.order', string="OrderWeb Order", readonly=True, copy=False, index='btree_not_null',
         ondelete='restrict')
-
-    _sql_constraints = [
-        ('orderweb_order_uniq', 'unique(orderweb_order_id)',
-         "An OrderWeb order can only become one sales order."),
-    ]
 
     # ------------------------------------------------------------------
     # Made from an online order (asked by orderweb.order._map)

@@ -3,6 +3,7 @@ import json
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from ..compat import PARTNER_PHONE_FIELDS
 from ..models.res_partner import phone_tail_match
 from .common import OrderWebCommon, new_order
 
@@ -32,7 +33,7 @@ class TestPosMapping(OrderWebCommon):
             self.assertEqual(json.loads(online_order.payload), sample, "the raw payload is kept verbatim")
 
         burger_order = online_orders.filtered(lambda record: record.name == 'KIT-3763').pos_order_id
-        self.assertEqual(burger_order.general_note, 'Extra sauce please')
+        self.assertEqual(burger_order.orderweb_instructions, 'Extra sauce please')
         burger = burger_order.lines.filtered(lambda line: line.product_id == self.burger)
         self.assertEqual((burger.qty, burger.price_unit, burger.price_type), (2, 12.99, 'manual'))
         self.assertIn('Extra cheese', burger.note)
@@ -104,7 +105,7 @@ class TestPosMapping(OrderWebCommon):
 
     def test_pos_keeps_instructions_as_plain_text(self):
         instructions = "<NO PEANUTS>\n<b>now</b>"
-        self.assertEqual(self.ingest(new_order(specialInstructions=instructions)).pos_order_id.general_note,
+        self.assertEqual(self.ingest(new_order(specialInstructions=instructions)).pos_order_id.orderweb_instructions,
                          instructions)
 
 
@@ -158,13 +159,13 @@ class TestCustomerMatching(OrderWebCommon):
     def test_the_number_is_looked_up_through_an_index(self):
         # Every import looks its customer up: reading every contact's number would cost more with
         # each customer the restaurant ever had.
-        mobile_known = self.env['res.partner'].create({'name': 'Ana Ruiz', 'mobile': '+44 (0)7700-900 321'})
-        self.assertEqual(self.customer_of(customerPhone='07700900321'), mobile_known)
+        known = self.env['res.partner'].create({'name': 'Ana Ruiz', PARTNER_PHONE_FIELDS[-1]: '+44 (0)7700-900 321'})
+        self.assertEqual(self.customer_of(customerPhone='07700900321'), known)
         self.env.cr.execute("SET LOCAL enable_seqscan = off")
         self.env.cr.execute(SQL("EXPLAIN SELECT id FROM res_partner WHERE %s", phone_tail_match(['0900321'])))
         plan = "\n".join(row for (row,) in self.env.cr.fetchall())
-        self.assertIn('res_partner_phone_orderweb_tail_index', plan)
-        self.assertIn('res_partner_mobile_orderweb_tail_index', plan)
+        for field_name in PARTNER_PHONE_FIELDS:
+            self.assertIn(f'res_partner_{field_name}_orderweb_tail_index', plan)
 
     def test_then_the_email(self):
         known = self.env['res.partner'].create({'name': 'Sam Lee', 'email': 'Sam.Lee@Example.com'})

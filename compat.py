@@ -1,0 +1,46 @@
+"""What differs between the Odoo series this addon runs on (18.0, 19.0), in one place.
+
+Models, views and the POS screen use the names defined here; a new series is one more
+branch in this file (and, for the POS screen, a folder under ``static/src/``), not a fork.
+"""
+from odoo import models, release
+
+SERIES = release.version_info[0]
+
+# The POS order's note from the customer, which its receipt and kitchen ticket print.
+POS_ORDER_NOTE = 'general_note' if SERIES < 19 else 'general_customer_note'
+
+# A contact's phone numbers (19.0 dropped "mobile").
+PARTNER_PHONE_FIELDS = ('phone', 'mobile') if SERIES < 19 else ('phone',)
+
+# The POS screen's files of each series (its frontend moved and changed from 18.0 to 19.0),
+# by asset bundle: registered as ir.asset records by the module (models/ir_asset.py), as a
+# manifest cannot choose by series. A series without its own files gets none: its POS runs
+# without the addon's screen rather than break on another series' imports.
+POS_ASSETS = {
+    18: {
+        'point_of_sale._assets_pos': 'pos_orderweb/static/src/18/**/*',
+        'web.assets_tests': 'pos_orderweb/static/tests/18/**/*',
+    },
+}.get(SERIES, {})
+
+
+def sql_constraints(**constraints):
+    """Class decorator declaring a model's SQL constraints the way its series reads them:
+    ``_sql_constraints`` on 18.0, ``models.Constraint`` attributes on 19.0.
+
+    :param constraints: ``name=(definition, message)``, e.g.
+        ``company_uniq=('unique(company_id)', "A company has one status.")``
+    :return: the decorator
+    """
+    def decorate(cls):
+        if SERIES < 19:
+            cls._sql_constraints = [*getattr(cls, '_sql_constraints', []), *(
+                (name, definition, message) for name, (definition, message) in constraints.items())]
+        else:
+            for name, (definition, message) in constraints.items():
+                constraint = models.Constraint(definition, message)
+                setattr(cls, '_' + name, constraint)
+                constraint.__set_name__(cls, '_' + name)  # as if written in the class body
+        return cls
+    return decorate
