@@ -464,8 +464,14 @@ class Matrix:
     def row_trickling_pull(self):
         """Hole 5: the catch-up pull's answer trickles in (a byte every 0.5 s, minutes in all):
         orders pushed meanwhile are imported at once, the pull gives up at its deadline."""
-        failed_before = base.sql("SELECT coalesce(sum(pull_failure_count), 0) FROM orderweb_connection "
-                                 "WHERE company_id = %s", (self.company_id,))[0][0]
+        def failed_pulls():
+            counted = base.sql("SELECT 1 FROM information_schema.columns WHERE table_name = 'orderweb_connection' "
+                               "AND column_name = 'pull_failure_count'")
+            if not counted:  # a version of the addon that does not count them
+                return None
+            return base.sql("SELECT coalesce(sum(pull_failure_count), 0) FROM orderweb_connection "
+                            "WHERE company_id = %s", (self.company_id,))[0][0]
+        failed_before = failed_pulls()
         self.faults(pull_trickle=0.5)
         try:
             base.sim('POST', '/_sim/drop')
@@ -473,9 +479,7 @@ class Matrix:
             started = time.monotonic()
             ids = self.push(5)
             once, lost, duplicated, seconds = self.settle(ids, started, timeout=15)
-            noted = base.wait(lambda: base.sql(
-                "SELECT coalesce(sum(pull_failure_count), 0) FROM orderweb_connection WHERE company_id = %s",
-                (self.company_id,))[0][0] > failed_before, 60)
+            noted = failed_before is not None and base.wait(lambda: failed_pulls() > failed_before, 60)
         finally:
             self.faults(pull_trickle=0.0)
         self.rows.append(('pull answer trickling (1 byte / 0.5 s)', len(ids), once, lost, duplicated,
