@@ -4,6 +4,7 @@ Models, views and the POS screen use the names defined here; a new series is one
 branch in this file (and, for the POS screen, a folder under ``static/src/``), not a fork.
 """
 from odoo import models, release
+from odoo.modules import module
 
 SERIES = release.version_info[0]
 
@@ -44,3 +45,14 @@ def sql_constraints(**constraints):
                 constraint.__set_name__(cls, '_' + name)  # as if written in the class body
         return cls
     return decorate
+
+
+def in_test_mode(registry):
+    """Whether Odoo's tests run, all cursors sharing the test's one (no extra threads then).
+
+    :param registry: the database's registry
+    :return: bool
+    """
+    if SERIES < 19:
+        return registry.in_test_mode()
+    return bool(module.current_test)  # 19.0 patches the registry's cursors instead

@@ -17,7 +17,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import email_normalize, escape_psql, split_every
 
-from ..compat import PARTNER_PHONE_FIELDS, sql_constraints
+from ..compat import PARTNER_PHONE_FIELDS, in_test_mode, sql_constraints
 from ..const import (
     CONFLICT_RETRIES,
     CONFLICT_RETRY_DELAY,
@@ -204,7 +204,7 @@ class OrderWebOrder(models.Model):
                     with lock:
                         to_map += stored.ids
                 if len(to_map) > MAP_BATCH and sum(helper.is_alive() for helper in helpers) < MAP_WORKERS - 1 \
-                        and not self.env.registry.in_test_mode():  # tests share one connection
+                        and not in_test_mode(self.env.registry):  # tests share one connection
                     helpers.append(threading.Thread(
                         target=help_map, name=f'{threading.current_thread().name}-map', daemon=True))
                     helpers[-1].start()

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
+from ..compat import SERIES
 from ..orderweb.const import SIMULATOR_API_KEY
 from ..orderweb.simulator.data import SAMPLE_ORDERS
 
@@ -52,7 +53,10 @@ class OrderWebCommon(TestPoSCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if cls.registry.test_cr is None:  # an HttpCase is in test mode already
+        if SERIES >= 19:
+            if not cls._registry_patched:  # an HttpCase is in test mode already
+                cls.registry_enter_test_mode_cls()
+        elif cls.registry.test_cr is None:  # an HttpCase is in test mode already
             cls.registry.enter_test_mode(cls.cr)
             cls.addClassCleanup(cls.registry.leave_test_mode)
         cls.config = cls.basic_config
