@@ -67,7 +67,7 @@ class OrderWebConnection(models.Model):
     pull_failure_count = fields.Integer(
         string="Failed Pulls", readonly=True,
         help="Pulls that failed in a row (scheduled, catch-up or manual); 0 once one succeeds.")
-    last_pull_error = fields.Char(string="Last Pull Error", readonly=True)
+    last_pull_error = fields.Char(readonly=True)
 
     @api.depends('heartbeat', 'state', 'company_id.orderweb_enabled')
     def _compute_no_holder(self):
