@@ -20,25 +20,22 @@ ONLINE_ORDER_CHANNELS = [
     ('pull', "Pull"),
 ]
 
-# An order id longer than this is not a platform id (they are UUIDs): the online order is keyed by its hash.
-MAX_ORDERWEB_ID_LENGTH = 128
-
 # How many times the pull cron retries a record in error by itself; Retry has no limit.
 MAX_AUTO_ATTEMPTS = 3
-# An order stored less than this long ago (seconds) is being mapped by the live listener's worker:
-# the cron leaves it alone rather than map a burst in parallel with it (bench/PROFILE.md).
+# An order stored less than this long ago (seconds) is being imported by the live listener's worker:
+# the cron leaves it alone rather than import a burst in parallel with it (bench/PROFILE.md).
 LIVE_IMPORT_GRACE = 60
-# Online orders mapped per transaction in a catch-up (a burst, a pull), each in a savepoint of its
+# Online orders imported per transaction in a catch-up (a burst, a pull), each in a savepoint of its
 # own: one commit and one notification of the shop per batch. Small: a batch holds its customers'
 # locks and its snapshot until it commits.
-MAP_BATCH = 50
-# An online order that met a concurrent import (push and pull, two servers) is mapped again at
+IMPORT_BATCH = 50
+# An online order that met a concurrent import (push and pull, two servers) is imported again at
 # once, in a fresh transaction, up to this many times, after about this many seconds times the
 # attempt: the race is over within seconds, not left for the next scheduled pull.
 CONFLICT_RETRIES = 4
 CONFLICT_RETRY_DELAY = 0.25
-# Threads mapping a catch-up's batches at once: one's Python runs while another waits on PostgreSQL.
-MAP_WORKERS = 2
+# Threads importing a catch-up's batches at once: one's Python runs while another waits on PostgreSQL.
+IMPORT_WORKERS = 2
 
 # A payload longer than this (characters of its JSON text) is kept in error, not imported:
 # an order ten times the largest real one would hold the company's queue for minutes.
@@ -70,3 +67,51 @@ PULL_LIMIT = 500
 # Upper bounds (seconds) of the import duration histogram of /orderweb/metrics: from "received"
 # to "imported", stored to the second; the long ones are orders that waited for a session.
 IMPORT_DURATION_BUCKETS = (1, 2, 5, 10, 30, 60, 300, 900, 3600, 14400)
+
+# The process holding a company's live connection writes its heartbeat this often (seconds,
+# service/runner.py); after two missed beats, health says no process holds it.
+HEARTBEAT = 30
+STALE_AFTER = 2 * HEARTBEAT + 10
+
+# --- The runner (service/runner.py): a listener and an inbox per company ---------------------
+
+# Seconds between two passes of the runner (databases, companies, settings, heartbeats).
+TICK = 5.0
+DRAIN_TIMEOUT = 20.0  # at stop, orders already received get this long to be stored
+STORE_BATCH = 500  # at most this many received orders stored per commit by an inbox
+RETRY_CAP = 10.0  # seconds between attempts to store received orders while the database fails
+# A catch-up pull that failed is tried again after PULL_RETRY_FIRST s, then doubling up to
+# PULL_RETRY_CAP, until one succeeds or the link stops: orders missed while the WebSocket
+# was down are listed only by the pull (the cron's may be minutes away).
+PULL_RETRY_FIRST = 2.0
+PULL_RETRY_CAP = 60.0
+# Received orders one company may hold in memory while its database does not answer
+# (a few MB); beyond it, new ones are left to the catch-up pull, with an error logged.
+MAX_PENDING = 5000
+# A database without pos_orderweb is looked into again after this many seconds if
+# PostgreSQL counted commits in it since (an install commits), else after RECHECK_IDLE.
+RECHECK_BUSY = 30.0
+RECHECK_IDLE = 600.0
+# First key of pg_try_advisory_lock(int, int), the second is the company id:
+# 'OW' in ASCII, so that ops can spot it in pg_locks (classid = 20311).
+LOCK_CLASS = 0x4F57
+# Inboxes working in the database at once in this process (storing and importing received
+# orders, catch-up pulls): each holds up to three of Odoo's pooled connections meanwhile
+# (db_maxconn, shared with a threaded server's HTTP threads) and more would not go faster on
+# a few cores. Without a bound, a burst to a hundred companies asks for hundreds of
+# connections at once, and a full pool fails imports.
+DB_WORKERS = 4
+# Status writes at once (a hundred listeners connecting write theirs together), apart from
+# the inboxes': the pass never waits behind a burst (a prefork worker whose pass waits is
+# killed by limit_time_cpu, which the inboxes' work counts against).
+STATUS_WRITERS = 2
+# Stack of every thread the runner starts (a listener and an inbox per company): Linux
+# reserves 8 MiB of address space per thread by default, gigabytes for a hundred companies,
+# and Odoo holds address space to limit_memory_hard (the prefork runner worker could not
+# start its threads) and limit_memory_soft (past it a worker or threaded server restarts).
+# Python's recursion limit is reached in a quarter of this.
+THREAD_STACK = 1024 * 1024
+# Keepalives on the lock connection (client side in libpq, server side by SET) so
+# that a vanished holder's lock is freed, and the holder learns it lost it, in ~25 s.
+KEEPALIVES = {'keepalives': 1, 'keepalives_idle': 10, 'keepalives_interval': 5, 'keepalives_count': 3}
+

@@ -4,6 +4,12 @@ import logging
 import threading
 
 import psycopg2
+from psycopg2.pool import PoolError
+
+# A transaction that met another one (repeatable read, a deadlock, a lock not taken): nothing of
+# it was committed, and the same work in a fresh transaction succeeds.
+TRANSIENT_ERRORS = (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected,
+                    psycopg2.errors.LockNotAvailable)
 
 _own_statements = threading.local()
 
@@ -52,3 +58,15 @@ def error_summary(error):
         primary = error.diag.message_primary if error.diag else None
         return f"{type(error).__name__}: {primary or error.pgcode or 'database error'}"
     return f"{type(error).__name__}: {error}"
+
+
+def is_outage(error):
+    """Whether ``error`` comes from the database or its connection (the work is worth doing
+    again) rather than from an order (a limit it exceeds is the order's fault). A full pool
+    of Odoo's connections is one: the connection a cursor opens is missing for a moment.
+
+    :param error: an exception
+    :return: bool
+    """
+    return isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError, PoolError)) and not isinstance(
+        error, psycopg2.errors.ProgramLimitExceeded)

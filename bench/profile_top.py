@@ -1,9 +1,9 @@
 """The top of a py-spy profile (``py-spy record --format raw --threads --idle``), as text.
 
-    python3 bench/profile_top.py FILE.txt [--thread orderweb-ingest] [--focus _ingest] [--top 30]
+    python3 bench/profile_top.py FILE.txt [--thread orderweb-inbox] [--focus receive] [--top 30]
 
 Keeps the samples of the threads whose name holds ``--thread`` (default: the runner's
-ingest workers, ``orderweb-ingest-<db>-<company>``; ``''`` keeps every thread), then
+inbox threads, ``orderweb-inbox-<db>-<company>``; ``''`` keeps every thread), then
 prints per function the share of those samples spent in
 it (inclusive) and in it alone (self, i.e. the leaf: waits on PostgreSQL show up as
 psycopg2's ``execute``/``commit``). ``--focus`` restricts to the samples under that
@@ -15,7 +15,7 @@ import collections
 import re
 
 FRAME = re.compile(r'^(?P<function>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$')
-IDLE = ("_Link._work (",)  # leaf: the ingest worker waiting in SimpleQueue.get (C code) for its next job
+IDLE = ("_Link._work (",)  # leaf: the inbox thread waiting in SimpleQueue.get (C code) for its next job
 
 
 def short(frame):
@@ -43,7 +43,7 @@ def load(path, thread):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('path')
-    parser.add_argument('--thread', default='orderweb-ingest', help="keep the threads whose name holds this")
+    parser.add_argument('--thread', default='orderweb-inbox', help="keep the threads whose name holds this")
     parser.add_argument('--focus', help="only the samples under this function, shares relative to it")
     parser.add_argument('--top', type=int, default=30)
     args = parser.parse_args()

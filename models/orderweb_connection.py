@@ -8,16 +8,20 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ..compat import sql_constraints
-from ..const import IMPORT_DURATION_BUCKETS, PULL_FAILURES_DEGRADED
+from ..const import (
+    IMPORT_DURATION_BUCKETS,
+    LIVE_IMPORT_GRACE,
+    MAX_AUTO_ATTEMPTS,
+    PULL_FAILURES_DEGRADED,
+    PULL_LIMIT,
+    STALE_AFTER,
+)
 from ..orderweb.pull import OrderWebError
 from ..orderweb.utils import storable_text
-from .orderweb_order import TRANSIENT_ERRORS
+from ..service import intake
+from ..utils import TRANSIENT_ERRORS, is_outage
 
 _logger = logging.getLogger(__name__)
-
-# A holder writes its heartbeat every 30 s (service/runner.py): two missed beats
-# mean no Odoo process runs this company's listener.
-STALE_AFTER = timedelta(seconds=70)
 
 
 @sql_constraints(
@@ -71,7 +75,7 @@ class OrderWebConnection(models.Model):
 
     @api.depends('heartbeat', 'state', 'company_id.orderweb_enabled')
     def _compute_no_holder(self):
-        limit = fields.Datetime.now() - STALE_AFTER
+        limit = fields.Datetime.now() - timedelta(seconds=STALE_AFTER)
         for record in self:
             record.no_holder = record.company_id.orderweb_enabled and (
                 record.state in ('stopped', 'disabled') or not record.heartbeat or record.heartbeat < limit)
@@ -149,6 +153,65 @@ class OrderWebConnection(models.Model):
                 time.sleep(0.1 * (attempt + 1))  # another process wrote the status meanwhile
         _logger.warning("OrderWeb: the pull outcome of %s could not be noted", company.name)
 
+    # ------------------------------------------------------------------
+    # Pull: the scheduled one, after a reconnect (service/runner.py), and "Pull now"
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _orderweb_pull(self, company):
+        """Pull the confirmed orders of ``company`` once and receive them (idempotent).
+
+        :return: the online orders of the answer
+        """
+        with company._orderweb_pull_client() as client:
+            result = client.pull(limit=PULL_LIMIT)
+        return self._orderweb_receive_pulled(company, result)
+
+    @api.model
+    def _orderweb_receive_pulled(self, company, result):
+        """Store and import what a pull of ``company`` answered (``service.intake``), and note
+        that it worked.
+
+        :param result: an ``orderweb.pull.PullResult``
+        :return: the online orders of the answer
+        """
+        online_orders = intake.receive_pulled(self.env, company, result)
+        company.sudo().orderweb_last_pull_at = fields.Datetime.now()
+        self._orderweb_note_pull(company)
+        return online_orders
+
+    @api.model
+    def _cron_pull(self):
+        """Pull each enabled company whose interval has passed, then retry what waits: the
+        orders waiting for a session, those the live intake left, those in error (a few times)."""
+        now = fields.Datetime.now()
+        companies = self.env['res.company'].sudo().search([('orderweb_enabled', '=', True)])
+        for company in companies:
+            due = not company.orderweb_last_pull_at or (
+                (now - company.orderweb_last_pull_at).total_seconds() >= company.orderweb_pull_interval * 60 - 30)
+            if not due:
+                continue
+            try:
+                # An answer may fail in the middle of its storing: only this company's work is undone.
+                with self.env.cr.savepoint():
+                    self.with_company(company)._orderweb_pull(company)
+            except (OrderWebError, ValueError, *TRANSIENT_ERRORS) as error:
+                # One company's outage or bad settings must not stop the others' pulls.
+                _logger.warning("OrderWeb pull for %s failed: %s", company.name, error)
+                self._orderweb_note_pull(company, error)
+            except Exception as error:
+                if is_outage(error):
+                    raise
+                # Nor anything an answer holds: the others' pulls and the retries below go on.
+                _logger.exception("OrderWeb pull for %s failed unexpectedly", company.name)
+                self._orderweb_note_pull(company, error)
+        intake.import_each_committed(self.env['orderweb.order'].search([
+            ('company_id', 'in', companies.ids),
+            '|', '|', ('state', '=', 'waiting'),
+            '&', ('state', '=', 'received'), ('received_at', '<', now - timedelta(seconds=LIVE_IMPORT_GRACE)),
+            '&', '&', ('state', '=', 'error'), ('attempt_count', '<', MAX_AUTO_ATTEMPTS), ('set_aside', '=', False),
+        ]))
+
     def action_pull_now(self):
         self.ensure_one()
         return self._orderweb_pull_now(self.company_id)
@@ -161,7 +224,7 @@ class OrderWebConnection(models.Model):
         if not company.orderweb_enabled:
             raise UserError(_("OrderWeb is not enabled for %(company)s.", company=company.name))
         try:
-            records = self.env['orderweb.order'].sudo().with_company(company)._pull_company(company)
+            records = self.sudo().with_company(company)._orderweb_pull(company)
         except (OrderWebError, ValueError) as error:
             self._orderweb_note_pull(company, error)
             raise UserError(_("The pull from OrderWeb failed: %(error)s", error=error)) from error

@@ -1,6 +1,5 @@
 import hashlib
 import hmac
-import json
 import re
 import uuid
 
@@ -9,8 +8,7 @@ from odoo.exceptions import UserError
 
 from ..compat import POS_ORDER_NOTE, sql_constraints
 from ..const import ORDERWEB_STATUSES
-from ..orderweb.order import PayloadError, parse_order
-from .orderweb_order import MappingWaits
+from .orderweb_order import ImportWaits
 
 ORDERWEB_ORIGIN_FIELDS = (
     'orderweb_order_id', 'orderweb_number', 'orderweb_type', 'orderweb_scheduled_for',
@@ -53,38 +51,30 @@ class PosOrder(models.Model):
         string="Items to Map", compute='_compute_orderweb_unmapped_count',
         help="Items of this online order that fell back to a placeholder product.")
 
-    @api.depends('orderweb_order_id')
+    @api.depends('orderweb_order_id.unmapped_item_ids.product_id')
     def _compute_orderweb_unmapped_count(self):
-        # Computed for every order the POS screens load (they read all fields): one search for all.
-        item_ids = {order: order._orderweb_item_ids() for order in self}
-        unmapped = self.env['orderweb.product.map'].search_fetch([
-            ('company_id', 'in', self.company_id.ids),
-            ('orderweb_item_id', 'in', list(set().union(*item_ids.values()))),
-            ('product_id', '=', False),
-        ], ['company_id', 'orderweb_item_id']) if any(item_ids.values()) else []
         for order in self:
-            order.orderweb_unmapped_count = sum(
-                1 for mapping in unmapped
-                if mapping.company_id == order.company_id and mapping.orderweb_item_id in item_ids[order])
+            order.orderweb_unmapped_count = len(order._orderweb_unmapped_items())
 
     # ------------------------------------------------------------------
-    # Made from an online order (asked by orderweb.order._map)
+    # Imported from an online order (orderweb.order._import_locked)
     # ------------------------------------------------------------------
 
     @api.model
-    def _orderweb_create_from(self, online_order, platform_order):
-        """The POS order of ``online_order`` in the open session of the receiving shop, made as
+    def _orderweb_import(self, prepared):
+        """The POS order of an online order in the open session of the receiving shop, made as
         the POS screens make theirs (``sync_from_ui``), paid if it was paid online.
 
-        :raise MappingWaits: no session of the shop is open
+        :param prepared: the ``prepared.PreparedOrder`` of the online order
+        :raise ImportWaits: no session of the shop is open
         """
-        company = online_order.company_id
+        online_order, company = prepared.online_order, prepared.company
         config = company.orderweb_pos_config_id
         if not config:
             raise UserError(_("No receiving POS shop is set in the OrderWeb settings."))
         session = config.current_session_id
         if not session or session.state not in ('opening_control', 'opened'):
-            raise MappingWaits(_("Waiting for a session of %(shop)s to open.", shop=config.name))
+            raise ImportWaits(_("Waiting for a session of %(shop)s to open.", shop=config.name))
         payment_method = company.orderweb_payment_method_id
         if payment_method and payment_method not in config.payment_method_ids:
             raise UserError(_(
@@ -94,12 +84,12 @@ class PosOrder(models.Model):
         # As Odoo's own imports do, the record says where it came from (its online order,
         # whose chatter tells the import) rather than logging its creation and followers.
         PosOrder = self.with_company(company)._orderweb_as_import().with_context(tracking_disable=True)
-        order_vals = PosOrder._prepare_orderweb_values(online_order, platform_order, session)
+        order_vals = PosOrder._prepare_orderweb_values(prepared, session)
         made = PosOrder.sudo().search([('uuid', '=', order_vals['uuid'])], limit=1)  # any company's
         if made:
             # Made by this import before (a crash lost the link, not the order): link, never redo.
             # Only what the import itself marked counts; the marks are out of any client's
-            # reach (orderweb.origin.mixin), the uuid should be too (_orderweb_uuid).
+            # reach (orderweb.origin.mixin), the uuid too (_orderweb_uuid).
             if made.company_id != company or made.orderweb_number != online_order.name \
                     or made.orderweb_order_id not in (online_order, self.env['orderweb.order']):
                 raise UserError(_(
@@ -111,7 +101,7 @@ class PosOrder(models.Model):
             return made
         result = PosOrder.sync_from_ui([order_vals])
         pos_order = PosOrder.browse(result['pos.order'][0]['id'])
-        pos_order._orderweb_balance(online_order, platform_order)
+        pos_order._orderweb_balance(prepared)
         if payment_method:
             pos_order.add_payment({
                 'pos_order_id': pos_order.id,
@@ -124,12 +114,14 @@ class PosOrder(models.Model):
         return pos_order
 
     @api.model
-    def _prepare_orderweb_values(self, online_order, platform_order, session):
-        """The values ``sync_from_ui`` takes for the POS order of ``online_order``, lines included.
+    def _prepare_orderweb_values(self, prepared, session):
+        """The values ``sync_from_ui`` takes for the POS order of an online order, lines included.
 
         Its uuid comes from ``_orderweb_uuid``: the same order always yields the same uuid.
+
+        :param prepared: the ``prepared.PreparedOrder`` of the online order
         """
-        company = online_order.company_id
+        online_order, orderweb_order = prepared.online_order, prepared.orderweb_order
         config = session.config_id
         currency = config.currency_id
         fiscal_position = config.default_fiscal_position_id
@@ -138,31 +130,29 @@ class PosOrder(models.Model):
         line_vals = [
             PosOrderLine._prepare_orderweb_line_values(
                 line, f'{order_uuid}:{index}', currency,
-                item_uuid=line['item'] is not None and f"{order_uuid}:{line['item']}")
-            for index, line in enumerate(online_order._order_lines(platform_order, True, fiscal_position, currency))
+                item_uuid=line.item is not None and f"{order_uuid}:{line.item}")
+            for index, line in enumerate(prepared.priced_lines(fiscal_position, currency))
         ]
         line_vals += [
             PosOrderLine._prepare_orderweb_adjustment_values(
-                f'{order_uuid}:adjustment:{index}', label, amount, online_order._adjustment_product())
+                f'{order_uuid}:adjustment:{index}', label, amount, prepared.adjustment_product)
             for index, (label, amount) in enumerate(
-                online_order._adjustments(platform_order, sum(vals['price_subtotal_incl'] for vals in line_vals)))
+                prepared.adjustments(sum(vals['price_subtotal_incl'] for vals in line_vals)))
         ]
-        partner = online_order._find_partner(platform_order)
         digits = re.findall(r'\d+', online_order.name)
-        payment_method = company.orderweb_payment_method_id
-        scheduled_for = platform_order.scheduled_for
+        scheduled_for = orderweb_order.scheduled_for
         return {
             'name': _("OrderWeb %(number)s", number=online_order.name),
             'uuid': order_uuid,
             'session_id': session.id,
             'sequence_number': int(digits[-1][-6:]) if digits else 0,
             'user_id': config.current_user_id.id or self.env.uid,
-            'partner_id': partner.id,
+            'partner_id': prepared.customer.id,
             'date_order': fields.Datetime.to_string(fields.Datetime.now()),
             'fiscal_position_id': fiscal_position.id,
             'pricelist_id': config.pricelist_id.id,
             'state': 'draft',
-            POS_ORDER_NOTE: platform_order.special_instructions or '',
+            POS_ORDER_NOTE: orderweb_order.special_instructions or '',
             'lines': [(0, 0, vals) for vals in line_vals],
             'payment_ids': [],
             'amount_paid': 0,
@@ -172,15 +162,15 @@ class PosOrder(models.Model):
             'amount_total': currency.round(sum(vals['price_subtotal_incl'] for vals in line_vals)),
             'orderweb_order_id': online_order.id,
             'orderweb_number': online_order.name,
-            'orderweb_type': platform_order.order_type,
+            'orderweb_type': orderweb_order.order_type,
             'orderweb_scheduled_for': scheduled_for and scheduled_for.replace(tzinfo=None),
-            'orderweb_prepaid': bool(payment_method),
+            'orderweb_prepaid': bool(prepared.company.orderweb_payment_method_id),
             'orderweb_status': 'new',
         }
 
     @api.model
     def _orderweb_uuid(self, online_order):
-        """The uuid of the POS order of ``online_order``: always the same for one platform order
+        """The uuid of the POS order of ``online_order``: always the same for one OrderWeb order
         and company (a re-import finds what an interrupted one made), and out of any client's
         reach: keyed by the database secret, so that no cashier can take it first with an
         order of their own (``sync_from_ui`` would then update theirs, or the import link it).
@@ -190,23 +180,22 @@ class PosOrder(models.Model):
                           .encode(), hashlib.sha256).digest()
         return str(uuid.UUID(bytes=digest[:16], version=4))
 
-    def _orderweb_balance(self, online_order, platform_order):
-        """Make sure Odoo's total is the platform's; a gap left by taxes rounded over the
-        whole order (rather than per line, as the lines were computed) gets its own line."""
+    def _orderweb_balance(self, prepared):
+        """Give a gap left by taxes rounded over the whole order (rather than per line, as the
+        lines were computed) a line of its own: the total is what the customer paid."""
         self.ensure_one()
         currency = self.config_id.currency_id
         # Rounded per line, the amounts given to sync_from_ui are what Odoo computes: recompute
         # only when Odoo rounds otherwise.
         if self.company_id.tax_calculation_rounding_method != 'round_per_line' or self.config_id.cash_rounding:
             self._compute_prices()
-        if platform_order.total is None:
+        if prepared.orderweb_order.total is None:
             return
-        residual = currency.round(float(platform_order.total) - self.amount_total)
+        residual = currency.round(float(prepared.orderweb_order.total) - self.amount_total)
         if not currency.is_zero(residual):
             self.write({'lines': [(0, 0, self.env['pos.order.line']._prepare_orderweb_adjustment_values(
-                f'{self.uuid}:rounding', _("Tax rounding"), residual, online_order._adjustment_product()))]})
+                f'{self.uuid}:rounding', _("Tax rounding"), residual, prepared.adjustment_product))]})
             self._compute_prices()
-        online_order._check_total(self.amount_total, platform_order, currency)
 
     def read_pos_data(self, data, config_id):
         # sync_from_ui hands the screen that saved the orders everything of them; the import
@@ -253,24 +242,10 @@ class PosOrder(models.Model):
             field_name = ORDERWEB_STEP_FIELDS[step]
             self.filtered(lambda order: not order[field_name]).write({field_name: now})
 
-    def _orderweb_item_ids(self):
-        """OrderWeb ids of this online order's items and add-ons, as its payload lists them."""
-        self.ensure_one()
-        if not self.orderweb_order_id:
-            return set()
-        try:
-            platform_order = parse_order(json.loads(self.orderweb_order_id.payload))
-        except (PayloadError, ValueError):
-            return set()
-        return ({item.id for item in platform_order.items}
-                | {addon.id for item in platform_order.items for addon in item.addons}) - {None}
-
     def _orderweb_unmapped_items(self):
-        """The item mappings, still without a product, of this online order's items and add-ons."""
+        """The mappings, still without a product, of the items this order imported as placeholders."""
         self.ensure_one()
-        return self.env['orderweb.product.map'].search([
-            ('company_id', '=', self.company_id.id), ('orderweb_item_id', 'in', list(self._orderweb_item_ids())),
-            ('product_id', '=', False)])
+        return self.orderweb_order_id.unmapped_item_ids.filtered(lambda mapping: not mapping.product_id)
 
     def action_orderweb_map_items(self):
         """The mappings of the items this order imported as placeholders, ready to be mapped."""

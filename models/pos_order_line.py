@@ -27,22 +27,24 @@ class PosOrderLine(models.Model):
 
     @api.model
     def _prepare_orderweb_line_values(self, line, line_uuid, currency, item_uuid=False):
-        """Values of the line made from ``line``, an item or add-on of the online order's lines
-        (``orderweb.order._order_lines``); ``item_uuid``: for an add-on, the uuid of its item's line."""
-        amounts = line['taxes'].compute_all(line['price_unit'], currency, line['qty'], product=line['product'])
+        """Values of the line made from ``line``, a priced ``prepared.PreparedLine``.
+
+        :param item_uuid: for an add-on, the uuid of its item's line
+        """
+        amounts = line.taxes.compute_all(line.price_unit, currency, line.qty, product=line.product)
         return {
             'uuid': line_uuid,
-            'product_id': line['product'].id,
-            'full_product_name': line['name'],
-            'qty': line['qty'],
-            'price_unit': line['price_unit'],
+            'product_id': line.product.id,
+            'full_product_name': line.name,
+            'qty': line.qty,
+            'price_unit': line.price_unit,
             'price_subtotal': amounts['total_excluded'],
             'price_subtotal_incl': amounts['total_included'],
             'discount': 0,
             # The customer's price, not the catalogue's: the POS must not re-price it.
             'price_type': 'manual',
-            'tax_ids': [(6, 0, line['taxes'].ids)],
-            'note': line['note'],
+            'tax_ids': [(6, 0, line.taxes.ids)],
+            'note': line.note,
             'orderweb_item_line_uuid': item_uuid,
         }
 

@@ -20,42 +20,43 @@ class SaleOrder(models.Model):
         ondelete='restrict')
 
     # ------------------------------------------------------------------
-    # Made from an online order (asked by orderweb.order._map)
+    # Imported from an online order (orderweb.order._import_locked)
     # ------------------------------------------------------------------
 
     @api.model
-    def _orderweb_create_from(self, online_order, platform_order):
-        """The sales order of ``online_order``: a quotation, confirmed if the settings say so."""
-        SaleOrder = self.with_company(online_order.company_id)._orderweb_as_import()
-        sale_order = SaleOrder.create(SaleOrder._prepare_orderweb_values(online_order, platform_order))
-        if platform_order.special_instructions:
-            sale_order._orderweb_add_instructions(platform_order.special_instructions)
+    def _orderweb_import(self, prepared):
+        """The sales order of an online order: a quotation, confirmed if the settings say so.
+
+        :param prepared: the ``prepared.PreparedOrder`` of the online order
+        """
+        SaleOrder = self.with_company(prepared.company)._orderweb_as_import()
+        sale_order = SaleOrder.create(SaleOrder._prepare_orderweb_values(prepared))
+        if prepared.orderweb_order.special_instructions:
+            sale_order._orderweb_add_instructions(prepared.orderweb_order.special_instructions)
         SaleOrderLine = self.env['sale.order.line']
+        # The lines' taxes follow the fiscal position the order got from its customer.
         sale_order.write({'order_line': [
             (0, 0, SaleOrderLine._prepare_orderweb_line_values(line))
-            for line in online_order._order_lines(
-                platform_order, False, sale_order.fiscal_position_id, sale_order.currency_id)
+            for line in prepared.priced_lines(sale_order.fiscal_position_id, sale_order.currency_id)
         ]})
         sale_order.write({'order_line': [
-            (0, 0, SaleOrderLine._prepare_orderweb_adjustment_values(label, amount, online_order._adjustment_product()))
-            for label, amount in online_order._adjustments(platform_order, sale_order.amount_total)
+            (0, 0, SaleOrderLine._prepare_orderweb_adjustment_values(label, amount, prepared.adjustment_product))
+            for label, amount in prepared.adjustments(sale_order.amount_total)
         ]})
-        online_order._check_total(sale_order.amount_total, platform_order, sale_order.currency_id)
-        if online_order.company_id.orderweb_sale_confirm:
+        if prepared.company.orderweb_sale_confirm:
             sale_order.action_confirm()
         return sale_order
 
     @api.model
-    def _prepare_orderweb_values(self, online_order, platform_order):
-        """Values of the sales order of ``online_order``, without its lines (their taxes
-        follow the fiscal position the order gets)."""
-        partner = online_order._find_partner(platform_order) or self.env.ref('pos_orderweb.partner_orderweb_guest')
+    def _prepare_orderweb_values(self, prepared):
+        """Values of the sales order of an online order, without its lines."""
+        online_order, scheduled_for = prepared.online_order, prepared.orderweb_order.scheduled_for
         return {
-            'company_id': online_order.company_id.id,
-            'partner_id': partner.id,
+            'company_id': prepared.company.id,
+            'partner_id': (prepared.customer or self.env.ref('pos_orderweb.partner_orderweb_guest')).id,
             'client_order_ref': online_order.name,
             'origin': _("OrderWeb"),
-            'commitment_date': platform_order.scheduled_for and platform_order.scheduled_for.replace(tzinfo=None),
+            'commitment_date': scheduled_for and scheduled_for.replace(tzinfo=None),
             'orderweb_order_id': online_order.id,
         }
 

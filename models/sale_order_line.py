@@ -6,15 +6,14 @@ class SaleOrderLine(models.Model):
 
     @api.model
     def _prepare_orderweb_line_values(self, line):
-        """Values of the line made from ``line``, an item or add-on of the online order's lines
-        (``orderweb.order._order_lines``)."""
+        """Values of the line made from ``line``, a priced ``prepared.PreparedLine``."""
         return {
-            'product_id': line['product'].id,
-            'name': "\n".join(filter(None, [line['name'], line['note']])),
-            'product_uom_qty': line['qty'],
+            'product_id': line.product.id,
+            'name': "\n".join(filter(None, [line.name, line.note])),
+            'product_uom_qty': line.qty,
             'discount': 0,  # the customer's price already; no pricelist discount on top
-            'price_unit': line['price_unit'],
-            'tax_id': [(6, 0, line['taxes'].ids)],
+            'price_unit': line.price_unit,
+            'tax_id': [(6, 0, line.taxes.ids)],
         }
 
     @api.model

@@ -47,53 +47,31 @@ from odoo.modules.registry import Registry
 from odoo.service.db import list_dbs
 from odoo.tools import config
 
-from ..const import PULL_LIMIT
+from ..const import (
+    DB_WORKERS,
+    DRAIN_TIMEOUT,
+    HEARTBEAT,
+    KEEPALIVES,
+    LOCK_CLASS,
+    MAX_PENDING,
+    PULL_LIMIT,
+    PULL_RETRY_CAP,
+    PULL_RETRY_FIRST,
+    RECHECK_BUSY,
+    RECHECK_IDLE,
+    RETRY_CAP,
+    STATUS_WRITERS,
+    STORE_BATCH,
+    THREAD_STACK,
+    TICK,
+)
 from ..orderweb.listener import Listener
 from ..orderweb.utils import mask_key
+from . import intake
 
 _logger = logging.getLogger(__name__)
 
-TICK = 5.0
-HEARTBEAT = 30.0  # the status record says "no process holds it" after 2 missed beats
-DRAIN_TIMEOUT = 20.0  # at stop, orders already received get this long to be stored
 STOP = 'stop'
-BATCH = 500  # at most this many queued orders stored per commit
-RETRY_CAP = 10.0  # seconds between attempts to store received orders while the database fails
-# A catch-up pull that failed is tried again after PULL_RETRY_FIRST s, then doubling up to
-# PULL_RETRY_CAP, until one succeeds or the link stops: orders missed while the WebSocket
-# was down are listed only by the pull (the cron's may be minutes away).
-PULL_RETRY_FIRST = 2.0
-PULL_RETRY_CAP = 60.0
-# Received orders one company may hold in memory while its database does not answer
-# (a few MB); beyond it, new ones are left to the catch-up pull, with an error logged.
-MAX_PENDING = 5000
-# A database without pos_orderweb is looked into again after this many seconds if
-# PostgreSQL counted commits in it since (an install commits), else after RECHECK_IDLE.
-RECHECK_BUSY = 30.0
-RECHECK_IDLE = 600.0
-# First key of pg_try_advisory_lock(int, int), the second is the company id:
-# 'OW' in ASCII, so that ops can spot it in pg_locks (classid = 20311).
-LOCK_CLASS = 0x4F57
-# Inboxes working in the database at once in this process (storing and mapping received
-# orders, catch-up pulls): each holds up to three of Odoo's pooled connections meanwhile
-# (db_maxconn, shared with a threaded server's HTTP threads) and more would not go faster on
-# a few cores. Without a bound, a burst to a hundred companies asks for hundreds of
-# connections at once, and a full pool fails imports.
-DB_WORKERS = 4
-# Status writes at once (a hundred listeners connecting write theirs together), apart from
-# the inboxes': the pass never waits behind a burst (a prefork worker whose pass waits is
-# killed by limit_time_cpu, which the inboxes' work counts against).
-STATUS_WRITERS = 2
-# Stack of every thread the runner starts (a listener and an inbox per company): Linux
-# reserves 8 MiB of address space per thread by default, gigabytes for a hundred companies,
-# and Odoo holds address space to limit_memory_hard (the prefork runner worker could not
-# start its threads) and limit_memory_soft (past it a worker or threaded server restarts).
-# Python's recursion limit is reached in a quarter of this.
-THREAD_STACK = 1024 * 1024
-# Keepalives on the lock connection (client side in libpq, server side by SET) so
-# that a vanished holder's lock is freed, and the holder learns it lost it, in ~25 s.
-KEEPALIVES = {'keepalives': 1, 'keepalives_idle': 10, 'keepalives_interval': 5, 'keepalives_count': 3}
-
 
 DB_SLOTS = max(1, min(DB_WORKERS, config['db_maxconn'] // 4))
 _db_slots = threading.BoundedSemaphore(DB_SLOTS)
@@ -219,7 +197,7 @@ class _Inbox:
         self._pull_delay = 0.0  # the wait before that retry; 0 once a pull succeeded
         self._give_up = threading.Event()  # at process stop, after the drain wait
         self._thread = threading.Thread(target=self._work, daemon=True,
-                                        name='orderweb-ingest-%s-%s' % (dbname, company_id))
+                                        name='orderweb-inbox-%s-%s' % (dbname, company_id))
         with _small_stacks():
             self._thread.start()
 
@@ -298,9 +276,9 @@ class _Inbox:
             while True:
                 with _db_slots:
                     # Orders that queued up during a burst, or while this waited for a slot, are
-                    # stored in one commit, then mapped: all of them are safe within moments.
+                    # stored in one commit, then imported: all of them are safe within moments.
                     if kind == 'push':
-                        raws += self._take_received(BATCH - len(raws))
+                        raws += self._take_received(STORE_BATCH - len(raws))
                     try:
                         self._handle(kind, raws)
                         error = None
@@ -363,17 +341,17 @@ class _Inbox:
         with _company_env(self.dbname, self.company_id) as (env, company):
             if kind == 'pulled':
                 result, = raws
-                env['orderweb.order']._ingest_pulled(company, result)
+                env['orderweb.connection']._orderweb_receive_pulled(company, result)
             elif kind == 'invalid':
                 (raw, reason), = raws
                 env['orderweb.order']._store_unread(company, raw, 'push', reason)
             else:
                 def received_since():
-                    # Stored by _ingest before its next batch; kept in ``raws`` until then, for a retry.
-                    more = self._take_received(BATCH)
+                    # Stored by intake.receive before its next batch; kept in ``raws`` until then, for a retry.
+                    more = self._take_received(STORE_BATCH)
                     raws.extend(more)
                     return more
-                env['orderweb.order']._ingest(company, list(raws), 'push', received_since=received_since)
+                intake.receive(env, company, list(raws), 'push', received_since=received_since)
                 self.last_order_at = fields.Datetime.now()
 
 

@@ -7,6 +7,7 @@ from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 from ..compat import SERIES
 from ..orderweb.const import SIMULATOR_API_KEY
 from ..orderweb.simulator.data import SAMPLE_ORDERS
+from ..service import intake
 
 # Nothing listens on the discard port: a pull there fails at once.
 UNREACHABLE_URL = 'http://127.0.0.1:9'
@@ -46,7 +47,7 @@ def orderweb_settings(config, url=UNREACHABLE_URL):
 class OrderWebCommon(TestPoSCommon):
     """A company with taxes, a POS shop and OrderWeb enabled, in registry test mode.
 
-    Ingestion opens its own cursors (payloads are committed before mapping): test mode
+    The intake (service/intake.py) opens its own cursors (payloads are committed before the import): test mode
     makes those cursors share the test transaction, so each test still rolls back.
     """
 
@@ -94,7 +95,7 @@ class OrderWebCommon(TestPoSCommon):
         pulled.update(id=order['orderId'], total=order['totalAmount'])
         return pulled
 
-    def ingest(self, *raw_orders, channel='push', company=None):
+    def receive(self, *raw_orders, channel='push', company=None):
         # Ingestion reads through its own cursors: what the test changed must be in the database.
         self.env.flush_all()
-        return self.OnlineOrder._ingest(company or self.company, list(raw_orders), channel)
+        return intake.receive(self.env, company or self.company, list(raw_orders), channel)

@@ -18,6 +18,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from ..orderweb.order import parse_order
+from ..service import intake
 from .common import new_order
 
 
@@ -29,7 +30,7 @@ def committed_env(dbname):
 @tagged('post_install', '-at_install')
 class TestConcurrentIngest(TransactionCase):
     """The steps are interleaved by hand to hit the exact windows where two workers (or push
-    and pull) collide on one platform order."""
+    and pull) collide on one OrderWeb order."""
 
     def test_parallel_transactions_make_one_order(self):
         dbname = self.env.cr.dbname
@@ -46,18 +47,18 @@ class TestConcurrentIngest(TransactionCase):
 
             # Store: B's snapshot predates A's commit, so B only learns of A's row from the unique key.
             cr_b.execute("SELECT 1")
-            stored = OnlineOrderA._store_payloads(company_a, [raw_order], 'push')
+            stored = OnlineOrderA._store(company_a, [raw_order], 'push')
             cr_a.commit()
-            self.assertFalse(OnlineOrderB._store_payloads(company_b, [raw_order], 'pull'), "B leaves the order to A")
+            self.assertFalse(OnlineOrderB._store(company_b, [raw_order], 'pull'), "B leaves the order to A")
             cr_b.rollback()
 
-            # Map: while A holds the row, B skips it; once A committed, B finds it done.
+            # Import: while A holds the row, B skips it; once A committed, B finds it done.
             cr_a.execute("SELECT id FROM orderweb_order WHERE id = %s FOR NO KEY UPDATE", [stored.id])
-            OnlineOrderB.browse(stored.id)._process()
+            OnlineOrderB.browse(stored.id)._import()
             cr_b.commit()
-            stored._process()
+            stored._import()
             cr_a.commit()
-            OnlineOrderB.browse(stored.id)._process()
+            OnlineOrderB.browse(stored.id)._import()
             cr_b.commit()
 
             cr_a.execute("SELECT count(*), min(state) FROM orderweb_order WHERE orderweb_id = %s",
@@ -85,7 +86,7 @@ class TestConcurrentCustomer(TransactionCase):
     def test_two_imports_of_a_new_customer_make_one_contact(self):
         dbname = self.env.cr.dbname
         name = f"Race Customer {uuid.uuid4()}"
-        platform_order = parse_order(new_order(
+        orderweb_order = parse_order(new_order(
             customerName=name, customerPhone='+1 555 %03d %04d' % (randint(0, 999), randint(0, 9999))))
         env_a, env_b = committed_env(dbname), committed_env(dbname)
         cr_a, cr_b = env_a.cr, env_b.cr
@@ -94,10 +95,8 @@ class TestConcurrentCustomer(TransactionCase):
             'payload': '{}', 'channel': 'push'}).id
         cr_a.commit()
         try:
-            online_order_a = env_a['orderweb.order'].browse(online_order_id)
-            online_order_b = env_b['orderweb.order'].browse(online_order_id)
             cr_b.execute("SELECT 1")  # B's snapshot: from before A's contact
-            partner_a = online_order_a._find_partner(platform_order)
+            partner_a = env_a['res.partner']._orderweb_customer(env_a.company, orderweb_order)
             # A commits a moment later, from another thread; B meanwhile looks for the same customer.
             # (B runs in this thread: the test runner holds the registry lock a new cursor needs.)
             a_committed = threading.Event()
@@ -111,10 +110,10 @@ class TestConcurrentCustomer(TransactionCase):
             try:
                 # B waits for A's import of this customer; unable to see A's contact in its own
                 # snapshot, its order is left for the next run, which finds that contact.
-                partner_b = online_order_b._find_partner(platform_order)
+                partner_b = env_b['res.partner']._orderweb_customer(env_b.company, orderweb_order)
             except psycopg2.errors.SerializationFailure:
                 cr_b.rollback()
-                partner_b = online_order_b._find_partner(platform_order)
+                partner_b = env_b['res.partner']._orderweb_customer(env_b.company, orderweb_order)
             finally:
                 thread_a.join()
             self.assertTrue(a_committed.is_set(), "B waited while A imported the same customer")
@@ -136,7 +135,7 @@ class TestConcurrentCustomer(TransactionCase):
 
 @tagged('post_install', '-at_install')
 class TestConcurrentBatch(TransactionCase):
-    """A conflict on one order of a batch spoils neither the others nor that one: it is mapped
+    """A conflict on one order of a batch spoils neither the others nor that one: it is imported
     again at once, in a fresh transaction, not left for the next scheduled pull."""
 
     def test_a_conflict_in_a_batch_spoils_only_its_order(self):
@@ -149,16 +148,16 @@ class TestConcurrentBatch(TransactionCase):
         company_a = env_a.company
         settings = company_a.read(['orderweb_target', 'orderweb_sale_confirm'])[0]
         company_a.write({'orderweb_target': 'sale', 'orderweb_sale_confirm': False})
-        stored = env_a['orderweb.order']._store_payloads(company_a, raw_orders, 'push')
+        stored = env_a['orderweb.order']._store(company_a, raw_orders, 'push')
         cr_a.commit()
         try:
             # A imports the customer of the middle order and commits a moment later, while the
-            # batch, whose snapshot is older, maps all three.
-            partner_a = stored[1]._find_partner(parse_order(raw_orders[1]))
+            # batch, whose snapshot is older, imports all three.
+            partner_a = env_a['res.partner']._orderweb_customer(company_a, parse_order(raw_orders[1]))
             thread_a = threading.Timer(1, cr_a.commit)
             thread_a.start()
             try:
-                env_b['orderweb.order'].browse(stored.ids)._process_each_committed()
+                intake.import_each_committed(env_b['orderweb.order'].browse(stored.ids))
             finally:
                 thread_a.join()
             env_b.cr.rollback()  # a fresh snapshot, that sees the retry's commit
@@ -239,9 +238,9 @@ class TestConcurrentStoreLogs(TransactionCase):
         logging.getLogger().addHandler(keep)
         try:
             cr_b.execute("SELECT 1")  # B's snapshot: from before A's orders
-            env_a['orderweb.order']._store_payloads(env_a.company, raw_orders, 'push')
+            env_a['orderweb.order']._store(env_a.company, raw_orders, 'push')
             cr_a.commit()
-            stored_b = env_b['orderweb.order']._store_payloads(env_b.company, raw_orders, 'pull')
+            stored_b = env_b['orderweb.order']._store(env_b.company, raw_orders, 'pull')
             self.assertFalse(stored_b, "B leaves the orders to A")
         finally:
             logging.getLogger().removeHandler(keep)
@@ -256,7 +255,7 @@ class TestConcurrentStoreLogs(TransactionCase):
 
 @tagged('post_install', '-at_install')
 class TestConcurrentWriteAfterFailure(TransactionCase):
-    """An order of a batch fails to map while another transaction waits to update it."""
+    """An order of a batch fails to import while another transaction waits to update it."""
 
     def test_what_became_of_a_failed_order_is_written_under_its_lock(self):
         dbname = self.env.cr.dbname
@@ -265,11 +264,11 @@ class TestConcurrentWriteAfterFailure(TransactionCase):
         company_a = env_a.company
         settings = company_a.read(['orderweb_target', 'orderweb_sale_confirm'])[0]
         company_a.write({'orderweb_target': 'sale', 'orderweb_sale_confirm': False})
-        stored = env_a['orderweb.order']._store_payloads(company_a, raw_orders, 'push')
+        stored = env_a['orderweb.order']._store(company_a, raw_orders, 'push')
         env_a.cr.commit()
         failing = stored[1]
         OnlineOrder = type(env_b['orderweb.order'])
-        original_map = OnlineOrder._map
+        original_prepare = OnlineOrder._prepare_import
         other = []
 
         def update_meanwhile():
@@ -283,19 +282,19 @@ class TestConcurrentWriteAfterFailure(TransactionCase):
                 except psycopg2.errors.SerializationFailure:
                     other_cr.rollback()  # the batch wrote it first, under its lock: this one loses, as it should
 
-        def map_or_fail(online_order):
+        def prepare_or_fail(online_order, *args, **kwargs):
             if online_order.id != failing.id:
-                return original_map(online_order)
+                return original_prepare(online_order, *args, **kwargs)
             other.append(threading.Thread(target=update_meanwhile))
             other[0].start()
             time.sleep(0.5)  # it waits for the row now
             raise ValueError("This order cannot be made")
         try:
-            OnlineOrder._map = map_or_fail
+            OnlineOrder._prepare_import = prepare_or_fail
             try:
-                env_b['orderweb.order'].browse(stored.ids)._process_each_committed()
+                intake.import_each_committed(env_b['orderweb.order'].browse(stored.ids))
             finally:
-                OnlineOrder._map = original_map
+                OnlineOrder._prepare_import = original_prepare
                 for thread in other:
                     thread.join()
             env_b.cr.rollback()

@@ -71,14 +71,16 @@ class TestBatchCustomers(OrderWebCommon):
     @given(st.lists(identity, min_size=1, max_size=12))
     def test_a_batch_makes_the_contacts_one_by_one_would(self, identities):
         online_orders = self.online_orders(identities)
+        Partner = self.env['res.partner']
         try:
             def one_by_one():
-                return [online_order._find_partner(online_order._read_order(online_order.payload))
+                return [Partner._orderweb_customer(self.company, online_order._read(online_order.payload))
                         for online_order in online_orders]
 
             def as_a_batch():
-                found = online_orders._find_partners()
-                return [self.env['res.partner'].browse(found.get(online_order.id)) for online_order in online_orders]
+                found = Partner._orderweb_customers(self.company, {
+                    online_order: online_order._read(online_order.payload) for online_order in online_orders})
+                return [found.get(online_order, Partner) for online_order in online_orders]
 
             self.assertEqual(self.contacts_made(as_a_batch), self.contacts_made(one_by_one), identities)
         finally:
@@ -95,7 +97,7 @@ class TestBatchCustomers(OrderWebCommon):
                            new_order(customerName='Guest %s' % index, customerPhone=phone[:-1] + '9',
                                      customerEmail=email.upper())]
         self.open_new_session()
-        online_orders = self.ingest(*raw_orders, channel='pull')
+        online_orders = self.receive(*raw_orders, channel='pull')
         self.assertEqual(set(online_orders.mapped('state')), {'done'})
         self.assertEqual(len(online_orders.pos_order_id.partner_id), 20)
 
@@ -132,7 +134,7 @@ class TestStoringKeepsLogsAlone(OrderWebCommon):
         try:
             self.env.flush_all()
             for _round in range(30):
-                self.OnlineOrder._store_payloads(self.company, [new_order() for _i in range(5)], 'pull')
+                self.OnlineOrder._store(self.company, [new_order() for _i in range(5)], 'pull')
         finally:
             stop.set()
             other.join()

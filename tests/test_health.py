@@ -7,6 +7,7 @@ from odoo.tests import HttpCase, tagged
 
 from ..const import HEALTH_TOKEN_PARAM
 from ..controllers.main import prometheus_text
+from ..service import intake
 from .common import OrderWebCommon, new_order, orderweb_settings
 
 TOKEN = 'test-health-token-7f3a9c'
@@ -58,9 +59,9 @@ class TestHealthEndpoints(HttpCase):
     def company_health(self, response):
         return next(company for company in response.json()['companies'] if company['company_id'] == self.company.id)
 
-    def ingest(self, *raw_orders, channel='push'):
+    def receive(self, *raw_orders, channel='push'):
         self.env.flush_all()
-        return self.env['orderweb.order']._ingest(self.company, list(raw_orders), channel)
+        return intake.receive(self.env, self.company, list(raw_orders), channel)
 
     def test_token(self):
         self.report()
@@ -86,7 +87,7 @@ class TestHealthEndpoints(HttpCase):
 
     def test_health_connected(self):
         self.report()
-        self.ingest(new_order(orderNumber='KIT-0101'))
+        self.receive(new_order(orderNumber='KIT-0101'))
         response = self.get('/orderweb/health')
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.headers['Cache-Control'], 'no-store')
@@ -122,7 +123,7 @@ class TestHealthEndpoints(HttpCase):
         # Connected and alive, but an order waits on a person.
         self.report(heartbeat=fields.Datetime.now())
         self.assertEqual(self.get('/orderweb/health').status_code, 200)
-        self.ingest({'orderId': 'broken-1', 'orderNumber': 'KIT-0666'})
+        self.receive({'orderId': 'broken-1', 'orderNumber': 'KIT-0666'})
         response = self.get('/orderweb/health')
         self.assertEqual(response.status_code, 503)
         self.assertEqual(self.company_health(response)['orders_in_error'], 1)
@@ -136,9 +137,9 @@ class TestHealthEndpoints(HttpCase):
 
     def test_metrics(self):
         self.report(reconnect_count=3)
-        self.ingest(new_order(orderNumber='KIT-0201'), new_order(orderNumber='KIT-0202'))
-        self.ingest(new_order(orderNumber='KIT-0203'), channel='pull')
-        self.ingest({'orderId': 'broken-2', 'orderNumber': 'KIT-0667'})
+        self.receive(new_order(orderNumber='KIT-0201'), new_order(orderNumber='KIT-0202'))
+        self.receive(new_order(orderNumber='KIT-0203'), channel='pull')
+        self.receive({'orderId': 'broken-2', 'orderNumber': 'KIT-0667'})
         response = self.get('/orderweb/metrics')
         self.assertEqual(response.status_code, 200)
         self.assertTrue(response.headers['Content-Type'].startswith('text/plain; version=0.0.4'))
@@ -184,7 +185,7 @@ class TestHealthFigures(OrderWebCommon):
         self.env['orderweb.connection']._orderweb_report(self.company, {
             'state': 'connected', 'heartbeat': fields.Datetime.now(), 'holder': 'host:1'})
         self.assertFalse(self.config.current_session_id)
-        online_order = self.ingest(new_order())
+        online_order = self.receive(new_order())
         self.assertEqual(online_order.state, 'waiting')
         health = next(company for company in self.env['orderweb.connection']._orderweb_health()
                       if company['company_id'] == self.company.id)
@@ -193,7 +194,7 @@ class TestHealthFigures(OrderWebCommon):
         self.assertTrue(health['connected'])
 
         self.open_new_session()
-        online_order._process()
+        online_order._import()
         self.assertEqual(online_order.state, 'done')
         health = next(company for company in self.env['orderweb.connection']._orderweb_health()
                       if company['company_id'] == self.company.id)

@@ -1,5 +1,6 @@
 from odoo.tests import tagged
 
+from ..service import intake
 from .common import OrderWebCommon, new_order
 
 
@@ -12,10 +13,10 @@ class TestImportCost(OrderWebCommon):
         super().setUp()
         self.open_new_session()
         # As the runner calls it: superuser, the company, none of the tests' mail-muting context.
-        self.flush_and_ingest = lambda *orders: self.env.flush_all() or self.env(
-            context={'allowed_company_ids': [self.company.id]}, su=True)['orderweb.order']._ingest(
+        self.flush_and_receive = lambda *orders: self.env.flush_all() or intake.receive(self.env(
+            context={'allowed_company_ids': [self.company.id]}, su=True),
             self.company, list(orders), 'push')
-        self.flush_and_ingest(new_order())  # the returning customer exists and the caches are warm
+        self.flush_and_receive(new_order())  # the returning customer exists and the caches are warm
 
     def test_a_returning_customers_order_costs_a_bounded_number_of_queries(self):
         # An order of two dishes and an add-on. Not in the budget: Odoo's read-back of the new
@@ -26,13 +27,13 @@ class TestImportCost(OrderWebCommon):
             {'id': 'item-fries', 'name': 'Sweet potato fries', 'price': 4.50, 'quantity': 1}])
         self.env.flush_all()
         with self.assertQueryCount(67):
-            online_order = self.flush_and_ingest(order)
+            online_order = self.flush_and_receive(order)
         self.assertEqual(online_order.state, 'done')
 
     def test_imported_orders_and_new_customers_log_no_creation(self):
         # As Odoo's own imports: the online order's chatter tells the import; its POS order and
         # new contact neither log their creation nor subscribe the import's user.
-        online_order = self.flush_and_ingest(new_order(customerName='Noor Haddad', customerPhone='+447700900123'))
+        online_order = self.flush_and_receive(new_order(customerName='Noor Haddad', customerPhone='+447700900123'))
         pos_order = online_order.pos_order_id
         customer = pos_order.partner_id
         self.assertEqual(customer.name, 'Noor Haddad')
@@ -47,7 +48,7 @@ class TestImportCost(OrderWebCommon):
                       for index in range(20)]
         self.env.flush_all()
         with self.assertQueryCount(500):  # each payload stored, each contact found and made alone: 713
-            online_orders = self.flush_and_ingest(*raw_orders)
+            online_orders = self.flush_and_receive(*raw_orders)
         self.assertEqual(online_orders.mapped('state'), ['done'] * 20)
         self.assertEqual(online_orders.pos_order_id.partner_id.mapped('name'),
                          ['Batch Guest %s' % index for index in range(20)])
@@ -55,7 +56,7 @@ class TestImportCost(OrderWebCommon):
     def test_orders_pulled_again_are_found_with_one_search(self):
         # Every pull lists the newest orders again, nearly all of them stored already.
         raw_orders = [new_order() for _index in range(20)]
-        online_orders = self.flush_and_ingest(*raw_orders)
+        online_orders = self.flush_and_receive(*raw_orders)
         self.env.flush_all()
         with self.assertQueryCount(6):  # each copy looked up alone: 26
-            self.assertEqual(self.flush_and_ingest(*raw_orders), online_orders)
+            self.assertEqual(self.flush_and_receive(*raw_orders), online_orders)

@@ -43,7 +43,7 @@ class TestCashierCannotHideAnOnlineOrder(OrderWebCommon, HttpCase):
         return self.env['pos.order'].browse(result['pos.order'][0]['id'])
 
     def test_the_pos_order_uuid_cannot_be_predicted(self):
-        online = self.ingest(new_order())
+        online = self.receive(new_order())
         self.assertEqual(online.state, 'waiting', online.error)
         predicted = str(uuid.uuid5(PUBLIC_NAMESPACE, f'{self.company.id}:{online.orderweb_id}'))
         decoy = self.sync_over_rpc(predicted)
@@ -59,7 +59,7 @@ class TestCashierCannotHideAnOnlineOrder(OrderWebCommon, HttpCase):
 
     def test_an_order_the_import_did_not_make_is_never_taken_for_it(self):
         # Even with the uuid leaked, the import takes as already made only an order it marked itself.
-        online = self.ingest(new_order(orderNumber='KIT-7001'))
+        online = self.receive(new_order(orderNumber='KIT-7001'))
         decoy = self.sync_over_rpc(self.env['pos.order']._orderweb_uuid(online))
 
         self.open_new_session()

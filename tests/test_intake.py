@@ -8,9 +8,9 @@ from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from ..const import MAX_AUTO_ATTEMPTS, MAX_PAYLOAD_LENGTH, PAYLOAD_DISPLAY_MAX_LENGTH
-from ..models.orderweb_order import _is_outage
 from ..orderweb.simulator import SimulatorThread
 from ..orderweb.simulator.data import nested
+from ..utils import is_outage
 from .common import OrderWebCommon, new_order
 
 LOGGER = 'odoo.addons.pos_orderweb.models.orderweb_order'
@@ -28,22 +28,22 @@ class TestPoisonOrders(OrderWebCommon):
         # What JSON.stringify writes for a name cut in the middle of an emoji.
         poison = new_order(customerName='Zoe \ud83d', specialInstructions='Ring \udc00 twice')
         good = new_order()
-        online_orders = self.ingest(poison, good)
+        online_orders = self.receive(poison, good)
         self.assertEqual(online_orders.mapped('state'), ['done', 'done'], online_orders.mapped('error'))
         self.assertEqual(json.loads(online_orders[0].payload), poison, "the exact original reads back")
         self.assertNotIn('\ud83d', online_orders[0].customer_name, "the display copy is storable")
         self.assertEqual(online_orders[0].pos_order_id.partner_id.name, online_orders[0].customer_name)
-        self.assertEqual(self.ingest(poison), online_orders[0], "the same order again is the same record")
+        self.assertEqual(self.receive(poison), online_orders[0], "the same order again is the same record")
 
     def test_nul_in_the_id_of_an_unreadable_order(self):
         poison = {'orderId': 'abc\x00def', 'orderNumber': 'KIT-\x00', 'items': []}
         good = new_order()
-        online_orders = self.ingest(poison, good)
+        online_orders = self.receive(poison, good)
         self.assertEqual(online_orders.mapped('state'), ['error', 'done'])
         self.assertEqual(json.loads(online_orders[0].payload), poison)
         self.assertTrue(online_orders[0].orderweb_id.startswith('invalid-'), "an id that cannot be stored is no key")
         self.assertIn('orderId', online_orders[0].error)  # the wire refuses an id it could not key on
-        self.assertEqual(self.ingest(poison), online_orders[0])
+        self.assertEqual(self.receive(poison), online_orders[0])
 
     def test_poison_in_a_pull_does_not_roll_the_pull_back(self):
         with SimulatorThread(tenants=('kitchen',), empty=True) as sim:
@@ -55,7 +55,7 @@ class TestPoisonOrders(OrderWebCommon):
                            push=False)
             last = sim.push_order('kitchen', new_order(createdAt='2025-11-20T21:03:00Z'), push=False)
             self.env.flush_all()
-            online_orders = self.OnlineOrder._pull_company(self.company)
+            online_orders = self.env['orderweb.connection']._orderweb_pull(self.company)
         self.assertEqual(len(online_orders), 4)
         self.assertEqual(sorted(online_orders.mapped('state')), ['done', 'done', 'done', 'error'])
         self.assertEqual(online_orders.filtered(
@@ -63,7 +63,7 @@ class TestPoisonOrders(OrderWebCommon):
 
     def test_deep_nesting_is_stored_and_explained(self):
         deep = new_order(extra=nested(3000))
-        online_order = self.ingest(deep)
+        online_order = self.receive(deep)
         self.assertEqual(online_order.state, 'error')
         self.assertIn('nested too deeply', online_order.error)
         self.assertTrue(online_order.payload.startswith('{') and online_order.payload.count('[') == 3000 + 2)
@@ -75,7 +75,7 @@ class TestPoisonOrders(OrderWebCommon):
         refused = new_order(customerName='Refused by PostgreSQL')
         good = new_order()
         with self.assertLogs(LOGGER, 'ERROR') as logged:
-            online_orders = self.ingest(refused, good)
+            online_orders = self.receive(refused, good)
         self.assertIn('set aside', logged.output[0])
         aside, imported = online_orders
         self.assertEqual(imported.state, 'done')
@@ -84,7 +84,7 @@ class TestPoisonOrders(OrderWebCommon):
         self.assertIn('test_refused', aside.error)
         self.assertEqual(json.loads(aside.payload), refused, "set aside with its raw text")
         with mute_logger(LOGGER):
-            self.assertEqual(self.ingest(refused), aside, "set aside once")
+            self.assertEqual(self.receive(refused), aside, "set aside once")
         self.assertTrue(self.OnlineOrder.search([('set_aside', '=', True), ('company_id', '=', self.company.id)]),
                         "the manager finds it in the online orders")
 
@@ -96,14 +96,14 @@ class TestPoisonOrders(OrderWebCommon):
     def test_an_order_too_large_is_kept_in_error(self):
         # One item carrying a 2 MB unknown field: the same bound catches 500 items × 100 add-ons.
         huge = new_order(description='x' * (2 * MAX_PAYLOAD_LENGTH))
-        online_order = self.ingest(huge)
+        online_order = self.receive(huge)
         self.assertEqual((online_order.state, online_order.orderweb_id, online_order.name),
                          ('error', huge['orderId'], huge['orderNumber']))
         self.assertIn('characters long', online_order.error)
         self.assertFalse(online_order.pos_order_id)
         self.assertEqual(json.loads(online_order.payload), huge, "nothing is lost")
         # A readable copy of reasonable size is imported in its place.
-        fixed = self.ingest(self.pull_shape(new_order(orderId=huge['orderId'], orderNumber=huge['orderNumber'])),
+        fixed = self.receive(self.pull_shape(new_order(orderId=huge['orderId'], orderNumber=huge['orderNumber'])),
                             channel='pull')
         self.assertEqual((fixed, fixed.state), (online_order, 'done'))
 
@@ -152,7 +152,7 @@ class TestBoundedRetries(OrderWebCommon):
     def setUp(self):
         super().setUp()
         self.session = self.open_new_session()
-        # Unknown dishes have no fallback product: their orders fail to map.
+        # Unknown dishes have no fallback product: their orders fail to import.
         self.company.orderweb_item_product_id = False
         self.env.ref('pos_orderweb.product_orderweb_item').active = False
 
@@ -166,40 +166,40 @@ class TestBoundedRetries(OrderWebCommon):
 
     def test_the_same_order_again_resets_nothing(self):
         raw_order = self.failing_order()
-        online_order = self.ingest(raw_order)
+        online_order = self.receive(raw_order)
         self.assertEqual((online_order.state, online_order.attempt_count), ('error', 1))
         messages = self.messages(online_order)
         for _pull in range(5):
-            self.ingest(raw_order)
-            self.ingest(self.pull_shape(raw_order), channel='pull')
+            self.receive(raw_order)
+            self.receive(self.pull_shape(raw_order), channel='pull')
         self.assertEqual((online_order.state, online_order.attempt_count), ('error', 1))
         # The storing step alone, in this transaction: it leaves the failed order as it is.
         self.assertEqual(
-            self.OnlineOrder._store_payloads(self.company, [raw_order, self.pull_shape(raw_order)], 'pull'),
+            self.OnlineOrder._store(self.company, [raw_order, self.pull_shape(raw_order)], 'pull'),
             online_order)
         self.assertEqual((online_order.state, online_order.attempt_count), ('error', 1))
         self.env.flush_all()
         self.assertEqual(self.messages(online_order), messages, "no chatter line without a change")
 
     def test_cron_retries_are_bounded_and_quiet(self):
-        online_order = self.ingest(self.failing_order())
+        online_order = self.receive(self.failing_order())
         messages = self.messages(online_order)
         self.company.orderweb_last_pull_at = '2100-01-01'  # not due: the cron only retries
         for _run in range(MAX_AUTO_ATTEMPTS + 2):
-            self.OnlineOrder._cron_pull()
+            self.env['orderweb.connection']._cron_pull()
         self.assertEqual((online_order.state, online_order.attempt_count), ('error', MAX_AUTO_ATTEMPTS))
         self.assertEqual(self.messages(online_order), messages, "the same reason again is not news")
 
     def test_a_readable_copy_replaces_an_unreadable_one_once(self):
         raw_order = self.failing_order()
-        broken = self.ingest({**raw_order, 'customerPhone': 7700900777})
+        broken = self.receive({**raw_order, 'customerPhone': 7700900777})
         self.assertEqual((broken.state, broken.attempt_count), ('error', 0))
-        readable = self.ingest(self.pull_shape(raw_order), channel='pull')
+        readable = self.receive(self.pull_shape(raw_order), channel='pull')
         self.assertEqual((readable, readable.state, readable.attempt_count), (broken, 'error', 1))
         self.assertIn('Mystery dish', readable.error)
         payload = readable.payload
-        self.ingest({**raw_order, 'customerName': 'Another copy'})
-        self.OnlineOrder._store_payloads(self.company, [{**raw_order, 'customerName': 'Yet another copy'}], 'push')
+        self.receive({**raw_order, 'customerName': 'Another copy'})
+        self.OnlineOrder._store(self.company, [{**raw_order, 'customerName': 'Yet another copy'}], 'push')
         self.assertEqual((readable.state, readable.payload, readable.attempt_count), ('error', payload, 1),
                          "replaced once, not on every copy")
 
@@ -221,7 +221,7 @@ class TestRetryRights(OrderWebCommon):
         self.open_new_session()
         self.env.ref('pos_orderweb.product_orderweb_item').active = False
         self.company.orderweb_item_product_id = False
-        self.log_in_error = self.ingest(new_order(
+        self.log_in_error = self.receive(new_order(
             customerName='Nadia Rahman', customerPhone='+447700900123', totalAmount=5,
             items=[{'id': 'z', 'name': 'Mystery dish', 'price': 5, 'quantity': 1}]))
         self.assertEqual(self.log_in_error.state, 'error')
@@ -258,40 +258,40 @@ class TestIntake(OrderWebCommon):
 
     def test_same_order_push_twice_and_pull_once(self):
         raw_order = self.sample('KIT-4227')
-        first = self.ingest(raw_order)
-        again = self.ingest(raw_order)
-        pulled = self.ingest(self.pull_shape(raw_order), channel='pull')
+        first = self.receive(raw_order)
+        again = self.receive(raw_order)
+        pulled = self.receive(self.pull_shape(raw_order), channel='pull')
         self.assertEqual(first, again)
         self.assertEqual(first, pulled)
         self.assertEqual(first.channel, 'push')
         self.assertEqual(self.env['pos.order'].search_count([('orderweb_number', '=', 'KIT-4227')]), 1)
 
     def test_full_connection_pool_is_an_outage(self):
-        # A burst to many companies can find Odoo's pool full while an order maps: the order
+        # A burst to many companies can find Odoo's pool full while an order is imported: the order
         # stays to import (its batch is retried), it is not failed as if it were at fault.
-        self.assertTrue(_is_outage(PoolError('The Connection Pool Is Full')))
+        self.assertTrue(is_outage(PoolError('The Connection Pool Is Full')))
 
     def test_bad_payloads_are_kept_in_error(self):
         no_items = new_order(items=[])
-        online_orders = self.ingest(no_items, ['not', 'an', 'order'], {'orderNumber': 'KIT-0001'})
+        online_orders = self.receive(no_items, ['not', 'an', 'order'], {'orderNumber': 'KIT-0001'})
         self.assertEqual(online_orders.mapped('state'), ['error'] * 3)
         self.assertIn('items', online_orders[0].error)
         self.assertEqual(online_orders[0].name, no_items['orderNumber'])
         self.assertFalse(online_orders.pos_order_id)
         self.assertEqual(json.loads(online_orders[1].payload), ['not', 'an', 'order'])
         # The same bad payload again is the same record, not a new one.
-        self.assertEqual(self.ingest(['not', 'an', 'order']), online_orders[1])
+        self.assertEqual(self.receive(['not', 'an', 'order']), online_orders[1])
 
     def test_a_readable_copy_replaces_an_unreadable_one(self):
         raw_order = new_order()
-        broken = self.ingest({**raw_order, 'customerPhone': 7700900777})
+        broken = self.receive({**raw_order, 'customerPhone': 7700900777})
         self.assertEqual(broken.state, 'error')
-        fixed = self.ingest(self.pull_shape(raw_order), channel='pull')
+        fixed = self.receive(self.pull_shape(raw_order), channel='pull')
         self.assertEqual(fixed, broken)
         self.assertEqual(fixed.state, 'done')
         self.assertTotal(fixed.pos_order_id, raw_order['totalAmount'])
 
     def test_an_imported_online_order_is_kept(self):
-        online_order = self.ingest(new_order())
+        online_order = self.receive(new_order())
         with self.assertRaises(IntegrityError), mute_logger('odoo.sql_db'):
             online_order.unlink()

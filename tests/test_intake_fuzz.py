@@ -6,7 +6,7 @@ from collections import Counter
 
 from odoo.tests import tagged
 
-from ..const import MAX_ORDERWEB_ID_LENGTH
+from ..orderweb.const import MAX_ID_LENGTH
 from ..orderweb.simulator import SimulatorThread
 from ..orderweb.simulator.data import nested
 from ..orderweb.simulator.server import _pull_shape as served_by_pull
@@ -16,7 +16,7 @@ from .common import OrderWebCommon
 _logger = logging.getLogger(__name__)
 
 SEED = 20251125
-PAYLOADS = 2000  # through _ingest, push and pull shapes alternating by batch
+PAYLOADS = 2000  # through intake.receive, push and pull shapes alternating by batch
 BATCH = 40
 SIMULATED_PULL = 80  # more through a real pull from the stand-in (at most one pull's worth)
 
@@ -51,7 +51,7 @@ class HostileOrders:
     def hostile_id(self):
         rng = self.rng
         return rng.choice([
-            None, '', '   ', 'x' * (MAX_ORDERWEB_ID_LENGTH + 1), True, 1.5, {}, [],
+            None, '', '   ', 'x' * (MAX_ID_LENGTH + 1), True, 1.5, {}, [],
             f'nul\x00{rng.getrandbits(64)}', f'cut\ud83d{rng.getrandbits(64)}', rng.randrange(-10 ** 6, 10 ** 12),
         ])
 
@@ -133,12 +133,12 @@ def usable_id(raw):
     if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
         return None
     raw_id = str(raw_id).strip()
-    return raw_id if 0 < len(raw_id) <= MAX_ORDERWEB_ID_LENGTH and is_storable_text(raw_id) else None
+    return raw_id if 0 < len(raw_id) <= MAX_ID_LENGTH and is_storable_text(raw_id) else None
 
 
 @tagged('post_install', '-at_install')
 class TestIntakeFuzz(OrderWebCommon):
-    """Thousands of hostile payloads through the real ingest path: nothing escapes, nothing
+    """Thousands of hostile payloads through the real intake path: nothing escapes, nothing
     is lost or doubled, and the next good order is still imported."""
 
     def test_hostile_payloads(self):
@@ -154,12 +154,12 @@ class TestIntakeFuzz(OrderWebCommon):
             good = {**generator.valid(), 'orderId': str(uuid.uuid4())}
             goods.append(good)
             try:
-                online_orders = self.ingest(*batch, good, channel=channel)
+                online_orders = self.receive(*batch, good, channel=channel)
             except Exception:
                 raised += 1
                 _logger.exception("OrderWeb fuzz: a batch raised")
                 continue
-            # No session is open: the good order behind the hostile ones is mapped as far as it goes.
+            # No session is open: the good order behind the hostile ones is imported as far as it goes.
             self.assertEqual(online_orders.filtered(lambda record: record.orderweb_id == good['orderId']).state,
                              'waiting')
             sent += batch
@@ -177,7 +177,7 @@ class TestIntakeFuzz(OrderWebCommon):
                 served[str(order['orderId'])] = served_by_pull(order)
             sent += served.values()
             self.env.flush_all()
-            self.OnlineOrder._pull_company(self.company)
+            self.env['orderweb.connection']._orderweb_pull(self.company)
 
         self.assertFalse(raised, "no batch may raise for its payloads")
         online_orders = self.OnlineOrder.search([('company_id', '=', self.company.id)])
@@ -193,7 +193,7 @@ class TestIntakeFuzz(OrderWebCommon):
         self.assertEqual(len(online_orders), len(keys) + len(unkeyed) + len(goods), "nothing stored twice")
 
         session = self.open_new_session()
-        good = self.ingest({**generator.valid(), 'orderId': str(uuid.uuid4()), 'items': [
+        good = self.receive({**generator.valid(), 'orderId': str(uuid.uuid4()), 'items': [
             {'id': 'item-classic-burger', 'name': 'Classic Burger', 'price': 12.99, 'quantity': 1}],
             'totalAmount': 12.99})
         self.assertEqual(good.state, 'done', good.error)

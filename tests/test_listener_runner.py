@@ -165,7 +165,7 @@ class TestListenerRunner(OrderWebCommon):
 
         def retry(env):  # as the cron does: the summary is read again
             online_order = env['orderweb.order'].search([('orderweb_id', '=', oversized['orderId'])])
-            online_order._process()
+            online_order._import()
             return online_order.read(['state', 'error', 'attempt_count'])[0]
         retried = self.in_transaction(retry)
         self.assertEqual((retried['state'], retried['error'], retried['attempt_count']), ('error', errors[0], 1))
@@ -203,7 +203,7 @@ class TestListenerRunner(OrderWebCommon):
         runner.stop()
         self.assertLess(time.monotonic() - started, 3.0)
         self.assertEqual([t.name for t in threading.enumerate() if t.name.startswith(
-            ('orderweb.runner', 'orderweb-listener', 'orderweb-ingest'))], [])
+            ('orderweb.runner', 'orderweb-listener', 'orderweb-inbox'))], [])
         self.assertEqual(self.connections(), 0)
         self.wait_for(lambda env: self.status(env, 'stopped'))
 

@@ -1,7 +1,7 @@
 """The POS screen side of online orders, in Chromium: live arrival, list, accept, pay.
 
-The tours run against the real ingestion: once a tour has opened the register, a thread of
-the test calls ``orderweb.order._ingest`` (the path the live listener and the pull use),
+The tours run against the real intake: once a tour has opened the register, a thread of
+the test calls ``service.intake.receive`` (the path the live listener and the pull use),
 while the page keeps running, then wakes the bus websockets up as Odoo's own bus tests do
 (the post-commit hook that normally wakes them does not run in tests).
 """
@@ -21,6 +21,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tests.common import ChromeBrowser
 
+from ..service import intake
 from .common import new_order, orderweb_settings
 
 # README pictures, refreshed on demand only (a test run should not rewrite the repository):
@@ -62,8 +63,8 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
                 'name': name, 'list_price': price, 'available_in_pos': True, 'taxes_id': [(5, 0, 0)],
             })
 
-    def _ingest_once_register_open(self, raw_order):
-        """Start a thread that ingests ``raw_order`` as soon as the tour opened the register.
+    def _receive_once_register_open(self, raw_order):
+        """Start a thread that receives ``raw_order`` as soon as the tour opened the register.
 
         The page is loaded by then, so the order can only reach it live. The thread keeps
         off the database until the page listens on the shop's bus channel (the test thread
@@ -82,7 +83,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
                         env = api.Environment(cr, SUPERUSER_ID, {})
                         if env['pos.session'].browse(session_id).state == 'opened':
                             company = env['res.company'].browse(company_id)
-                            online_orders = env['orderweb.order']._ingest(company, [raw_order], 'push')
+                            online_orders = intake.receive(env, company, [raw_order], 'push')
                             result['pos_order_id'] = online_orders.pos_order_id.id
                             break
                 time.sleep(0.2)
@@ -91,7 +92,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
             for websocket in dispatch._channels_to_ws.get(channel, ()):
                 websocket.trigger_notification_dispatching()
 
-        thread = threading.Thread(target=run, name='orderweb-ingest')
+        thread = threading.Thread(target=run, name='orderweb-inbox')
         thread.start()
         return thread, result
 
@@ -116,7 +117,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
 
     def test_live_order_to_pay_at_counter(self):
         self.config.with_user(self.pos_user).open_ui()
-        thread, result = self._ingest_once_register_open(online_order('KIT-5001'))
+        thread, result = self._receive_once_register_open(online_order('KIT-5001'))
         try:
             self.start_pos_tour('pos_orderweb_live_order')
         finally:
@@ -138,7 +139,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
     def _run_prepaid_order_tour(self, number, screenshot):
         self.company.orderweb_payment_method_id = self.bank_payment_method
         self.config.with_user(self.pos_user).open_ui()
-        thread, result = self._ingest_once_register_open(online_order(
+        thread, result = self._receive_once_register_open(online_order(
             number, customerName='Grace Hopper', customerPhone='+447700900456', orderType='delivery',
             specialInstructions='Ring twice, flat 3'))
         try:
@@ -153,7 +154,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
 
     def test_guards_on_screen(self):
         self.config.with_user(self.pos_user).open_ui()
-        thread, _result = self._ingest_once_register_open(online_order('KIT-5004'))
+        thread, _result = self._receive_once_register_open(online_order('KIT-5004'))
         try:
             self.start_pos_tour('pos_orderweb_guards')
         finally:
@@ -163,7 +164,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         """No deletion by mistake; closing names the open online orders instead of cancelling them."""
         self.config.open_ui()
         session = self.config.current_session_id
-        online_orders = self.env['orderweb.order']._ingest(self.company, [online_order('KIT-5003')], 'push')
+        online_orders = intake.receive(self.env, self.company, [online_order('KIT-5003')], 'push')
         pos_order = online_orders.pos_order_id
         self.assertEqual((pos_order.state, pos_order.orderweb_status), ('draft', 'new'))
         with self.assertRaises(UserError):

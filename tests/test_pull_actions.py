@@ -62,11 +62,11 @@ class TestPullCron(OrderWebCommon):
         session = self.open_new_session()
         with SimulatorThread(tenants=('kitchen',)) as sim:
             self.company.orderweb_url = sim.base_url
-            self.OnlineOrder._cron_pull()
+            self.env['orderweb.connection']._cron_pull()
             pos_orders = self.env['pos.order'].search([('session_id', '=', session.id)])
             self.assertEqual(sorted(pos_orders.mapped('orderweb_number')), ['KIT-3763', 'KIT-4227', 'KIT-7163'])
             self.assertEqual(sorted(pos_orders.mapped('amount_total')), [20.0, 40.0, 40.0])
             self.company.orderweb_last_pull_at = False
-            self.OnlineOrder._cron_pull()
+            self.env['orderweb.connection']._cron_pull()
             self.assertEqual(self.env['pos.order'].search_count([('session_id', '=', session.id)]), 3)
             self.assertEqual(self.OnlineOrder.search_count([('company_id', '=', self.company.id)]), 3)

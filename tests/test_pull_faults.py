@@ -27,7 +27,7 @@ class TestPullFaults(OrderWebCommon):
     def cron(self, sim):
         (self.company | self.bistro).write({'orderweb_url': sim.base_url, 'orderweb_last_pull_at': False})
         self.env.flush_all()
-        self.OnlineOrder._cron_pull()
+        self.env['orderweb.connection']._cron_pull()
         self.env.invalidate_all()
 
     def health(self, company):
@@ -39,7 +39,7 @@ class TestPullFaults(OrderWebCommon):
         self.company.orderweb_item_product_id = False
         fallback = self.env.ref('pos_orderweb.product_orderweb_item')
         fallback.active = False
-        left = self.ingest(new_order(items=[{'id': 'z', 'name': 'Mystery dish', 'price': 12.99, 'quantity': 1}]))
+        left = self.receive(new_order(items=[{'id': 'z', 'name': 'Mystery dish', 'price': 12.99, 'quantity': 1}]))
         self.assertEqual(left.state, 'error')
         fallback.active = True
         with SimulatorThread(tenants=('kitchen', 'bistro'), empty=True) as sim:

@@ -25,7 +25,7 @@ class TestOnlineOrderBackend(OrderWebCommon):
         pos_order.action_pos_order_paid()
 
     def test_steps_are_stamped_when_the_status_moves(self):
-        pos_order = self.ingest(new_order()).pos_order_id
+        pos_order = self.receive(new_order()).pos_order_id
         steps = ('orderweb_accepted_at', 'orderweb_ready_at', 'orderweb_done_at')
         self.assertEqual([pos_order[step] for step in steps], [False] * 3)
 
@@ -48,14 +48,14 @@ class TestOnlineOrderBackend(OrderWebCommon):
         self.assertEqual(pos_order.orderweb_accepted_at, accepted_at - timedelta(minutes=3))
 
     def test_a_skipped_step_is_reached_with_the_next(self):
-        pos_order = self.ingest(new_order()).pos_order_id
+        pos_order = self.receive(new_order()).pos_order_id
         pos_order.orderweb_ready(self.config.id)
         self.assertTrue(pos_order.orderweb_ready_at)
         self.assertEqual(pos_order.orderweb_accepted_at, pos_order.orderweb_ready_at)
         self.assertFalse(pos_order.orderweb_done_at)
 
     def test_unpaid_online_order_has_a_reference(self):
-        pos_order = self.ingest(new_order(orderNumber='KIT-0042')).pos_order_id
+        pos_order = self.receive(new_order(orderNumber='KIT-0042')).pos_order_id
         self.assertEqual(pos_order.state, 'draft')
         self.assertNotEqual(pos_order.name, '/')
         self.assertTrue(pos_order.name.startswith(self.config.name), pos_order.name)
@@ -65,7 +65,7 @@ class TestOnlineOrderBackend(OrderWebCommon):
         self.assertEqual(pos_order.name, name, "payment keeps the name given at import")
 
     def test_lines_show_and_find_the_ordered_name(self):
-        pos_order = self.ingest(new_order(items=[MYSTERY], totalAmount=6)).pos_order_id
+        pos_order = self.receive(new_order(items=[MYSTERY], totalAmount=6)).pos_order_id
         item_line, addon_line = pos_order.lines.sorted('id')
         placeholder = self.env.ref('pos_orderweb.product_orderweb_item')
         self.assertEqual(item_line.product_id, placeholder, "the placeholder product stays visible as such")
@@ -82,7 +82,7 @@ class TestOnlineOrderBackend(OrderWebCommon):
         self.assertEqual([row[0] for row in exported], ['Mystery dish', '+ Secret sauce'])
 
     def test_unmapped_items_are_reachable_from_the_order(self):
-        pos_order = self.ingest(new_order(items=[MYSTERY], totalAmount=6)).pos_order_id
+        pos_order = self.receive(new_order(items=[MYSTERY], totalAmount=6)).pos_order_id
         self.assertEqual(pos_order.orderweb_unmapped_count, 2)
         action = pos_order.action_orderweb_map_items()
         mappings = self.env['orderweb.product.map'].search(action['domain'])
@@ -92,7 +92,17 @@ class TestOnlineOrderBackend(OrderWebCommon):
         pos_order.invalidate_recordset(['orderweb_unmapped_count'])
         self.assertEqual(pos_order.orderweb_unmapped_count, 1)
         # An order whose items are all known has nothing to map.
-        self.assertEqual(self.ingest(new_order()).pos_order_id.orderweb_unmapped_count, 0)
+        self.assertEqual(self.receive(new_order()).pos_order_id.orderweb_unmapped_count, 0)
+
+    def test_the_count_of_items_to_map_reads_what_the_import_kept_not_the_payload(self):
+        # Every POS screen loads every order's fields: the count must not read payloads again.
+        online_order = self.receive(new_order(items=[MYSTERY], totalAmount=6))
+        self.assertEqual(online_order.unmapped_item_ids.mapped('orderweb_item_id'), ['item-mystery', 'addon-secret'])
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE orderweb_order SET payload = 'not JSON' WHERE id = %s", [online_order.id])
+        self.env.invalidate_all()
+        # Read from the payload, an unreadable one would give 0.
+        self.assertEqual(online_order.pos_order_id.orderweb_unmapped_count, 2)
 
 
 @tagged('post_install', '-at_install')
@@ -100,11 +110,11 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
 
     def test_analysis_rows(self):
         self.open_new_session()
-        fast = self.ingest(new_order(orderNumber='KIT-1001', orderType='pickup', totalAmount=12.99))
-        pulled = self.ingest(new_order(orderNumber='KIT-1002', orderType='delivery'), channel='pull')
+        fast = self.receive(new_order(orderNumber='KIT-1001', orderType='pickup', totalAmount=12.99))
+        pulled = self.receive(new_order(orderNumber='KIT-1002', orderType='delivery'), channel='pull')
         # An order that needed a person: in error until its fallback product came back, then retried.
         self.env.ref('pos_orderweb.product_orderweb_item').active = False
-        fixed = self.ingest(new_order(orderNumber='KIT-1003', items=[MYSTERY], totalAmount=6))
+        fixed = self.receive(new_order(orderNumber='KIT-1003', items=[MYSTERY], totalAmount=6))
         self.assertEqual(fixed.state, 'error')
         self.env.ref('pos_orderweb.product_orderweb_item').active = True
         fixed.action_retry()
@@ -145,7 +155,7 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
 
     def test_hour_and_weekday_in_the_company_timezone(self):
         self.open_new_session()
-        online_order = self.ingest(new_order())
+        online_order = self.receive(new_order())
         # Monday 2025-11-24 23:30 UTC is Tuesday 00:30 in Paris (UTC+1 in winter).
         online_order.received_at = '2025-11-24 23:30:00'
         self.company.partner_id.tz = 'Europe/Paris'
@@ -160,7 +170,7 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
             'groups_id': [(6, 0, self.env.ref('point_of_sale.group_pos_user').ids)],
         })
         self.open_new_session()
-        online_order = self.ingest(new_order())
+        online_order = self.receive(new_order())
         self.env.flush_all()
         rows = self.env['orderweb.order.report'].with_user(user).search([])
         self.assertIn(online_order.id, rows.online_order_id.ids)

@@ -44,8 +44,8 @@ class TestSettingsAndSecurity(OrderWebCommon):
     def test_companies_are_isolated(self):
         other = self.env['res.company'].create({'name': 'Other Restaurant'})
         raw_order = new_order()
-        mine = self.ingest(raw_order)
-        theirs = self.OnlineOrder.with_company(other)._store_payloads(other, [raw_order], 'push')
+        mine = self.receive(raw_order)
+        theirs = self.OnlineOrder.with_company(other)._store(other, [raw_order], 'push')
         self.assertNotEqual(mine, theirs, "one record per platform order per company")
         cashier = new_test_user(self.env, 'ow_cashier2', groups='base.group_user,point_of_sale.group_pos_user',
                                 company_id=other.id, company_ids=[other.id])
@@ -99,7 +99,7 @@ class TestOnlineOrderLink(OrderWebCommon):
             company_id=cls.company.id, company_ids=[cls.company.id])
 
     def test_pos_users_cannot_point_an_order_at_an_online_order(self):
-        pending = self.ingest(new_order())
+        pending = self.receive(new_order())
         self.assertEqual(pending.state, 'waiting')
         self.pos_session = self.open_new_session()
         # Another company's cashier, in a shop and session of their own.
@@ -138,7 +138,7 @@ class TestOnlineOrderLink(OrderWebCommon):
 
     def test_pos_users_cannot_detach_nor_delete_an_online_order(self):
         self.open_new_session()
-        online_order = self.ingest(new_order())
+        online_order = self.receive(new_order())
         online = online_order.pos_order_id.with_user(self.cashier)
         online.write({'orderweb_order_id': False, 'orderweb_number': 'FAKE', 'orderweb_status': 'done'})
         self.assertEqual((online.orderweb_order_id, online.orderweb_number, online.orderweb_status),
@@ -174,5 +174,5 @@ class TestNeutralize(OrderWebCommon):
             neutralize_database(self.env.cr)
             self.env.invalidate_all()
             self.assertFalse(self.env['res.company'].search([('orderweb_enabled', '=', True)]))
-            self.OnlineOrder._cron_pull()
+            self.env['orderweb.connection']._cron_pull()
         self.assertFalse(self.OnlineOrder.search([('company_id', '=', self.company.id)]))

@@ -41,7 +41,7 @@ RECOVER_LIMIT = 120.0  # seconds a row waits for its orders after the fault ende
 WRONG_KEY = 'pos_' + 'f' * 64  # a fake key the stand-in refuses
 SERVER_PORT = base.PORT + 6
 SERVER_ARGS = ('--http-port', str(SERVER_PORT), '--max-cron-threads', '1')
-CATCH_UP = 200  # orders at once: four batches (MAP_BATCH), mapped by two threads
+CATCH_UP = 200  # orders at once: four batches (IMPORT_BATCH), imported by two threads
 ADMIN_ID, ADMIN_PASSWORD = 2, 'admin'  # base.user_admin of a new database
 
 
@@ -272,11 +272,11 @@ class Matrix:
     def row_catch_up_postgres_gone(self):
         # A catch-up of four batches is mapped by two threads: their connections die mid-mapping.
         ids = self.push(CATCH_UP, pace=0)
-        mapping = base.wait(lambda: 50 <= self.imported(ids) < CATCH_UP - 50, 60, step=0.05)
+        importing = base.wait(lambda: 50 <= self.imported(ids) < CATCH_UP - 50, 60, step=0.05)
         base.sql_postgres("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                           "WHERE datname = %s AND pid <> pg_backend_pid()", (base.DB,))
-        when = '%d imported' % self.imported(ids) if mapping else 'the mapping NOT under way'
-        self.row('catch-up of %d, PostgreSQL connections killed mid-mapping' % CATCH_UP, ids, time.monotonic(),
+        when = '%d imported' % self.imported(ids) if importing else "the import NOT under way"
+        self.row('catch-up of %d, PostgreSQL connections killed mid-import' % CATCH_UP, ids, time.monotonic(),
                  note='killed with %s' % when)
 
     def imported(self, order_ids):
@@ -406,7 +406,7 @@ class Matrix:
 
     def row_race(self):
         """The same new customers' orders pushed and pulled at once: whichever path loses a race
-        on an order or a customer maps it again at once; none waits for the next scheduled pull
+        on an order or a customer imports it again at once; none waits for the next scheduled pull
         (nor the cron's grace of a minute for received orders)."""
         connection = self.rpc('orderweb.connection', 'search', [('company_id', '=', self.company_id)])
         interval = self.rpc('res.company', 'read', [self.company_id], ['orderweb_pull_interval'])[0][

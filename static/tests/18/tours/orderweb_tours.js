@@ -5,7 +5,7 @@ import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_scre
 import { negate } from "@point_of_sale/../tests/tours/utils/common";
 import { registry } from "@web/core/registry";
 
-// The test ingests the OrderWeb order from Python once the register is open, while the
+// The test receives the OrderWeb order from Python once the register is open, while the
 // page runs: a flag set on the page before it must still be there when the order shows.
 function markPage() {
     return {
@@ -95,7 +95,7 @@ registry.category("web_tour.tours").add("pos_orderweb_live_order", {
                 content: "the shop receives online orders: the button is there, nothing waits",
                 trigger: `.o_orderweb_navbar_button:not(:has(.o_orderweb_waiting_count))`,
             },
-            // The test now ingests KIT-5001 through orderweb.order._ingest.
+            // The test now receives KIT-5001 through service.intake.receive.
             ...notificationShown("KIT-5001", ["Ada Lovelace", "Pickup", "As soon as possible", "To pay"]),
             waitingCountIs(1),
             pageNotReloaded(),
@@ -171,7 +171,7 @@ registry.category("web_tour.tours").add("pos_orderweb_prepaid_order", {
         [
             ...openRegister(),
             markPage(),
-            // The test now ingests KIT-5002, paid on OrderWeb, for delivery at 18:30 today.
+            // The test now receives KIT-5002, paid on OrderWeb, for delivery at 18:30 today.
             ...notificationShown("KIT-5002", ["Grace Hopper", "Delivery", "Paid online"]),
             waitingCountIs(1),
             pageNotReloaded(),
@@ -196,7 +196,7 @@ registry.category("web_tour.tours").add("pos_orderweb_guards", {
     steps: () =>
         [
             ...openRegister(),
-            // The test now ingests KIT-5004, to pay at the counter.
+            // The test now receives KIT-5004, to pay at the counter.
             ...notificationShown("KIT-5004", ["Ada Lovelace"]),
             Chrome.clickMenuOption("Orders"),
             {

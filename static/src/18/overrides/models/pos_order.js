@@ -13,12 +13,12 @@ patch(PosOrder.prototype, {
         super.setup(...arguments);
         // As pos_self_order does for its orders: the number the customer knows is the
         // one shown on the order tabs and the kitchen tickets.
-        if (this.isOrderWeb) {
+        if (this.isOnlineOrder) {
             this.tracking_number = this.orderweb_number;
         }
     },
-    /** An order placed by a customer on OrderWeb (the mapping sets the platform number). */
-    get isOrderWeb() {
+    /** The POS order of an online order (the import sets its online order number). */
+    get isOnlineOrder() {
         return Boolean(this.orderweb_number);
     },
     get orderwebStatusRank() {
@@ -69,12 +69,12 @@ patch(PosOrder.prototype, {
             scheduled: this.orderwebScheduledLabel,
             payment: this.orderwebPaymentLabel,
             // The kitchen ticket nests these lines under their item.
-            addonUuids: this.lines.filter((l) => l.isOrderWebAddon).map((l) => l.uuid),
+            addonUuids: this.lines.filter((l) => l.isOnlineOrderAddon).map((l) => l.uuid),
         };
     },
     export_for_printing() {
         const result = super.export_for_printing(...arguments);
-        if (this.isOrderWeb) {
+        if (this.isOnlineOrder) {
             result.orderweb = this.orderwebTicket;
         }
         return result;

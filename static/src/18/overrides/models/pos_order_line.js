@@ -6,15 +6,15 @@ patch(PosOrderline.prototype, {
         super.setup(...arguments);
         // The POS renames every line after its product; an online item may sit on a
         // generic product and add-ons are named "+ …": keep the name the order came with.
-        if (vals.full_product_name && this.order_id?.isOrderWeb) {
+        if (vals.full_product_name && this.order_id?.isOnlineOrder) {
             this.full_product_name = vals.full_product_name;
         }
     },
     /** An add-on line of an online order: shown nested under the item it belongs to. */
-    get isOrderWebAddon() {
+    get isOnlineOrderAddon() {
         return Boolean(this.orderweb_item_line_uuid);
     },
     getDisplayData() {
-        return { ...super.getDisplayData(...arguments), orderWebAddon: this.isOrderWebAddon };
+        return { ...super.getDisplayData(...arguments), onlineOrderAddon: this.isOnlineOrderAddon };
     },
 });

@@ -9,7 +9,7 @@ const ORDERWEB_SOUND = "incoming-call";
 patch(PosStore.prototype, {
     async setup() {
         // Notifications of the online orders still ringing, by order id.
-        this.orderwebAlerts = new Map();
+        this.onlineOrderAlerts = new Map();
         await super.setup(...arguments);
         this.data.connectWebSocket("ORDERWEB_NEW_ORDER", ({ order_ids }) =>
             this.onOrderWebNewOrders(order_ids)
@@ -31,7 +31,7 @@ patch(PosStore.prototype, {
             ["orderweb_status", "!=", "done"],
         ]);
         for (const order of this.orderwebOrders.filter((o) => o.orderweb_status === "new")) {
-            this.orderwebAlert(order);
+            this.alertOnlineOrder(order);
         }
     },
 
@@ -46,7 +46,7 @@ patch(PosStore.prototype, {
     async onOrderWebNewOrders(orderIds) {
         const orders = await this.orderwebLoadOrders(orderIds);
         for (const order of orders.filter((o) => o.orderweb_status === "new")) {
-            this.orderwebAlert(order);
+            this.alertOnlineOrder(order);
         }
     },
     async orderwebLoadOrders(orderIds, { reload = false } = {}) {
@@ -62,8 +62,8 @@ patch(PosStore.prototype, {
         return orders;
     },
     /** A sticky notification and, if the shop wants it, a ring until acknowledged. */
-    orderwebAlert(order) {
-        if (this.orderwebAlerts.has(order.id)) {
+    alertOnlineOrder(order) {
+        if (this.onlineOrderAlerts.has(order.id)) {
             return;
         }
         const details = [
@@ -86,19 +86,19 @@ patch(PosStore.prototype, {
             ],
             onClose: () => this.orderwebAcknowledge(order),
         });
-        this.orderwebAlerts.set(order.id, close);
+        this.onlineOrderAlerts.set(order.id, close);
         if (this.config.orderweb_sound) {
             this.sound.play(ORDERWEB_SOUND, { loop: true });
         }
     },
     orderwebAcknowledge(order) {
-        const close = this.orderwebAlerts.get(order.id);
+        const close = this.onlineOrderAlerts.get(order.id);
         if (!close) {
             return;
         }
-        this.orderwebAlerts.delete(order.id);
+        this.onlineOrderAlerts.delete(order.id);
         close();
-        if (!this.orderwebAlerts.size) {
+        if (!this.onlineOrderAlerts.size) {
             this.sound.stop(ORDERWEB_SOUND);
         }
     },
@@ -114,7 +114,7 @@ patch(PosStore.prototype, {
     /** Not done first, by status, then by scheduled time (as soon as possible first). */
     get orderwebOrders() {
         return this.models["pos.order"]
-            .filter((o) => o.isOrderWeb && o.state !== "cancel")
+            .filter((o) => o.isOnlineOrder && o.state !== "cancel")
             .sort(
                 (a, b) =>
                     a.orderwebStatusRank - b.orderwebStatusRank ||
@@ -163,14 +163,14 @@ patch(PosStore.prototype, {
     // ------------------------------------------------------------------
 
     async onDeleteOrder(order) {
-        if (order.isOrderWeb) {
+        if (order.isOnlineOrder) {
             this.orderwebRefuseDeletion(order);
             return false;
         }
         return await super.onDeleteOrder(...arguments);
     },
     async _onBeforeDeleteOrder(order) {
-        if (order.isOrderWeb) {
+        if (order.isOnlineOrder) {
             this.orderwebRefuseDeletion(order);
             return false;
         }
@@ -187,7 +187,7 @@ patch(PosStore.prototype, {
     },
     getPrintingChanges(order) {
         const changes = super.getPrintingChanges(...arguments);
-        if (order.isOrderWeb) {
+        if (order.isOnlineOrder) {
             changes.orderweb = order.orderwebTicket;
         }
         return changes;

@@ -9,7 +9,7 @@ patch(Orderline, {
             ...Orderline.props.line,
             shape: {
                 ...Orderline.props.line.shape,
-                orderWebAddon: { type: Boolean, optional: true },
+                onlineOrderAddon: { type: Boolean, optional: true },
             },
         },
     },

@@ -4,6 +4,6 @@ import { patch } from "@web/core/utils/patch";
 patch(TicketScreen.prototype, {
     // Online orders cannot be deleted (see PosStore.onDeleteOrder): do not offer it.
     shouldHideDeleteButton(order) {
-        return order.isOrderWeb || super.shouldHideDeleteButton(...arguments);
+        return order.isOnlineOrder || super.shouldHideDeleteButton(...arguments);
     },
 });

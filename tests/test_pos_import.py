@@ -9,7 +9,7 @@ from .common import OrderWebCommon, new_order
 
 
 @tagged('post_install', '-at_install')
-class TestPosMapping(OrderWebCommon):
+class TestPosImport(OrderWebCommon):
     """Online orders become POS orders in the open session: lines, prices, adjustments, payment."""
 
     def setUp(self):
@@ -17,7 +17,7 @@ class TestPosMapping(OrderWebCommon):
         self.session = self.open_new_session()
 
     def test_protocol_samples_become_pos_orders(self):
-        online_orders = self.ingest(*self.samples())
+        online_orders = self.receive(*self.samples())
         self.assertEqual(online_orders.mapped('state'), ['done'] * 3, online_orders.mapped('error'))
         pos_orders = online_orders.pos_order_id
         self.assertEqual(len(pos_orders), 3)
@@ -52,7 +52,7 @@ class TestPosMapping(OrderWebCommon):
         self.assertTrue(self.env['orderweb.product.map'].search([('orderweb_item_id', '=', 'item-vanilla-shake')]))
 
     def test_excluded_tax_keeps_the_customer_price(self):
-        online_order = self.ingest(new_order(
+        online_order = self.receive(new_order(
             totalAmount=13.50,
             items=[{'id': 'x', 'name': 'Sweet potato fries', 'price': 4.50, 'quantity': 3}]))
         pos_order = online_order.pos_order_id
@@ -61,7 +61,7 @@ class TestPosMapping(OrderWebCommon):
         self.assertGreater(pos_order.amount_tax, 0, "the excluded tax is inside the customer's price")
 
     def test_discount_becomes_a_negative_line(self):
-        online_order = self.ingest(new_order(totalAmount=10.00))
+        online_order = self.receive(new_order(totalAmount=10.00))
         self.assertTotal(online_order.pos_order_id, 10.00)
         discount = online_order.pos_order_id.lines.filtered(lambda line: line.price_subtotal_incl < 0)
         self.assertAlmostEqual(discount.price_subtotal_incl, -2.99)
@@ -69,22 +69,22 @@ class TestPosMapping(OrderWebCommon):
     def test_explicit_item_mapping_wins_over_name(self):
         self.env['orderweb.product.map'].create({
             'company_id': self.company.id, 'orderweb_item_id': 'item-classic-burger', 'product_id': self.fries.id})
-        online_order = self.ingest(new_order(totalAmount=12.99))
+        online_order = self.receive(new_order(totalAmount=12.99))
         self.assertEqual(online_order.pos_order_id.lines.product_id, self.fries)
         self.assertEqual(online_order.pos_order_id.lines.full_product_name, 'Classic Burger')
 
     def test_customer_found_by_normalised_phone_then_created_once(self):
         self.company.country_id = self.env.ref('base.uk')
         known = self.env['res.partner'].create({'name': 'P. Patel', 'phone': '07911 123456'})
-        online_order = self.ingest(new_order(customerPhone='+447911123456'))
+        online_order = self.receive(new_order(customerPhone='+447911123456'))
         self.assertEqual(online_order.pos_order_id.partner_id, known)
-        first = self.ingest(new_order(customerName='Dev Mistry', customerPhone='+447911123457'))
-        second = self.ingest(new_order(customerName='Dev Mistry', customerPhone='07911 123457'))
+        first = self.receive(new_order(customerName='Dev Mistry', customerPhone='+447911123457'))
+        second = self.receive(new_order(customerName='Dev Mistry', customerPhone='07911 123457'))
         self.assertEqual(first.pos_order_id.partner_id, second.pos_order_id.partner_id)
 
     def test_prepaid_order_is_paid_with_the_online_method(self):
         self.company.orderweb_payment_method_id = self.bank_pm1
-        online_order = self.ingest(self.sample('KIT-7163'))
+        online_order = self.receive(self.sample('KIT-7163'))
         pos_order = online_order.pos_order_id
         self.assertEqual(pos_order.state, 'paid')
         self.assertTrue(pos_order.orderweb_prepaid)
@@ -94,7 +94,7 @@ class TestPosMapping(OrderWebCommon):
     def test_mapping_failure_is_explained_and_retry_imports(self):
         self.company.orderweb_item_product_id = False
         self.env.ref('pos_orderweb.product_orderweb_item').active = False
-        online_order = self.ingest(new_order(items=[{'id': 'z', 'name': 'Mystery dish', 'price': 5, 'quantity': 1}],
+        online_order = self.receive(new_order(items=[{'id': 'z', 'name': 'Mystery dish', 'price': 5, 'quantity': 1}],
                                              totalAmount=5))
         self.assertEqual(online_order.state, 'error')
         self.assertIn('Mystery dish', online_order.error)
@@ -105,15 +105,15 @@ class TestPosMapping(OrderWebCommon):
 
     def test_pos_keeps_instructions_as_plain_text(self):
         instructions = "<NO PEANUTS>\n<b>now</b>"
-        self.assertEqual(self.ingest(new_order(specialInstructions=instructions)).pos_order_id.orderweb_instructions,
+        self.assertEqual(self.receive(new_order(specialInstructions=instructions)).pos_order_id.orderweb_instructions,
                          instructions)
 
 
 @tagged('post_install', '-at_install')
-class TestPosMappingWithoutSession(OrderWebCommon):
+class TestPosImportWithoutSession(OrderWebCommon):
 
     def test_order_waits_for_a_session_then_is_imported(self):
-        online_order = self.ingest(self.sample('KIT-4227'))
+        online_order = self.receive(self.sample('KIT-4227'))
         self.assertEqual(online_order.state, 'waiting')
         self.assertIn(self.config.name, online_order.error)
         cron = self.env.ref('pos_orderweb.ir_cron_orderweb_pull')
@@ -122,7 +122,7 @@ class TestPosMappingWithoutSession(OrderWebCommon):
         self.assertGreater(self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)]), triggers,
                            "opening a session wakes the import up")
         self.company.orderweb_last_pull_at = '2100-01-01'  # not due: this run only retries
-        self.OnlineOrder._cron_pull()
+        self.env['orderweb.connection']._cron_pull()
         self.assertEqual(online_order.state, 'done')
         self.assertEqual(online_order.pos_order_id.session_id, session)
 
@@ -136,7 +136,7 @@ class TestCustomerMatching(OrderWebCommon):
         self.company.country_id = self.env.ref('base.uk')
 
     def customer_of(self, **values):
-        return self.ingest(new_order(**values)).pos_order_id.partner_id
+        return self.receive(new_order(**values)).pos_order_id.partner_id
 
     def test_a_name_alone_never_takes_a_contact_with_phone_or_email(self):
         priya = self.env['res.partner'].create({
@@ -179,7 +179,7 @@ class TestCustomerMatching(OrderWebCommon):
         known_by_phone = self.env['res.partner'].create({'name': 'P. Patel', 'phone': '+44 7700 900777'})
         known_by_email = self.env['res.partner'].create({'name': 'Sam Lee', 'email': 'Sam.Lee@Example.com'})
         named_only = self.env['res.partner'].create({'name': 'Walk-in Wendy'})
-        online_orders = self.ingest(
+        online_orders = self.receive(
             new_order(customerPhone='07700 900777'),
             new_order(customerName='Dev Mistry', customerPhone='+447700900123'),
             new_order(customerName='Samuel', customerPhone=None, customerEmail='sam.lee@example.COM'),

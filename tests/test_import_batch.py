@@ -2,13 +2,14 @@ import json
 
 from odoo.tests import tagged
 
-from ..const import MAP_BATCH
+from ..const import IMPORT_BATCH
+from ..service import intake
 from .common import OrderWebCommon, new_order
 
 
 @tagged('post_install', '-at_install')
-class TestMapBatch(OrderWebCommon):
-    """A catch-up (a burst, a pull) is mapped MAP_BATCH orders per transaction, each order in
+class TestImportBatch(OrderWebCommon):
+    """A catch-up (a burst, a pull) is imported IMPORT_BATCH orders per transaction, each order in
     a savepoint of its own, and the shop's screens are told once per batch."""
 
     def new_order_notifications(self):
@@ -21,15 +22,15 @@ class TestMapBatch(OrderWebCommon):
 
     def test_a_catch_up_is_mapped_in_batches_and_one_bad_order_spoils_nothing(self):
         self.open_new_session()
-        # Unknown dishes have no fallback product: such an order fails to map, inside its savepoint.
+        # Unknown dishes have no fallback product: such an order fails to import, inside its savepoint.
         self.company.orderweb_item_product_id = False
         self.env.ref('pos_orderweb.product_orderweb_item').active = False
         raw_orders = [new_order(orderNumber='KIT-%04d' % index) for index in range(120)]
         raw_orders[60]['items'] = [{'id': 'z', 'name': 'Mystery dish', 'price': 12.99, 'quantity': 1}]
-        raw_orders[61]['items'] = 'not a list'  # unreadable: stored in error, never mapped
+        raw_orders[61]['items'] = 'not a list'  # unreadable: stored in error, never imported
         before = self.new_order_notifications()
 
-        online_orders = self.ingest(*raw_orders)
+        online_orders = self.receive(*raw_orders)
 
         self.assertEqual(len(online_orders), 120)
         imported = online_orders.filtered(lambda online_order: online_order.state == 'done')
@@ -43,18 +44,18 @@ class TestMapBatch(OrderWebCommon):
         self.assertEqual(self.env['pos.order'].search_count([('orderweb_order_id', 'in', online_orders.ids)]), 118,
                          "the failed order's POS order went with its savepoint")
         notified = self.new_order_notifications()[len(before):]
-        self.assertEqual(len(notified), -(-120 // MAP_BATCH), "one notification per batch")
+        self.assertEqual(len(notified), -(-120 // IMPORT_BATCH), "one notification per batch")
         self.assertEqual(sorted(order_id for ids in notified for order_id in ids), sorted(imported.pos_order_id.ids))
 
         # Again (a pull after the burst): nothing is made twice, and nothing to tell the screens.
-        self.assertEqual(self.ingest(*raw_orders, channel='pull'), online_orders)
+        self.assertEqual(self.receive(*raw_orders, channel='pull'), online_orders)
         self.assertEqual(self.env['pos.order'].search_count([('orderweb_order_id', 'in', online_orders.ids)]), 118)
         self.assertEqual(len(self.new_order_notifications()), len(before) + len(notified))
 
     def test_a_live_order_is_told_at_once(self):
         self.open_new_session()
         before = len(self.new_order_notifications())
-        online_order = self.ingest(new_order())
+        online_order = self.receive(new_order())
         self.assertEqual(online_order.state, 'done')
         self.assertEqual(self.new_order_notifications()[before:], [online_order.pos_order_id.ids])
 
@@ -67,12 +68,12 @@ class TestMapBatch(OrderWebCommon):
             stored_when_asked.append(self.OnlineOrder.search_count([('name', '=like', 'LIVE-%')]))
             return live_orders.pop(0) if live_orders else []
 
-        catch_up = [new_order(orderNumber='KIT-%04d' % index) for index in range(2 * MAP_BATCH + 1)]
-        online_orders = self.OnlineOrder._ingest(self.company, catch_up, 'pull', received_since=received_since)
+        catch_up = [new_order(orderNumber='KIT-%04d' % index) for index in range(2 * IMPORT_BATCH + 1)]
+        online_orders = intake.receive(self.env, self.company, catch_up, 'pull', received_since=received_since)
 
-        # Asked after each batch; each answer stored before the next batch was mapped.
+        # Asked after each batch; each answer stored before the next batch was imported.
         self.assertEqual(stored_when_asked[:4], [0, 1, 2, 3])
-        self.assertEqual(len(online_orders), 2 * MAP_BATCH + 4)
+        self.assertEqual(len(online_orders), 2 * IMPORT_BATCH + 4)
         self.assertEqual(set(online_orders.mapped('state')), {'done'})
         live = online_orders.filtered(lambda online_order: online_order.name.startswith('LIVE-'))
         self.assertEqual(live.mapped('channel'), ['push'] * 3)

@@ -4,13 +4,13 @@ from .common import OrderWebCommon, new_order
 
 
 @tagged('post_install', '-at_install')
-class TestSaleMapping(OrderWebCommon):
+class TestSaleImport(OrderWebCommon):
 
     def test_sale_order_with_lines_reference_and_date(self):
         self.company.write({'orderweb_target': 'sale', 'orderweb_sale_confirm': True})
         sample = self.sample('KIT-3763')
         sample['scheduledFor'] = '2025-11-21T12:30:00Z'
-        online_order = self.ingest(sample)
+        online_order = self.receive(sample)
         sale = online_order.sale_order_id
         self.assertEqual(online_order.state, 'done', online_order.error)
         self.assertEqual(sale.state, 'sale')
@@ -22,7 +22,7 @@ class TestSaleMapping(OrderWebCommon):
 
     def test_quotation_when_not_confirming(self):
         self.company.write({'orderweb_target': 'sale', 'orderweb_sale_confirm': False})
-        online_order = self.ingest(new_order(customerName=None, customerPhone=None))
+        online_order = self.receive(new_order(customerName=None, customerPhone=None))
         self.assertEqual(online_order.sale_order_id.state, 'draft')
         self.assertEqual(online_order.sale_order_id.partner_id, self.env.ref('pos_orderweb.partner_orderweb_guest'))
 
@@ -32,12 +32,12 @@ class TestSaleMapping(OrderWebCommon):
                             'terms_type': 'plain', 'invoice_terms': 'Payment within 30 days'})
         instructions = ("<NO PEANUTS - severe allergy>\nRing twice "
                         "<img src=\"https://t.example/p.gif\"> <a href=\"https://evil.example\">menu</a>")
-        note = str(self.ingest(new_order(specialInstructions=instructions)).sale_order_id.note)
+        note = str(self.receive(new_order(specialInstructions=instructions)).sale_order_id.note)
         self.assertIn('Payment within 30 days', note)
         self.assertIn('&lt;NO PEANUTS - severe allergy&gt;', note)
         self.assertIn('<br>Ring twice', note.replace('<br/>', '<br>'))
         self.assertNotIn('<img', note)
         self.assertNotIn('<a ', note)
         self.assertLess(note.index('Payment within 30 days'), note.index('NO PEANUTS'))
-        plain = self.ingest(new_order()).sale_order_id.note
+        plain = self.receive(new_order()).sale_order_id.note
         self.assertIn('Payment within 30 days', str(plain), "no instructions keeps the default terms")

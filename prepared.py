@@ -1,0 +1,149 @@
+"""An OrderWeb order resolved once for its import, and the money rules of an import.
+
+The online order reads its payload once and resolves it here (customer, products, the
+customer's prices): ``pos.order`` and ``sale.order`` turn a :class:`PreparedOrder` into their
+own values, asking it for prices under their taxes and for the lines that bring their total
+to what the customer paid. The source checks the total of what they made.
+"""
+from dataclasses import dataclass, replace
+from functools import cached_property
+
+from odoo.exceptions import UserError
+
+from .const import UNROUNDED_PRICE_PRECISION
+
+
+@dataclass(frozen=True)
+class PreparedLine:
+    """An item, or an add-on right after its item, as the targets make a line of it."""
+    name: str
+    note: str
+    qty: float
+    price: float  # per unit, as the customer paid it (taxes included)
+    product: object  # product.product
+    item: int | None = None  # for an add-on: the index of its item's line
+    taxes: object = None  # account.tax, once priced (``PreparedOrder.priced_lines``)
+    price_unit: float = 0.0  # once priced: the unit price before those taxes
+
+
+@dataclass(frozen=True)
+class PreparedOrder:
+    """An OrderWeb order ready to be imported: what the targets need, resolved once."""
+    online_order: object  # orderweb.order
+    orderweb_order: object  # orderweb.order.Order, the parsed payload
+    customer: object  # res.partner, empty without customer details
+    lines: tuple  # PreparedLine
+    unmapped: object  # orderweb.product.map of the items imported as placeholders
+
+    @property
+    def company(self):
+        return self.online_order.company_id
+
+    @cached_property
+    def adjustment_product(self):
+        """The product of the lines for charges, discounts and rounding (only read when one is needed)."""
+        return self.company.orderweb_adjustment_product_id or self.online_order.env.ref(
+            'pos_orderweb.product_orderweb_adjustment')
+
+    def priced_lines(self, fiscal_position, currency):
+        """The lines with the taxes of their product under ``fiscal_position``, and the unit
+        price that, taxed so, gives back what the customer paid.
+
+        :return: list of PreparedLine
+        """
+        priced = []
+        for line in self.lines:
+            taxes = line.product.taxes_id._filter_taxes_by_company(self.company)
+            if fiscal_position:
+                taxes = fiscal_position.map_tax(taxes)
+            priced.append(replace(line, taxes=taxes, price_unit=price_excluding(
+                taxes, line.price, line.qty, currency, line.product)))
+        return priced
+
+    def adjustments(self, odoo_items_total):
+        """(label, amount) lines that bring Odoo's total to what the customer paid.
+
+        Charges beyond the items (delivery fee, service charge, discount) and the penny
+        that Odoo's tax rounding may differ by are shown apart, never folded into prices.
+
+        :param odoo_items_total: what Odoo charges for the items, taxes included
+        :raise UserError: Odoo's items total is more than pennies away from the customer's
+        """
+        orderweb_order, currency, _ = self.orderweb_order, self.company.currency_id, self.online_order.env._
+        if orderweb_order.total is None:
+            return []
+        charges = float(orderweb_order.total - orderweb_order.items_total)
+        rounding = float(orderweb_order.items_total) - odoo_items_total
+        if abs(rounding) > currency.rounding * len(orderweb_order.items) * 2:
+            # More than pennies: prices were changed on the way (pricelist, mixed taxes), not rounded.
+            raise UserError(_(
+                "Odoo prices the items at %(odoo)s where the customer paid %(orderweb)s for them; "
+                "check the taxes and pricelist of the products.",
+                odoo=currency.format(odoo_items_total), orderweb=currency.format(float(orderweb_order.items_total))))
+        return [
+            (label, currency.round(amount)) for label, amount in (
+                (_("Fees and charges (delivery, service)") if charges > 0 else _("Discount"), charges),
+                (_("Tax rounding"), rounding),
+            ) if not currency.is_zero(amount)
+        ]
+
+    def check_total(self, odoo_total, currency):
+        """:raise UserError: ``odoo_total`` is not what the customer paid"""
+        total = self.orderweb_order.total
+        if total is not None and not currency.is_zero(odoo_total - float(total)):
+            raise UserError(self.online_order.env._(
+                "The Odoo total %(odoo)s differs from the OrderWeb total %(orderweb)s.",
+                odoo=currency.format(odoo_total), orderweb=currency.format(float(total))))
+
+
+def prepared_lines(env, orderweb_order, products):
+    """The lines of ``orderweb_order``: each item followed by its add-ons.
+
+    :param env: the environment whose language the lines' notes are written in
+    :param products: the product of each item and add-on, in the order of ``line_sources``
+    :return: tuple of PreparedLine
+    """
+    lines = []
+    products = iter(products)
+    for item in orderweb_order.items:
+        addon_names = [
+            addon.name if addon.quantity == 1 else f"{addon.name} ×{addon.quantity.normalize()}"
+            for addon in item.addons
+        ]
+        note = "\n".join(filter(None, [addon_names and env._("With: %(addons)s", addons=", ".join(addon_names)),
+                                       item.note]))
+        item_index = len(lines)
+        lines.append(PreparedLine(name=item.name, note=note, qty=float(item.quantity), price=float(item.price),
+                                  product=next(products)))
+        lines.extend(PreparedLine(name=f"+ {addon.name}", note='', qty=float(addon.quantity * item.quantity),
+                                  price=float(addon.price), product=next(products), item=item_index)
+                     for addon in item.addons)
+    return tuple(lines)
+
+
+def line_sources(orderweb_order):
+    """[(item or add-on, is_addon)] of ``orderweb_order``, in the order of its lines."""
+    return [(source, is_addon) for item in orderweb_order.items
+            for source, is_addon in ((item, False), *((addon, True) for addon in item.addons))]
+
+
+def price_excluding(taxes, price_included, qty, currency, product):
+    """The unit price that gives back the customer's ``price_included × qty`` once ``taxes`` apply.
+
+    OrderWeb prices are what the customer saw, taxes included; a product whose taxes are
+    price-excluded gets its price converted, not re-taxed on top.
+
+    :return: float
+    """
+    if all(tax.price_include for tax in taxes):
+        return price_included
+    exact = taxes._get_tax_details(
+        price_included, 1.0, precision_rounding=UNROUNDED_PRICE_PRECISION,
+        product=product, special_mode='total_included')['total_excluded']
+    # Odoo taxes a rounded base: the nearest unit price that lands on the customer's total wins.
+    target = currency.round(price_included * qty)
+    for candidate in (exact, *(currency.round(exact) + step * currency.rounding for step in (0, -1, 1))):
+        included = taxes.compute_all(candidate, currency, qty, product=product)['total_included']
+        if currency.is_zero(included - target):
+            return candidate
+    return exact
