@@ -11,6 +11,19 @@ SERIES = release.version_info[0]
 # The POS order's note from the customer, which its receipt and kitchen ticket print.
 POS_ORDER_NOTE = 'general_note' if SERIES < 19 else 'general_customer_note'
 
+
+def pos_reference_values(reference, number):
+    """Values by which ``sync_from_ui`` names a POS order: ``reference`` is its receipt number
+    (shown and searched); from 19.0 ``number`` is also its tracking number, the one called
+    out (18.0 computes it from the session and sequence).
+
+    :return: dict of pos.order values
+    """
+    if SERIES < 19:
+        return {'name': reference}  # 18.0's sync_from_ui makes it the pos_reference
+    return {'pos_reference': reference, 'tracking_number': number}
+
+
 # A contact's phone numbers (19.0 dropped "mobile").
 PARTNER_PHONE_FIELDS = ('phone', 'mobile') if SERIES < 19 else ('phone',)
 

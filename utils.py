@@ -6,6 +6,8 @@ import threading
 import psycopg2
 from psycopg2.pool import PoolError
 
+from .orderweb.utils import MessageError
+
 # A transaction that met another one (repeatable read, a deadlock, a lock not taken): nothing of
 # it was committed, and the same work in a fresh transaction succeeds.
 TRANSIENT_ERRORS = (psycopg2.errors.SerializationFailure, psycopg2.errors.DeadlockDetected,
@@ -70,3 +72,15 @@ def is_outage(error):
     """
     return isinstance(error, (psycopg2.OperationalError, psycopg2.InterfaceError, PoolError)) and not isinstance(
         error, psycopg2.errors.ProgramLimitExceeded)
+
+
+def translated(env, error):
+    """The message of ``error`` in the language of ``env``: the wire client's messages are English
+    templates marked for this addon's catalogue (``orderweb.utils.MessageError``); any other
+    error reads as it is.
+
+    :return: str
+    """
+    if isinstance(error, MessageError):
+        return env._(error.template, **error.params)
+    return str(error)

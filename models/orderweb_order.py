@@ -17,11 +17,11 @@ from ..const import (
     PAYLOAD_DISPLAY_MAX_LENGTH,
 )
 from ..orderweb.const import MAX_ID_LENGTH
-from ..orderweb.order import PayloadError, parse_order
+from ..orderweb.order import PayloadError, read_order
 from ..orderweb.utils import is_storable_text, json_text, pretty_json, storable_text
 from ..prepared import PreparedOrder, line_sources, prepared_lines
 from ..service import intake
-from ..utils import TRANSIENT_ERRORS, error_summary, expected_sql_failures, is_outage
+from ..utils import TRANSIENT_ERRORS, error_summary, expected_sql_failures, is_outage, translated
 
 _logger = logging.getLogger(__name__)
 
@@ -193,9 +193,10 @@ class OrderWebOrder(models.Model):
             self.write({**vals, 'state': 'received', 'error': False})
 
     @api.model
-    def _store_unread(self, company, raw, channel, reason):
-        """Store an order the listener could not read, in error with the listener's ``reason``:
-        for an oversized frame ``raw`` is only a summary, whose own reading would not say why."""
+    def _store_unread(self, company, raw, channel, error):
+        """Store an order the listener or the pull could not read, in error with their reason
+        (``error``, a PayloadError): for an oversized frame ``raw`` is only a summary, whose
+        own reading would not say why."""
         records = self._store(company, [raw], channel)
         try:
             payload = json_text(raw)
@@ -204,8 +205,7 @@ class OrderWebOrder(models.Model):
         unread = records.filtered(lambda online_order: (
             online_order.state == 'error' and not online_order.set_aside and online_order.payload == payload))
         # Part of storing it, not a change of the order: no chatter line.
-        unread.with_context(tracking_disable=True).write({
-            'error': _("OrderWeb sent an order that cannot be read: %(reason)s", reason=storable_text(reason))})
+        unread.with_context(tracking_disable=True).write({'error': self._unreadable(error)})
         return records
 
     @api.model
@@ -268,7 +268,7 @@ class OrderWebOrder(models.Model):
                 'orderweb_id': raw_id if valid_id else 'invalid-' + hashlib.sha256(payload.encode()).hexdigest()[:32],
                 'name': number or _("Unreadable order"),
                 'state': 'error',
-                'error': _("OrderWeb sent an order that cannot be read: %(reason)s", reason=storable_text(str(error))),
+                'error': self._unreadable(error),
             }
         return {
             **vals,
@@ -289,22 +289,19 @@ class OrderWebOrder(models.Model):
         :return: an ``orderweb.order.Order``
         :raise PayloadError: it is not one to import
         """
-        if len(payload) > MAX_PAYLOAD_LENGTH:
-            raise PayloadError('order', _(
-                "is %(length)s characters long, more than the %(limit)s an order may have",
-                length=len(payload), limit=MAX_PAYLOAD_LENGTH))
-        if raw is None:
-            try:
-                raw = json.loads(payload)
-            except RecursionError:  # json decodes recursively: a stack deeper than the listener's fails
-                raise PayloadError('order', _("is nested too deeply to be read here")) from None
-        return parse_order(raw)
+        return read_order(payload, raw, MAX_PAYLOAD_LENGTH)
+
+    @api.model
+    def _unreadable(self, error):
+        """Why an OrderWeb order cannot be read (``error``, a PayloadError), in the user's language."""
+        return storable_text(_("OrderWeb sent an order that cannot be read: its field “%(field)s” %(reason)s.",
+                               field=error.field, reason=translated(self.env, error)))
 
     def _is_readable(self):
         self.ensure_one()
         try:
             self._read(self.payload)
-        except (ValueError, RecursionError):  # PayloadError is a ValueError
+        except PayloadError:
             return False
         return True
 
@@ -337,7 +334,7 @@ class OrderWebOrder(models.Model):
         for online_order in locked:
             try:
                 read[online_order] = online_order._read(online_order.payload)
-            except (PayloadError, RecursionError) as error:
+            except PayloadError as error:
                 read[online_order] = error
         customers = {}
         for company in locked.company_id if len(locked) > 1 else ():
@@ -375,11 +372,11 @@ class OrderWebOrder(models.Model):
             raise
         except ImportWaits as wait:
             self.write({'state': 'waiting', 'error': str(wait)})
-        except (PayloadError, RecursionError) as error:
+        except PayloadError as error:
             # Unreadable as stored, so read again it fails again: the reason given when it was
             # stored stays (of an oversized frame only a summary is here to read).
             kept = self.state == 'error' and self.error
-            self._mark_error(kept or str(error))
+            self._mark_error(kept or self._unreadable(error))
         except (UserError, ValidationError, ValueError) as error:
             self._mark_error(str(error))
         except psycopg2.errors.UniqueViolation:

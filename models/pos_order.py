@@ -6,7 +6,7 @@ import uuid
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..compat import POS_ORDER_NOTE, sql_constraints
+from ..compat import POS_ORDER_NOTE, pos_reference_values, sql_constraints
 from ..const import ORDERWEB_STATUSES
 from .orderweb_order import ImportWaits
 
@@ -142,7 +142,7 @@ class PosOrder(models.Model):
         digits = re.findall(r'\d+', online_order.name)
         scheduled_for = orderweb_order.scheduled_for
         return {
-            'name': _("OrderWeb %(number)s", number=online_order.name),
+            **pos_reference_values(_("OrderWeb %(number)s", number=online_order.name), online_order.name),
             'uuid': order_uuid,
             'session_id': session.id,
             'sequence_number': int(digits[-1][-6:]) if digits else 0,

@@ -7,6 +7,7 @@ from ..compat import sql_constraints
 from ..orderweb.const import LOOPBACK_HOSTS
 from ..orderweb.pull import PullClient
 from ..orderweb.utils import endpoints, server_identity
+from ..utils import translated
 
 DEFAULT_URL = 'wss://orderweb.net'
 
@@ -75,7 +76,8 @@ class ResCompany(models.Model):
             try:
                 ws_base, _http_base = endpoints(company.orderweb_url)
             except ValueError as error:
-                raise ValidationError(_("The OrderWeb server address is not valid: %(reason)s", reason=error)) from None
+                raise ValidationError(_("The OrderWeb server address is not valid: %(reason)s",
+                                        reason=translated(self.env, error))) from None
             # The key travels in the headers: in clear text only to this very machine (a local stand-in).
             if ws_base.startswith('ws://') and urlsplit(ws_base).hostname not in LOOPBACK_HOSTS:
                 raise ValidationError(_(

@@ -60,7 +60,7 @@ from .const import (
 )
 from .frames import FrameReader, Message
 from .order import Order, PayloadError, parse_order
-from .utils import check_tenant, endpoints, is_storable_text, mask_key, ws_url
+from .utils import _, check_tenant, endpoints, is_storable_text, mask_key, ws_url
 
 logger = logging.getLogger(__name__)
 
@@ -283,7 +283,7 @@ class Listener:
     def _open_tcp(self, host: str, port: int, deadline: float) -> socket.socket:
         """Non-blocking connect, so that stop() can interrupt it."""
         last_error: OSError | None = None
-        for family, kind, proto, _, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
+        for family, kind, proto, _name, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
             sock = socket.socket(family, kind, proto)
             with self._lock:
                 self._sock = sock
@@ -391,7 +391,7 @@ class Listener:
             self._call(self._on_invalid, data, exc)
             return
         except Exception as exc:  # whatever one frame holds, it is at worst that order's own error
-            error = PayloadError("order", f"could not be read ({type(exc).__name__})")
+            error = PayloadError("order", _("could not be read (%(error)s)"), error=type(exc).__name__)
             logger.exception("Listener %s: order skipped, the parser failed on it", self._label)
             self._report(f"Order skipped: {error}")
             self._call(self._on_invalid, data, error)
@@ -413,9 +413,9 @@ class Listener:
                 summary[key] = value
         number = summary.get("orderNumber")
         error = PayloadError(
-            "frame", f"is {frame.size} bytes, over the limit of {MAX_FRAME_BYTES}: it was not read, "
-            f"only its first {len(frame.payload)} bytes are kept",
-            None if number is None else str(number))
+            "frame", _("is %(size)s bytes, over the limit of %(limit)s: it was not read, only its first "
+                       "%(kept)s bytes are kept"),
+            None if number is None else str(number), size=frame.size, limit=MAX_FRAME_BYTES, kept=len(frame.payload))
         self._report(f"Oversized frame skipped: {error}")
         self._call(self._on_invalid, summary, error)
 

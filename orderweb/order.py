@@ -29,6 +29,7 @@ Decisions on hostile or odd input (tested in ``tests/test_wire_parse.py``):
 * An add-on given as bare text is an add-on of that name at price 0.
 """
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
@@ -50,7 +51,7 @@ from .const import (
     SHAPE_PUSH,
     TRUNCATION_MARK,
 )
-from .utils import is_storable_text
+from .utils import MessageError, _, is_storable_text
 
 MAX_TIMESTAMP_LENGTH = 64
 ORDER_FIELDS = {
@@ -61,15 +62,17 @@ ITEM_FIELDS = {"id", "name", "price", "quantity", "selectedAddons", *ITEM_NOTE_K
 ADDON_FIELDS = {"id", "name", "price", "quantity", *ADDON_GROUP_KEYS}
 
 
-class PayloadError(ValueError):
-    """An order payload that cannot be turned into an order."""
+class PayloadError(MessageError):
+    """An order payload that cannot be turned into an order: its ``field`` fails for a
+    ``reason`` (an English template marked with ``_``, filled from ``params``)."""
 
-    def __init__(self, field: str, reason: str, order_number: str | None = None):
+    def __init__(self, field: str, reason: str, order_number: str | None = None, **params):
         self.field = field
-        self.reason = reason
+        self.reason = reason % params if params else reason
         self.order_number = order_number
+        super().__init__(reason, **params)
         order = f"order {order_number}" if order_number else "an order of unknown number"
-        super().__init__(f"Invalid OrderWeb payload for {order}: field '{field}' {reason}.")
+        self.args = (f"Invalid OrderWeb payload for {order}: field '{field}' {self.reason}.",)
 
 
 @dataclass(frozen=True)
@@ -121,10 +124,29 @@ class Order:
         return sum((item.line_total for item in self.items), Decimal(0))
 
 
+def read_order(payload: str, raw: Any = None, max_length: int | None = None) -> Order:
+    """The :class:`Order` stored as the JSON text ``payload`` (``raw``: the same, already decoded).
+
+    :param max_length: a longer payload is refused, not decoded
+    :raise PayloadError: it is not an order to import
+    """
+    if max_length is not None and len(payload) > max_length:
+        raise PayloadError("order", _("is %(length)s characters long, more than the %(limit)s an order may have"),
+                           length=len(payload), limit=max_length)
+    if raw is None:
+        try:
+            raw = json.loads(payload)
+        except RecursionError:  # json decodes recursively: a stack deeper than the listener's fails
+            raise PayloadError("order", _("is nested too deeply to be read here")) from None
+        except ValueError:
+            raise PayloadError("order", _("is not JSON")) from None
+    return parse_order(raw)
+
+
 def parse_order(raw: Any) -> Order:
     """Build an :class:`Order` from a push ``data`` or a pull ``orders[]`` entry."""
     if not isinstance(raw, dict):
-        raise PayloadError("order", f"must be a JSON object, got {_type_name(raw)}")
+        raise PayloadError("order", _("must be a JSON object, got %(type)s"), type=_type_name(raw))
     parser = _Parser()
     number = parser.text(raw.get("orderNumber"), "orderNumber", MAX_SHORT_TEXT)
     parser.order_number = number
@@ -132,7 +154,7 @@ def parse_order(raw: Any) -> Order:
     total_key = "totalAmount" if "totalAmount" in raw else "total"
     order_id = parser.identifier(raw.get(id_key), id_key)
     if order_id is None:
-        raise PayloadError("orderId", "is missing (neither 'orderId' nor 'id' is set)", number)
+        raise PayloadError("orderId", _("is missing (neither 'orderId' nor 'id' is set)"), number)
     known = ORDER_FIELDS | {id_key, total_key}
     return Order(
         order_id=order_id,
@@ -161,14 +183,14 @@ class _Parser:
     def __init__(self):
         self.order_number: str | None = None
 
-    def error(self, field_name: str, reason: str) -> PayloadError:
-        return PayloadError(field_name, reason, self.order_number)
+    def error(self, field_name: str, reason: str, **params) -> PayloadError:
+        return PayloadError(field_name, reason, self.order_number, **params)
 
     def text(self, value: Any, field_name: str, limit: int) -> str | None:
         if value is None:
             return None
         if not isinstance(value, str):
-            raise self.error(field_name, f"must be text, got {_type_name(value)}")
+            raise self.error(field_name, _("must be text, got %(type)s"), type=_type_name(value))
         # NUL and lone surrogates cannot be stored as UTF-8 text (e.g. in PostgreSQL).
         clean = value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8").strip()
         if len(clean) > limit:
@@ -179,11 +201,11 @@ class _Parser:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if value is not None and not isinstance(value, str):
-            raise self.error(field_name, f"must be text or an integer, got {_type_name(value)}")
+            raise self.error(field_name, _("must be text or an integer, got %(type)s"), type=_type_name(value))
         if value is not None and len(value.strip()) > MAX_ID_LENGTH:
-            raise self.error(field_name, f"is longer than {MAX_ID_LENGTH} characters")
+            raise self.error(field_name, _("is longer than %(limit)s characters"), limit=MAX_ID_LENGTH)
         if value is not None and not is_storable_text(value):
-            raise self.error(field_name, "contains NUL or a lone surrogate")
+            raise self.error(field_name, _("contains NUL or a lone surrogate"))
         return self.text(value, field_name, MAX_ID_LENGTH)
 
     def amount(
@@ -193,19 +215,21 @@ class _Parser:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise self.error(field_name, f"must be a number, got {_type_name(value)}")
+            raise self.error(field_name, _("must be a number, got %(type)s"), type=_type_name(value))
         if isinstance(value, str) and len(value) > MAX_NUMBER_TEXT:
-            raise self.error(field_name, f"is not a number (text of {len(value)} characters)")
+            raise self.error(field_name, _("is not a number (text of %(length)s characters)"), length=len(value))
         try:
             number = Decimal(str(value).strip())
         except (InvalidOperation, ValueError):  # ValueError: int too long to print
-            raise self.error(field_name, "is not a number") from None
+            raise self.error(field_name, _("is not a number")) from None
         if not number.is_finite():
-            raise self.error(field_name, f"must be a finite number, got {value!r}")
+            raise self.error(field_name, _("must be a finite number, got %(value)r"), value=value)
         if number < 0 or (positive and number == 0):
-            raise self.error(field_name, f"must be {'above' if positive else 'at least'} 0, got {number}")
+            raise self.error(field_name, _("must be above 0, got %(number)s") if positive
+                             else _("must be at least 0, got %(number)s"), number=number)
         if number > maximum:
-            raise self.error(field_name, f"is implausibly large ({number} > {maximum})")
+            raise self.error(field_name, _("is implausibly large (%(number)s > %(maximum)s)"),
+                             number=number, maximum=maximum)
         return number
 
     def quantity(self, value: Any, field_name: str) -> Decimal:
@@ -215,9 +239,9 @@ class _Parser:
         if value is None:
             return None
         if not isinstance(value, str):
-            raise self.error(field_name, f"must be an ISO-8601 text, got {_type_name(value)}")
+            raise self.error(field_name, _("must be an ISO-8601 text, got %(type)s"), type=_type_name(value))
         if len(value) > MAX_TIMESTAMP_LENGTH:
-            raise self.error(field_name, "is too long for a timestamp")
+            raise self.error(field_name, _("is too long for a timestamp"))
         try:
             moment = datetime.fromisoformat(value.strip())
             if moment.tzinfo is None:
@@ -226,34 +250,34 @@ class _Parser:
             # 9999 west of it) raises OverflowError: as unusable as one it cannot read.
             return moment.astimezone(timezone.utc)
         except (ValueError, OverflowError):
-            raise self.error(field_name, f"is not a usable ISO-8601 timestamp: {value!r}") from None
+            raise self.error(field_name, _("is not a usable ISO-8601 timestamp: %(value)r"), value=value) from None
 
     def items(self, value: Any) -> tuple[Item, ...]:
         if value is None:
-            raise self.error("items", "is missing")
+            raise self.error("items", _("is missing"))
         if not isinstance(value, list):
-            raise self.error("items", f"must be a list, got {_type_name(value)}")
+            raise self.error("items", _("must be a list, got %(type)s"), type=_type_name(value))
         if not value:
-            raise self.error("items", "is empty: an order needs at least one item")
+            raise self.error("items", _("is empty: an order needs at least one item"))
         if len(value) > MAX_ITEMS:
-            raise self.error("items", f"has more than {MAX_ITEMS} entries")
+            raise self.error("items", _("has more than %(limit)s entries"), limit=MAX_ITEMS)
         lines = len(value) + sum(
             len(item["selectedAddons"]) for item in value
             if isinstance(item, dict) and isinstance(item.get("selectedAddons"), list))
         if lines > MAX_ORDER_LINES:
-            raise self.error("items", f"has {lines} lines (items and add-ons), more than the "
-                                      f"{MAX_ORDER_LINES} an order may have")
+            raise self.error("items", _("has %(lines)s lines (items and add-ons), more than the %(limit)s an "
+                                        "order may have"), lines=lines, limit=MAX_ORDER_LINES)
         return tuple(self.item(entry, f"items[{index}]") for index, entry in enumerate(value))
 
     def item(self, raw: Any, path: str) -> Item:
         if not isinstance(raw, dict):
-            raise self.error(path, f"must be a JSON object, got {_type_name(raw)}")
+            raise self.error(path, _("must be a JSON object, got %(type)s"), type=_type_name(raw))
         name = self.text(raw.get("name"), f"{path}.name", MAX_SHORT_TEXT)
         if name is None:
-            raise self.error(f"{path}.name", "is missing")
+            raise self.error(f"{path}.name", _("is missing"))
         price = self.amount(raw.get("price"), f"{path}.price", default=None)
         if price is None:
-            raise self.error(f"{path}.price", "is missing")
+            raise self.error(f"{path}.price", _("is missing"))
         note_key = next((key for key in ITEM_NOTE_KEYS if raw.get(key) is not None), None)
         return Item(
             id=self.identifier(raw.get("id"), f"{path}.id"),
@@ -269,19 +293,19 @@ class _Parser:
         if value is None:
             return ()
         if not isinstance(value, list):
-            raise self.error(path, f"must be a list, got {_type_name(value)}")
+            raise self.error(path, _("must be a list, got %(type)s"), type=_type_name(value))
         if len(value) > MAX_ADDONS:
-            raise self.error(path, f"has more than {MAX_ADDONS} entries")
+            raise self.error(path, _("has more than %(limit)s entries"), limit=MAX_ADDONS)
         return tuple(self.addon(entry, f"{path}[{index}]") for index, entry in enumerate(value))
 
     def addon(self, raw: Any, path: str) -> Addon:
         if isinstance(raw, str):
             raw = {"name": raw}
         if not isinstance(raw, dict):
-            raise self.error(path, f"must be a JSON object or text, got {_type_name(raw)}")
+            raise self.error(path, _("must be a JSON object or text, got %(type)s"), type=_type_name(raw))
         name = self.text(raw.get("name"), f"{path}.name", MAX_SHORT_TEXT)
         if name is None:
-            raise self.error(f"{path}.name", "is missing")
+            raise self.error(f"{path}.name", _("is missing"))
         group_key = next((key for key in ADDON_GROUP_KEYS if raw.get(key) is not None), None)
         return Addon(
             id=self.identifier(raw.get("id"), f"{path}.id"),

@@ -26,7 +26,8 @@ from .const import (
     RETRY_AFTER_CAP,
     RETRY_STATUSES,
 )
-from .utils import check_tenant, endpoints, mask_key, pull_url
+from .order import PayloadError
+from .utils import _, check_tenant, endpoints, mask_key, pull_url
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ class PullResult:
     tenant: dict
     orders: list  # raw order dicts, verbatim: the caller parses each one on its own
     count: int
-    # (raw text, reason) of the orders of the answer that could not even be decoded (nested
+    # (raw text, PayloadError) of the orders of the answer that could not even be decoded (nested
     # too deeply): the caller keeps them apart, as the listener's unreadable frames
     unreadable: list = field(default_factory=list)
 
@@ -260,7 +261,7 @@ def _chunks_as_they_come(response: requests.Response):
 class _Undecoded:
     """An element of the answer's ``orders`` that could not be decoded, as its text."""
     text: str
-    reason: str
+    reason: PayloadError
 
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -305,7 +306,7 @@ def _decode_orders_apart(text: str) -> dict:
         try:
             return json.loads(text[start:end])
         except RecursionError:
-            return _Undecoded(text[start:end], "is nested too deeply to be read")
+            return _Undecoded(text[start:end], PayloadError("order", _("is nested too deeply to be read")))
 
     try:
         return _decode_object(text, skip, expect, decode)

@@ -17,35 +17,50 @@ from .const import (
 )
 
 
+def _(template: str) -> str:
+    """Mark an English message of this client for the translation catalogue of the Odoo addon
+    that ships it (Odoo's extractor reads ``_("...")`` in every file of the addon): this client
+    never translates, an application shows :class:`MessageError` in its user's language."""
+    return template
+
+
+class MessageError(ValueError):
+    """An error whose message is an English ``template`` (marked with ``_``) and its ``params``:
+    ``str()`` gives the English text, an application may translate the template instead."""
+
+    def __init__(self, template: str, **params):
+        self.template = template
+        self.params = params
+        super().__init__(template % params if params else template)
+
+
 def endpoints(base_url: str) -> tuple[str, str]:
     """Return ``(ws_base, http_base)`` derived from one OrderWeb base URL.
 
     ``wss://orderweb.net`` and ``https://orderweb.net`` both give
     ``('wss://orderweb.net', 'https://orderweb.net')``; ``ws``/``http`` give the
-    plain pair (local stand-in only). Raises ValueError on anything else.
+    plain pair (local stand-in only). Raises MessageError (a ValueError) on anything else.
     """
     if not isinstance(base_url, str) or not base_url.strip():
-        raise ValueError("The OrderWeb base URL is empty: expected e.g. https://orderweb.net")
+        raise MessageError(_("The OrderWeb base URL is empty: expected e.g. https://orderweb.net"))
     text = base_url.strip()
     try:
         parts = urlsplit(text)
         port = parts.port  # parsing the port is what validates it
     except ValueError as exc:
-        raise ValueError(f"The OrderWeb base URL {text!r} is not a valid URL ({exc})") from None
+        raise MessageError(_("The OrderWeb base URL %(url)r is not a valid URL (%(error)s)"),
+                           url=text, error=exc) from None
     scheme = parts.scheme.lower()
     if scheme not in SCHEME_PAIRS:
-        raise ValueError(
-            f"The OrderWeb base URL {text!r} must start with https://, wss://, http:// or ws://"
-        )
+        raise MessageError(_("The OrderWeb base URL %(url)r must start with https://, wss://, http:// or ws://"),
+                           url=text)
     if not parts.hostname:
-        raise ValueError(f"The OrderWeb base URL {text!r} has no host name")
+        raise MessageError(_("The OrderWeb base URL %(url)r has no host name"), url=text)
     if parts.username is not None or parts.password is not None:
-        raise ValueError(f"The OrderWeb base URL {text!r} must not contain credentials")
+        raise MessageError(_("The OrderWeb base URL %(url)r must not contain credentials"), url=text)
     if parts.path not in ("", "/") or parts.query or parts.fragment or text.endswith(("?", "#")):
-        raise ValueError(
-            f"The OrderWeb base URL {text!r} must be scheme and host only, "
-            "without a path, query or fragment"
-        )
+        raise MessageError(_("The OrderWeb base URL %(url)r must be scheme and host only, "
+                             "without a path, query or fragment"), url=text)
     host = parts.hostname.lower()
     if ":" in host:  # IPv6 literal: the brackets urlsplit removed are needed again
         host = f"[{host}]"
@@ -87,9 +102,9 @@ def pull_url(http_base: str) -> str:
 def check_tenant(tenant: str) -> str:
     """Return the tenant slug, or raise ValueError if it cannot be one."""
     if not isinstance(tenant, str) or not tenant.strip():
-        raise ValueError("The OrderWeb tenant slug is empty")
+        raise MessageError(_("The OrderWeb tenant slug is empty"))
     if tenant != tenant.strip() or "/" in tenant:
-        raise ValueError(f"The OrderWeb tenant slug {tenant!r} contains spaces or slashes")
+        raise MessageError(_("The OrderWeb tenant slug %(tenant)r contains spaces or slashes"), tenant=tenant)
     return tenant
 
 

@@ -379,7 +379,7 @@ class _Link:
             url, tenant, api_key,
             on_order=lambda order, raw: inbox.put('push', raw),
             # an order that does not parse is still stored, in state error: nothing vanishes
-            on_invalid=lambda raw, error: inbox.put('invalid', (raw, str(error))),
+            on_invalid=lambda raw, error: inbox.put('invalid', (raw, error)),
             on_connected=lambda: inbox.put('pull'),
             on_status=self._on_status, **listener_options)
 

@@ -1,4 +1,5 @@
 import json
+from unittest.mock import patch
 
 from psycopg2 import IntegrityError
 from psycopg2.pool import PoolError
@@ -6,10 +7,12 @@ from psycopg2.pool import PoolError
 from odoo.exceptions import AccessError
 from odoo.tests import Form, new_test_user, tagged
 from odoo.tools import mute_logger
+from odoo.tools.translate import code_translations
 
 from ..const import MAX_AUTO_ATTEMPTS, MAX_PAYLOAD_LENGTH, PAYLOAD_DISPLAY_MAX_LENGTH
 from ..orderweb.simulator import SimulatorThread
 from ..orderweb.simulator.data import nested
+from ..service import intake
 from ..utils import is_outage
 from .common import OrderWebCommon, new_order
 
@@ -34,6 +37,21 @@ class TestPoisonOrders(OrderWebCommon):
         self.assertNotIn('\ud83d', online_orders[0].customer_name, "the display copy is storable")
         self.assertEqual(online_orders[0].pos_order_id.partner_id.name, online_orders[0].customer_name)
         self.assertEqual(self.receive(poison), online_orders[0], "the same order again is the same record")
+
+    def test_why_an_order_cannot_be_read_is_said_in_the_users_language(self):
+        # The wire client's reasons are English templates marked for this addon's catalogue:
+        # a French manager reads the whole reason in French, not French around English.
+        self.env['res.lang']._activate_lang('fr_FR')
+        catalogue = {  # what i18n/fr.po would hold
+            "OrderWeb sent an order that cannot be read: its field “%(field)s” %(reason)s.":
+                "OrderWeb a envoyé une commande illisible : son champ « %(field)s » %(reason)s.",
+            "is longer than %(limit)s characters": "dépasse %(limit)s caractères",
+        }
+        with patch.dict(code_translations.python_translations, {('pos_orderweb', 'fr_FR'): catalogue}):
+            online_order = intake.receive(self.env(context={'lang': 'fr_FR'}), self.company,
+                                          [new_order(orderId='x' * 200)], 'push')
+        self.assertEqual(online_order.error, "OrderWeb a envoyé une commande illisible : son champ « orderId » "
+                                             "dépasse 128 caractères.")
 
     def test_nul_in_the_id_of_an_unreadable_order(self):
         poison = {'orderId': 'abc\x00def', 'orderNumber': 'KIT-\x00', 'items': []}

@@ -81,7 +81,7 @@ def test_a_deep_order_is_kept_apart_and_the_good_ones_are_read(serve):
     assert [order["id"] for order in result.orders] == ["good-1", "good-2"]
     assert result.tenant == TENANT_INFO and result.count == 3
     [(text, reason)] = result.unreadable
-    assert text == deep and "nested too deeply" in reason
+    assert text == deep and "nested too deeply" in str(reason)
 
 
 @pytest.mark.parametrize("body", [
