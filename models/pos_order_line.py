@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from ..compat import POS_LINE_NOTE
+
 
 class PosOrderLine(models.Model):
     _name = 'pos.order.line'
@@ -44,7 +46,7 @@ class PosOrderLine(models.Model):
             # The customer's price, not the catalogue's: the POS must not re-price it.
             'price_type': 'manual',
             'tax_ids': [(6, 0, line.taxes.ids)],
-            'note': line.note,
+            POS_LINE_NOTE: line.note,
             'orderweb_item_line_uuid': item_uuid,
         }
 

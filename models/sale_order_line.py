@@ -1,5 +1,7 @@
 from odoo import api, models
 
+from ..compat import SALE_LINE_TAXES
+
 
 class SaleOrderLine(models.Model):
     _inherit = 'sale.order.line'
@@ -13,7 +15,7 @@ class SaleOrderLine(models.Model):
             'product_uom_qty': line.qty,
             'discount': 0,  # the customer's price already; no pricelist discount on top
             'price_unit': line.price_unit,
-            'tax_id': [(6, 0, line.taxes.ids)],
+            SALE_LINE_TAXES: [(6, 0, line.taxes.ids)],
         }
 
     @api.model
@@ -24,5 +26,5 @@ class SaleOrderLine(models.Model):
             'name': label,
             'product_uom_qty': 1,
             'price_unit': amount,
-            'tax_id': [(5, 0, 0)],
+            SALE_LINE_TAXES: [(5, 0, 0)],
         }

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
-from ..compat import SERIES
+from ..compat import SERIES, lend_test_lock
 from ..orderweb.const import SIMULATOR_API_KEY
 from ..orderweb.simulator.data import SAMPLE_ORDERS
 from ..service import intake
@@ -47,16 +47,19 @@ def orderweb_settings(config, url=UNREACHABLE_URL):
 class OrderWebCommon(TestPoSCommon):
     """A company with taxes, a POS shop and OrderWeb enabled, in registry test mode.
 
-    The intake (service/intake.py) opens its own cursors (payloads are committed before the import): test mode
-    makes those cursors share the test transaction, so each test still rolls back.
+    The intake (service/intake.py) and the runner open their own cursors (payloads are committed
+    before the import): test mode makes those cursors share the test transaction, so each test
+    still rolls back; the runner's threads take the test lock for each cursor (compat).
     """
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls._orderweb_test_mode = False
         if SERIES >= 19:
             if not cls._registry_patched:  # an HttpCase is in test mode already
                 cls.registry_enter_test_mode_cls()
+                cls._orderweb_test_mode = True
         elif cls.registry.test_cr is None:  # an HttpCase is in test mode already
             cls.registry.enter_test_mode(cls.cr)
             cls.addClassCleanup(cls.registry.leave_test_mode)
@@ -67,6 +70,11 @@ class OrderWebCommon(TestPoSCommon):
         cls.fries = cls._create_menu_product('Sweet potato fries', 4.50, cls.taxes['tax7'])
         cls.cheese = cls._create_menu_product('Extra cheese', 1.00, cls.taxes['tax10'])
         cls.OnlineOrder = cls.env['orderweb.order']
+
+    def setUp(self):
+        super().setUp()
+        if self._orderweb_test_mode:  # an HttpCase lends the lock around its requests itself
+            self.enterContext(lend_test_lock())
 
     @classmethod
     def _create_menu_product(cls, name, price, tax):

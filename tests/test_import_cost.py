@@ -1,5 +1,6 @@
 from odoo.tests import tagged
 
+from ..compat import SERIES
 from ..service import intake
 from .common import OrderWebCommon, new_order
 
@@ -26,7 +27,8 @@ class TestImportCost(OrderWebCommon):
              'selectedAddons': [{'id': 'addon-cheese', 'name': 'Extra cheese', 'price': 1.00, 'quantity': 1}]},
             {'id': 'item-fries', 'name': 'Sweet potato fries', 'price': 4.50, 'quantity': 1}])
         self.env.flush_all()
-        with self.assertQueryCount(67):
+        # Measured per series: the same import takes 81 queries on 19.0 (its sync_from_ui does more).
+        with self.assertQueryCount({18: 67}.get(SERIES, 81)):
             online_order = self.flush_and_receive(order)
         self.assertEqual(online_order.state, 'done')
 

@@ -323,7 +323,9 @@ class TestListenerRunner(OrderWebCommon):
                 thread.join()
             print(psutil.Process().memory_info().vms - before)
         ''')
-        grown = int(subprocess.run([sys.executable, '-c', script, config['addons_path']], check=True,
+        addons_path = config['addons_path']  # a list from 19.0 on
+        addons_path = addons_path if isinstance(addons_path, str) else ','.join(addons_path)
+        grown = int(subprocess.run([sys.executable, '-c', script, addons_path], check=True,
                                    capture_output=True, text=True, timeout=120).stdout.split()[-1])
         self.assertLess(grown, 300 * 2**20)
 

@@ -3,7 +3,7 @@ import json
 from odoo.tests import tagged
 from odoo.tools import SQL
 
-from ..compat import PARTNER_PHONE_FIELDS
+from ..compat import PARTNER_PHONE_FIELDS, POS_LINE_NOTE
 from ..models.res_partner import phone_tail_match
 from .common import OrderWebCommon, new_order
 
@@ -36,7 +36,7 @@ class TestPosImport(OrderWebCommon):
         self.assertEqual(burger_order.orderweb_instructions, 'Extra sauce please')
         burger = burger_order.lines.filtered(lambda line: line.product_id == self.burger)
         self.assertEqual((burger.qty, burger.price_unit, burger.price_type), (2, 12.99, 'manual'))
-        self.assertIn('Extra cheese', burger.note)
+        self.assertIn('Extra cheese', burger[POS_LINE_NOTE])
         cheese = burger_order.lines.filtered(lambda line: line.product_id == self.cheese)
         self.assertEqual((cheese.qty, cheese.price_subtotal_incl), (2, 2.0), "an add-on is priced per unit of its item")
         self.assertEqual(cheese.orderweb_item_line_uuid, burger.uuid)

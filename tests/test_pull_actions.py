@@ -24,7 +24,7 @@ class TestPullActions(OrderWebCommon):
         with SimulatorThread(tenants=('kitchen',)) as sim:
             self.company.orderweb_url = sim.base_url
             self.env.flush_all()
-            cron._callback(cron.name, cron.ir_actions_server_id.id)  # the scheduler: not due yet
+            cron.ir_actions_server_id.run()  # what the scheduler runs: not due yet
             self.assertFalse(self.session_orders())
             cron.method_direct_trigger()
         self.assertEqual(len(self.session_orders()), 3)

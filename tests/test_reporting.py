@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .common import OrderWebCommon, new_order
 
@@ -164,11 +164,8 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         self.assertEqual((row.weekday, row.hour_of_day), ('2', 0))
 
     def test_users_read_their_companies_only(self):
-        user = self.env['res.users'].create({
-            'name': 'Cashier', 'login': 'cashier-report', 'company_id': self.company.id,
-            'company_ids': [(6, 0, self.company.ids)],
-            'groups_id': [(6, 0, self.env.ref('point_of_sale.group_pos_user').ids)],
-        })
+        user = new_test_user(self.env, 'cashier-report', groups='point_of_sale.group_pos_user',
+                             company_id=self.company.id, company_ids=self.company.ids)
         self.open_new_session()
         online_order = self.receive(new_order())
         self.env.flush_all()

@@ -20,7 +20,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 INSTALL_GUIDE = 'https://www.odoo.com/documentation/18.0/administration/on_premise.html'
-MISSING = ("No Odoo 18 found: set ODOO_BIN to your odoo-bin (or put `odoo` on PATH); "
+MISSING = ("No Odoo found: set ODOO_BIN to your odoo-bin of Odoo 18.0 (or put `odoo` on PATH); "
            "to install Odoo, follow %s" % INSTALL_GUIDE)
 
 
