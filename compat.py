@@ -45,6 +45,10 @@ POS_ASSETS = {
         'point_of_sale._assets_pos': 'pos_orderweb/static/src/18/**/*',
         'web.assets_tests': 'pos_orderweb/static/tests/18/**/*',
     },
+    19: {
+        'point_of_sale._assets_pos': 'pos_orderweb/static/src/19/**/*',
+        'web.assets_tests': 'pos_orderweb/static/tests/19/**/*',
+    },
 }.get(SERIES, {})
 
 

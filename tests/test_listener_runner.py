@@ -305,8 +305,9 @@ class TestListenerRunner(OrderWebCommon):
         # Threads allocating at once, as a hundred listeners do in a burst: glibc's arenas
         # (64 MiB of address space each, 8 per core) would count against Odoo's memory limits.
         script = textwrap.dedent('''
-            import sys, threading, psutil, odoo
-            odoo.tools.config.parse_config(['--addons-path=' + sys.argv[1]])
+            import sys, threading, psutil
+            from odoo.tools import config
+            config.parse_config(['--addons-path=' + sys.argv[1]])
             from odoo.addons.pos_orderweb.service import cap_malloc_arenas
             cap_malloc_arenas()
             threading.stack_size(256 * 1024)

@@ -1,0 +1,164 @@
+import * as Chrome from "@point_of_sale/../tests/pos/tours/utils/chrome_util";
+import * as Dialog from "@point_of_sale/../tests/generic_helpers/dialog_util";
+import * as PaymentScreen from "@point_of_sale/../tests/pos/tours/utils/payment_screen_util";
+import * as ReceiptScreen from "@point_of_sale/../tests/pos/tours/utils/receipt_screen_util";
+import { negate } from "@point_of_sale/../tests/generic_helpers/utils";
+import { registry } from "@web/core/registry";
+
+// The test receives the OrderWeb order from Python once the register is open, while the
+// page runs: a flag set on the page before it must still be there when the order shows.
+function markPage() {
+    return {
+        content: "mark the loaded page (a reload would lose the mark)",
+        trigger: ".pos .pos-topheader",
+        run: () => {
+            window.orderwebPageMark = true;
+        },
+    };
+}
+function pageNotReloaded() {
+    return {
+        content: "the order came without reloading the page",
+        trigger: ".pos",
+        run: () => {
+            if (!window.orderwebPageMark) {
+                throw new Error("The POS page was reloaded.");
+            }
+        },
+    };
+}
+function openRegister() {
+    return [Chrome.startPoS(), Dialog.confirm("Open Register")];
+}
+function notificationShown(number, texts) {
+    return texts.map((text) => ({
+        content: `the notification of ${number} shows ${text}`,
+        trigger: `.o_orderweb_notification:contains(${number}):contains(${text})`,
+    }));
+}
+function waitingCountIs(count) {
+    return {
+        content: `${count} online order(s) waiting in the navbar`,
+        trigger: `.o_orderweb_navbar_button .o_orderweb_waiting_count:contains(${count})`,
+    };
+}
+function openFromNotification(number) {
+    return {
+        content: `open ${number} from its notification`,
+        trigger: `.o_orderweb_notification:contains(${number}) .o_notification_buttons button:contains(Open)`,
+        run: "click",
+    };
+}
+function detailHas(selector, text) {
+    return {
+        content: `the opened order shows ${text}`,
+        trigger: `.o_orderweb_detail ${selector}:contains(${text})`,
+    };
+}
+function click(selector, content) {
+    return { content, trigger: selector, run: "click" };
+}
+function statusIs(label) {
+    return detailHas(".o_orderweb_status", label);
+}
+
+registry.category("web_tour.tours").add("pos_orderweb_live_order", {
+    steps: () =>
+        [
+            ...openRegister(),
+            markPage(),
+            {
+                content: "the shop receives online orders: the button is there, nothing waits",
+                trigger: `.o_orderweb_navbar_button:not(:has(.o_orderweb_waiting_count))`,
+            },
+            // The test now receives KIT-5001 through service.intake.receive.
+            ...notificationShown("KIT-5001", ["Ada Lovelace", "Pickup", "As soon as possible", "To pay"]),
+            waitingCountIs(1),
+            pageNotReloaded(),
+            openFromNotification("KIT-5001"),
+            {
+                content: "acknowledged: the notification is gone",
+                trigger: negate(".o_orderweb_notification"),
+            },
+            {
+                content: "the list shows number, customer, phone, type, total, payment, status",
+                trigger:
+                    ".o_orderweb_row[data-number='KIT-5001']:contains(Ada Lovelace):contains(+447700900123):contains(Pickup):contains(18.49):contains(To pay):contains(New)",
+            },
+            detailHas(".badge", "Online order"),
+            detailHas(".o_orderweb_detail_number", "KIT-5001"),
+            {
+                content: "the add-on is its own line right under its item",
+                trigger:
+                    `.o_orderweb_detail .orderline:contains(Classic Burger) + .orderline.o_orderweb_addon:contains("+ Extra cheese")`,
+            },
+            detailHas(".orderline:contains(Classic Burger) .customer-note", "With: Extra cheese"),
+            detailHas(".orderline", "Sweet potato fries"),
+            detailHas(".o_orderweb_instructions", "No onions please"),
+            click(".o_orderweb_detail .o_orderweb_accept", "accept the order"),
+            statusIs("Accepted"),
+            {
+                content: "nothing waits any more",
+                trigger: ".o_orderweb_navbar_button:not(:has(.o_orderweb_waiting_count))",
+            },
+            click(".o_orderweb_detail .o_orderweb_ready", "mark it ready"),
+            statusIs("Ready"),
+            {
+                content: "an order to pay at the counter cannot be done before it is paid",
+                trigger: ".o_orderweb_detail:not(:has(.o_orderweb_done))",
+            },
+            click(".o_orderweb_detail .o_orderweb_pay", "pay it at the counter"),
+            PaymentScreen.isShown(),
+            PaymentScreen.totalIs("18.49"),
+            PaymentScreen.clickPaymentMethod("Bank"),
+            PaymentScreen.clickValidate(),
+            ReceiptScreen.isShown(),
+            ReceiptScreen.clickNextOrder(),
+            click(".o_orderweb_navbar_button", "back to the online orders"),
+            click(".o_orderweb_row[data-number='KIT-5001']", "open KIT-5001 again"),
+            detailHas(".o_orderweb_detail_payment", "Paid"),
+            click(".o_orderweb_detail .o_orderweb_done", "hand it over: done"),
+            statusIs("Done"),
+            pageNotReloaded(),
+        ].flat(),
+});
+
+registry.category("web_tour.tours").add("pos_orderweb_prepaid_order", {
+    steps: () =>
+        [
+            ...openRegister(),
+            markPage(),
+            // The test now receives KIT-5002, paid on OrderWeb, for delivery at 18:30 today.
+            ...notificationShown("KIT-5002", ["Grace Hopper", "Delivery", "Paid online"]),
+            waitingCountIs(1),
+            pageNotReloaded(),
+            openFromNotification("KIT-5002"),
+            detailHas(".o_orderweb_detail_number", "KIT-5002"),
+            detailHas(".o_orderweb_detail_payment", "Paid online"),
+            detailHas(".o_orderweb_detail_when", "Delivery"),
+            {
+                content: "a prepaid order has no payment step",
+                trigger: ".o_orderweb_detail:not(:has(.o_orderweb_pay))",
+            },
+            click(".o_orderweb_detail .o_orderweb_accept", "accept the order"),
+            statusIs("Accepted"),
+            {
+                content: "it can be handed over straight away",
+                trigger: ".o_orderweb_detail .o_orderweb_done",
+            },
+        ].flat(),
+});
+
+registry.category("web_tour.tours").add("pos_orderweb_guards", {
+    steps: () =>
+        [
+            ...openRegister(),
+            // The test now receives KIT-5004, to pay at the counter.
+            ...notificationShown("KIT-5004", ["Ada Lovelace"]),
+            Chrome.clickOrders(),
+            {
+                content: "the online order is listed with its number, without a delete button",
+                trigger: ".ticket-screen .order-row:contains(KIT-5004):not(:has(.delete-button))",
+            },
+        ].flat(),
+});
