@@ -58,6 +58,41 @@ function detailHas(selector, text) {
 function click(selector, content) {
     return { content, trigger: selector, run: "click" };
 }
+/** Render the kitchen ticket of the order's lines, as the order printers would get it. */
+function kitchenTicketShows(number, texts) {
+    return {
+        content: `the kitchen ticket of ${number} shows ${texts.join(", ")}`,
+        trigger: ".pos",
+        run: () => {
+            // Looked up at run time: this file is also loaded by backend pages, where the POS
+            // modules are absent and a static import would break every backend tour.
+            const { renderToElement } = odoo.loader.modules.get("@web/core/utils/render");
+            const pos = window.posmodel;
+            const order = pos.models["pos.order"].find((o) => o.orderweb_number === number);
+            const data = pos.getOrderData(order, false);
+            // The lines as the POS lists its changes (models/utils/order_change.js).
+            data.changes = {
+                title: "NEW",
+                data: order.lines.map((line) => ({
+                    uuid: line.uuid,
+                    name: line.getFullProductName(),
+                    basic_name: line.product_id.name,
+                    quantity: line.qty,
+                    customer_note: line.customer_note,
+                })),
+            };
+            const ticket = renderToElement("point_of_sale.OrderChangeReceipt", { data });
+            for (const text of texts) {
+                if (!ticket.textContent.includes(text)) {
+                    throw new Error(`The kitchen ticket lacks "${text}": ${ticket.textContent}`);
+                }
+            }
+            if (!ticket.querySelector(".orderline.ms-5")?.textContent.includes("+ Extra cheese")) {
+                throw new Error("The add-on is not nested under its item on the kitchen ticket.");
+            }
+        },
+    };
+}
 function statusIs(label) {
     return detailHas(".o_orderweb_status", label);
 }
@@ -97,6 +132,15 @@ registry.category("web_tour.tours").add("pos_orderweb_live_order", {
             detailHas(".o_orderweb_instructions", "No onions please"),
             click(".o_orderweb_detail .o_orderweb_accept", "accept the order"),
             statusIs("Accepted"),
+            kitchenTicketShows("KIT-5001", [
+                "KIT-5001",
+                "Pickup",
+                "As soon as possible",
+                "Classic Burger",
+                "With: Extra cheese",
+                "+ Extra cheese",
+                "Sweet potato fries",
+            ]),
             {
                 content: "nothing waits any more",
                 trigger: ".o_orderweb_navbar_button:not(:has(.o_orderweb_waiting_count))",
@@ -113,6 +157,15 @@ registry.category("web_tour.tours").add("pos_orderweb_live_order", {
             PaymentScreen.clickPaymentMethod("Bank"),
             PaymentScreen.clickValidate(),
             ReceiptScreen.isShown(),
+            {
+                content: "the receipt names the online order, its type and time",
+                trigger:
+                    ".pos-receipt .o_orderweb_receipt:contains(KIT-5001):contains(Pickup):contains(As soon as possible)",
+            },
+            {
+                content: "the receipt lists the add-on",
+                trigger: `.pos-receipt .orderline.o_orderweb_addon:contains("+ Extra cheese")`,
+            },
             ReceiptScreen.clickNextOrder(),
             click(".o_orderweb_navbar_button", "back to the online orders"),
             click(".o_orderweb_row[data-number='KIT-5001']", "open KIT-5001 again"),
@@ -159,6 +212,16 @@ registry.category("web_tour.tours").add("pos_orderweb_guards", {
             {
                 content: "the online order is listed with its number, without a delete button",
                 trigger: ".ticket-screen .order-row:contains(KIT-5004):not(:has(.delete-button))",
+            },
+            Chrome.clickMenuOption("Close Register"),
+            {
+                content: "the closing popup names the online order still to pay",
+                trigger: ".close-pos-popup .o_orderweb_closing li:contains(KIT-5004):contains(18.49)",
+            },
+            click(".close-pos-popup .o_orderweb_closing button", "open the online orders from there"),
+            {
+                content: "the online orders screen lists it",
+                trigger: ".o_orderweb_orders_screen .o_orderweb_row[data-number='KIT-5004']",
             },
         ].flat(),
 });
