@@ -502,8 +502,9 @@ class Runner:
     def _databases(self):
         if self.dbnames is not None:
             candidates = self.dbnames
-        elif config['db_name']:  # as the cron workers do
-            candidates = config['db_name'].split(',')
+        elif config['db_name']:  # as the cron workers do; a list from 19.0 on, text before
+            candidates = config['db_name']
+            candidates = candidates.split(',') if isinstance(candidates, str) else list(candidates)
         else:
             candidates = list_dbs(True)
             if config['dbfilter'] and '%h' not in config['dbfilter'] and '%d' not in config['dbfilter']:

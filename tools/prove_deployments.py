@@ -36,7 +36,9 @@ TAKEOVER_LIMIT = 60.0
 
 CONFIGURE = """
 company = env.company
-config = env['pos.config'].search([('company_id', '=', company.id)], limit=1)
+# A database without demo data (19.0's default) has no shop yet.
+config = env['pos.config'].search([('company_id', '=', company.id)], limit=1) or env['pos.config'].create(
+    {'name': 'OrderWeb proof'})
 if not config.current_session_id:
     config.with_user(env.ref('base.user_admin')).open_ui()
 company.write({'orderweb_url': %r, 'orderweb_tenant': %r, 'orderweb_api_key': %r,
