@@ -18,7 +18,7 @@ import time
 
 import psycopg2
 import requests
-from odoo_env import OdooNotFound, odoo_command
+from odoo_env import OdooNotFound, demo_data_options, odoo_command
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DB = os.environ.get('OW_DEMO_DB', 'orderweb_demo')
@@ -97,8 +97,8 @@ def main():
             raise SystemExit('the OrderWeb stand-in did not start on port %s' % SIM_PORT)
         if not database_exists():
             say('creating database %s with pos_orderweb and demo data (a minute or two)...', DB)
-            subprocess.run(odoo + ['-d', DB, '-i', 'pos_orderweb', '--stop-after-init', '--no-http',
-                                   '--log-level=warn'], check=True)
+            subprocess.run(odoo + ['-d', DB, '-i', 'pos_orderweb', *demo_data_options(), '--stop-after-init',
+                                   '--no-http', '--log-level=warn'], check=True)
         shop = subprocess.run([odoo[0], 'shell', *odoo[1:], '-d', DB, '--no-http', '--log-level=warn'],
                               input=CONFIGURE % (SIM, TENANT, KEY), text=True, check=True,
                               capture_output=True).stdout.strip().splitlines()[-1]

@@ -12,6 +12,7 @@ Scripts of this project import it (``odoo_env.addons_path()``, ``odoo_env.odoo_c
 """
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -98,6 +99,19 @@ def odoo_command(*args):
     return [env['ODOO_BIN'], '--addons-path=' + env['OW_ADDONS_PATH'],
             '--db_host', os.environ.get('PGHOST', '127.0.0.1'), '--db_user', os.environ.get('PGUSER', 'root'),
             *(['--db_port', os.environ['PGPORT']] if os.environ.get('PGPORT') else []), *args]
+
+
+def odoo_series():
+    """The series (18, 19, ...) of the Odoo found, as its launcher reports it."""
+    version = subprocess.run([environment()['ODOO_BIN'], '--version'], capture_output=True, text=True,
+                             check=False).stdout
+    match = re.search(r'(\d+)\.\d', version)
+    return int(match.group(1)) if match else 0
+
+
+def demo_data_options():
+    """What installs demo data in a new database: 18.0 does by default, 19.0 on --with-demo."""
+    return ['--with-demo'] if odoo_series() >= 19 else []
 
 
 if __name__ == '__main__':
