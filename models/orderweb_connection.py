@@ -229,7 +229,9 @@ class OrderWebConnection(models.Model):
             self._orderweb_note_pull(company, error)
             raise UserError(_("The pull from OrderWeb failed: %(error)s", error=error)) from error
         labels = dict(self.env['orderweb.order']._fields['state']._description_selection(self.env))
-        counts = Counter(records.mapped('state'))
+        # The intake committed them after this transaction's snapshot: read them as they are now.
+        with self.env.registry.cursor() as cr:
+            counts = Counter(records.with_env(records.env(cr=cr)).mapped('state'))
         message = _(
             "%(count)s order(s) pulled from OrderWeb: %(states)s.", count=len(records),
             states=", ".join("%s %s" % (counts[state], label) for state, label in labels.items() if counts[state]),
