@@ -37,18 +37,16 @@ def pos_reference_values(reference, number):
 PARTNER_PHONE_FIELDS = ('phone', 'mobile') if SERIES < 19 else ('phone',)
 
 # The POS screen's files of each series (its frontend moved and changed from 18.0 to 19.0),
-# by asset bundle: registered as ir.asset records by the module (models/ir_asset.py), as a
-# manifest cannot choose by series. A series without its own files gets none: its POS runs
-# without the addon's screen rather than break on another series' imports.
+# by asset bundle: what every series shares (static/src/common, which imports nothing whose
+# path differs) and the files of the series. Registered as ir.asset records by the module
+# (models/ir_asset.py), as a manifest cannot choose by series. A series without its own files
+# gets none: its POS runs without the addon's screen rather than break on another's imports.
 POS_ASSETS = {
-    18: {
-        'point_of_sale._assets_pos': 'pos_orderweb/static/src/18/**/*',
-        'web.assets_tests': 'pos_orderweb/static/tests/18/**/*',
-    },
-    19: {
-        'point_of_sale._assets_pos': 'pos_orderweb/static/src/19/**/*',
-        'web.assets_tests': 'pos_orderweb/static/tests/19/**/*',
-    },
+    series: {
+        'point_of_sale._assets_pos': ['pos_orderweb/static/src/common/**/*', f'pos_orderweb/static/src/{series}/**/*'],
+        'web.assets_tests': [f'pos_orderweb/static/tests/{series}/**/*'],
+    }
+    for series in (18, 19)
 }.get(SERIES, {})
 
 

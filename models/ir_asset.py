@@ -12,7 +12,7 @@ class IrAsset(models.Model):
         records of the module: updated with it, removed when it is uninstalled, and those of
         another series (a database upgraded from it) dropped as obsolete at the update's end."""
         self._load_records([{
-            'xml_id': 'pos_orderweb.asset_%s' % bundle.replace('.', '_'),
-            'values': {'name': "OrderWeb: %s" % bundle, 'bundle': bundle, 'path': path},
+            'xml_id': 'pos_orderweb.asset_%s%s' % (bundle.replace('.', '_'), '_%s' % index if index else ''),
+            'values': {'name': "OrderWeb: %s" % bundle, 'bundle': bundle, 'path': path, 'sequence': 16 + index},
             'noupdate': False,
-        } for bundle, path in POS_ASSETS.items()])
+        } for bundle, paths in POS_ASSETS.items() for index, path in enumerate(paths)])

@@ -1,76 +1,15 @@
 import { PosOrder } from "@point_of_sale/app/models/pos_order";
-import { parseUTCString } from "@point_of_sale/utils";
-import { formatDateTime } from "@web/core/l10n/dates";
-import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
 
-const { DateTime } = luxon;
-
-const STATUS_RANK = { new: 0, accepted: 1, ready: 2, done: 3 };
-
+// 18.0 only: the number on the tabs and tickets, and the receipt's data.
 patch(PosOrder.prototype, {
     setup() {
         super.setup(...arguments);
         // As pos_self_order does for its orders: the number the customer knows is the
-        // one shown on the order tabs and the kitchen tickets.
+        // one shown on the order tabs and the kitchen tickets (19.0 takes it from the server).
         if (this.isOnlineOrder) {
             this.tracking_number = this.orderweb_number;
         }
-    },
-    /** The POS order of an online order (the import sets its online order number). */
-    get isOnlineOrder() {
-        return Boolean(this.orderweb_number);
-    },
-    get orderwebStatusRank() {
-        return STATUS_RANK[this.orderweb_status] ?? 0;
-    },
-    get orderwebStatusLabel() {
-        return {
-            new: _t("New"),
-            accepted: _t("Accepted"),
-            ready: _t("Ready"),
-            done: _t("Done"),
-        }[this.orderweb_status || "new"];
-    },
-    /** pickup and delivery are translated; other types are shown as the platform sent them. */
-    get orderwebTypeLabel() {
-        const labels = { pickup: _t("Pickup"), delivery: _t("Delivery") };
-        return labels[this.orderweb_type] || this.orderweb_type || "";
-    },
-    /** "As soon as possible", a time today, or a date and time for later days. */
-    get orderwebScheduledLabel() {
-        if (!this.orderweb_scheduled_for) {
-            return _t("As soon as possible");
-        }
-        const scheduled = parseUTCString(this.orderweb_scheduled_for).setZone("default");
-        if (scheduled.hasSame(DateTime.now(), "day")) {
-            return scheduled.toLocaleString(DateTime.TIME_SIMPLE);
-        }
-        return formatDateTime(scheduled);
-    },
-    /** Prepaid orders are paid when they arrive; the others are paid at the counter. */
-    get orderwebPaymentLabel() {
-        if (this.orderweb_prepaid) {
-            return _t("Paid online");
-        }
-        return this.finalized ? _t("Paid") : _t("To pay");
-    },
-    get orderwebToPay() {
-        return !this.finalized;
-    },
-    /**
-     * What the receipt and the kitchen ticket print about an online order, besides what the
-     * POS prints itself (the special instructions are the order's general note).
-     */
-    get orderwebTicket() {
-        return {
-            number: this.orderweb_number,
-            type: this.orderwebTypeLabel,
-            scheduled: this.orderwebScheduledLabel,
-            payment: this.orderwebPaymentLabel,
-            // The kitchen ticket nests these lines under their item.
-            addonUuids: this.lines.filter((l) => l.isOnlineOrderAddon).map((l) => l.uuid),
-        };
     },
     export_for_printing() {
         const result = super.export_for_printing(...arguments);

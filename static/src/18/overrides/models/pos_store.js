@@ -1,189 +1,19 @@
 import { PosStore } from "@point_of_sale/app/store/pos_store";
-import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
-import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
+import { OnlineOrderStore } from "@pos_orderweb/common/overrides/models/pos_store";
 
-// A ringing tone made to loop (mail's incoming call), already bundled with the POS.
-const ORDERWEB_SOUND = "incoming-call";
+patch(PosStore.prototype, OnlineOrderStore);
 
+// What 18.0 calls by its own names.
 patch(PosStore.prototype, {
-    async setup() {
-        // Notifications of the online orders still ringing, by order id.
-        this.onlineOrderAlerts = new Map();
-        await super.setup(...arguments);
-        this.data.connectWebSocket("ORDERWEB_NEW_ORDER", ({ order_ids }) =>
-            this.onOrderWebNewOrders(order_ids)
-        );
-        this.data.connectWebSocket("ORDERWEB_ORDER_STATUS", ({ order_ids, login_number }) => {
-            if (login_number != odoo.login_number) {
-                this.orderwebLoadOrders(order_ids, { reload: true });
-            }
-        });
+    orderwebShowOrders(props = {}) {
+        this.showScreen("OnlineOrdersScreen", props);
     },
-    async afterProcessServerData() {
-        await super.afterProcessServerData(...arguments);
-        // Drafts of the session are loaded by the POS itself; prepaid online orders are
-        // paid from the start, so those still to hand over are fetched here.
-        await this.data.searchRead("pos.order", [
-            ["session_id", "=", this.session.id],
-            ["orderweb_number", "!=", false],
-            ["state", "!=", "draft"],
-            ["orderweb_status", "!=", "done"],
-        ]);
-        for (const order of this.orderwebOrders.filter((o) => o.orderweb_status === "new")) {
-            this.alertOnlineOrder(order);
-        }
+    orderwebHasPrinters() {
+        return Boolean(this.printers_category_ids_set.size);
     },
-
-    // ------------------------------------------------------------------
-    // Arrival
-    // ------------------------------------------------------------------
-
-    /**
-     * The bus only carries ids. SYNCHRONISATION loads new drafts too, but the alert
-     * must not wait for it and must also cover prepaid (already paid) orders.
-     */
-    async onOrderWebNewOrders(orderIds) {
-        const orders = await this.orderwebLoadOrders(orderIds);
-        for (const order of orders.filter((o) => o.orderweb_status === "new")) {
-            this.alertOnlineOrder(order);
-        }
-    },
-    async orderwebLoadOrders(orderIds, { reload = false } = {}) {
-        const missing = reload
-            ? orderIds
-            : orderIds.filter((id) => !this.models["pos.order"].get(id));
-        if (missing.length) {
-            await this.data.read("pos.order", missing);
-        }
-        const orders = this.models["pos.order"].readMany(orderIds).filter(Boolean);
-        // Another screen accepted them: stop ringing here too.
-        orders.filter((o) => o.orderweb_status !== "new").forEach((o) => this.orderwebAcknowledge(o));
-        return orders;
-    },
-    /** A sticky notification and, if the shop wants it, a ring until acknowledged. */
-    alertOnlineOrder(order) {
-        if (this.onlineOrderAlerts.has(order.id)) {
-            return;
-        }
-        const details = [
-            order.partner_id?.name,
-            order.orderwebTypeLabel,
-            order.orderwebScheduledLabel,
-            order.orderwebPaymentLabel,
-        ].filter(Boolean);
-        const close = this.notification.add(details.join(" · "), {
-            title: _t("New online order %s", order.orderweb_number),
-            type: "warning",
-            sticky: true,
-            className: "o_orderweb_notification",
-            buttons: [
-                {
-                    name: _t("Open"),
-                    primary: true,
-                    onClick: () => this.orderwebOpen(order),
-                },
-            ],
-            onClose: () => this.orderwebAcknowledge(order),
-        });
-        this.onlineOrderAlerts.set(order.id, close);
-        if (this.config.orderweb_sound) {
-            this.sound.play(ORDERWEB_SOUND, { loop: true });
-        }
-    },
-    orderwebAcknowledge(order) {
-        const close = this.onlineOrderAlerts.get(order.id);
-        if (!close) {
-            return;
-        }
-        this.onlineOrderAlerts.delete(order.id);
-        close();
-        if (!this.onlineOrderAlerts.size) {
-            this.sound.stop(ORDERWEB_SOUND);
-        }
-    },
-    orderwebOpen(order) {
-        this.orderwebAcknowledge(order);
-        this.showScreen("OnlineOrdersScreen", { orderUuid: order.uuid });
-    },
-
-    // ------------------------------------------------------------------
-    // The online orders of the session
-    // ------------------------------------------------------------------
-
-    /** Not done first, by status, then by scheduled time (as soon as possible first). */
-    get orderwebOrders() {
-        return this.models["pos.order"]
-            .filter((o) => o.isOnlineOrder && o.state !== "cancel")
-            .sort(
-                (a, b) =>
-                    a.orderwebStatusRank - b.orderwebStatusRank ||
-                    (a.orderweb_scheduled_for || "").localeCompare(b.orderweb_scheduled_for || "") ||
-                    a.id - b.id
-            );
-    },
-    get orderwebWaitingCount() {
-        return this.orderwebOrders.filter((o) => o.orderweb_status === "new").length;
-    },
-    get showOrderWebButton() {
-        return this.config.orderweb_receiving || this.orderwebOrders.length > 0;
-    },
-    async orderwebCall(method, order) {
-        return await this.data.callRelated("pos.order", method, [[order.id], this.config.id], {
-            context: { login_number: parseInt(odoo.login_number) },
-        });
-    },
-    /** Accepting sends the order to the kitchen printers, or prints the receipt without any. */
-    async orderwebAccept(order) {
-        this.orderwebAcknowledge(order);
-        await this.orderwebCall("orderweb_accept", order);
-        if (this.printers_category_ids_set.size) {
-            await this.sendOrderInPreparationUpdateLastChange(order);
-        } else {
-            // Printed as a bill: a receipt counted as printed would forbid taking the payment.
-            await this.printReceipt({ order, printBillActionTriggered: true });
-        }
-    },
-    async orderwebReady(order) {
-        this.orderwebAcknowledge(order);
-        await this.orderwebCall("orderweb_ready", order);
-    },
-    async orderwebDone(order) {
-        await this.orderwebCall("orderweb_done", order);
-    },
-    /** An order to pay at the counter goes through the normal payment screen. */
-    orderwebPay(order) {
-        this.orderwebAcknowledge(order);
+    orderwebSetOrder(order) {
         this.set_order(order);
-        this.pay();
-    },
-
-    // ------------------------------------------------------------------
-    // Guards and tickets
-    // ------------------------------------------------------------------
-
-    async onDeleteOrder(order) {
-        if (order.isOnlineOrder) {
-            this.orderwebRefuseDeletion(order);
-            return false;
-        }
-        return await super.onDeleteOrder(...arguments);
-    },
-    async _onBeforeDeleteOrder(order) {
-        if (order.isOnlineOrder) {
-            this.orderwebRefuseDeletion(order);
-            return false;
-        }
-        return await super._onBeforeDeleteOrder(...arguments);
-    },
-    orderwebRefuseDeletion(order) {
-        this.dialog.add(AlertDialog, {
-            title: _t("Online orders cannot be deleted"),
-            body: _t(
-                "%s was placed online by a customer. Take its payment or, if the customer cancelled, cancel it from the backend (Point of Sale > Orders).",
-                order.orderweb_number
-            ),
-        });
     },
     getPrintingChanges(order) {
         const changes = super.getPrintingChanges(...arguments);

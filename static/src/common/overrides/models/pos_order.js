@@ -50,8 +50,8 @@ patch(PosOrder.prototype, {
         return !this.finalized;
     },
     /**
-     * What the kitchen ticket prints about an online order, besides what the POS prints
-     * itself (the special instructions are the order's customer note).
+     * What the receipt and the kitchen ticket print about an online order, besides what the
+     * POS prints itself (the special instructions are the order's customer note).
      */
     get orderwebTicket() {
         return {
