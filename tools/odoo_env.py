@@ -6,6 +6,7 @@ checkout is linked as ``pos_orderweb`` in a folder of its own (Odoo finds an add
 folder name). PostgreSQL comes from the usual ``PG*`` variables.
 
     eval "$(python3 tools/odoo_env.py)"   # exports ODOO_BIN ODOO_PYTHON OW_ADDONS OW_ADDONS_PATH
+    python3 tools/odoo_env.py --series    # "18.0 /path/to/odoo" per series installed (.ci/run)
 
 Runs on any Python 3 (standard library only). Exits 2 with one sentence when no Odoo is found.
 Scripts of this project import it (``odoo_env.addons_path()``, ``odoo_env.odoo_command()``).
@@ -101,12 +102,42 @@ def odoo_command(*args):
             *(['--db_port', os.environ['PGPORT']] if os.environ.get('PGPORT') else []), *args]
 
 
+SERIES = ('18.0', '19.0')  # the Odoo series the addon claims
+
+
+def launcher_series(launcher):
+    """The series ('18.0', '19.0', ...) a launcher reports, '' when it reports none."""
+    try:
+        version = subprocess.run([launcher, '--version'], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return ''
+    match = re.search(r'(\d+\.\d+)', version)
+    return match.group(1) if match else ''
+
+
 def odoo_series():
     """The series (18, 19, ...) of the Odoo found, as its launcher reports it."""
-    version = subprocess.run([environment()['ODOO_BIN'], '--version'], capture_output=True, text=True,
-                             check=False).stdout
-    match = re.search(r'(\d+)\.\d', version)
-    return int(match.group(1)) if match else 0
+    series = launcher_series(environment()['ODOO_BIN'])
+    return int(series.split('.')[0]) if series else 0
+
+
+def series_launchers():
+    """One launcher per series the addon claims, of those installed here: ODOO_BIN_18 /
+    ODOO_BIN_19 if set, else odoo-18.0 / odoo-19.0 on PATH; ODOO_BIN (else ``odoo`` on PATH)
+    counts for the series it reports.
+
+    :return: {series: launcher}
+    """
+    candidates = [os.environ.get('ODOO_BIN'), shutil.which('odoo')]
+    for series in SERIES:
+        candidates += [os.environ.get('ODOO_BIN_' + series.split('.')[0]), shutil.which('odoo-' + series)]
+    found = {}
+    for candidate in filter(None, candidates):
+        if os.access(candidate, os.X_OK):
+            series = launcher_series(candidate)
+            if series in SERIES:
+                found.setdefault(series, os.path.abspath(candidate))
+    return found
 
 
 def demo_data_options():
@@ -115,6 +146,13 @@ def demo_data_options():
 
 
 if __name__ == '__main__':
+    if sys.argv[1:] == ['--series']:  # "SERIES LAUNCHER" per series found (.ci/run)
+        for series, launcher in sorted(series_launchers().items()):
+            print(series, launcher)
+        sys.exit(0)
+    if sys.argv[1:] == ['--demo-data-options']:
+        print(*demo_data_options())
+        sys.exit(0)
     try:
         found = environment()
     except OdooNotFound as error:
