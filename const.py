@@ -1,7 +1,9 @@
 """Constants of the Odoo side of pos_orderweb (the wire's own live in orderweb/const.py)."""
 
-# Lifecycle of an online order on the POS screen, as the cashier moves it.
+# Lifecycle of an online order on the POS screen, as the cashier moves it. An order for later
+# is held (scheduled) until its time comes (scheduled time - the shop's preparation minutes).
 ORDERWEB_STATUSES = [
+    ('scheduled', "Later"),
     ('new', "New"),
     ('accepted', "Accepted"),
     ('ready', "Ready"),
@@ -64,9 +66,25 @@ PULL_FAILURES_DEGRADED = 3
 # (orderweb/const.py MAX_PULL_BYTES) bounding the answer. See README, Troubleshooting.
 PULL_LIMIT = 500
 
+# An order "for later" further ahead than this (days), or already due, is made "as soon as possible".
+SCHEDULE_HORIZON_DAYS = 7
+# A shop's defaults: minutes an order for later is fired before its time; how far (in the shop's
+# currency) an item's price may be from its product's before the order is flagged; the words
+# that flag an order's instructions or notes (whole words, any case).
+PREPARATION_MINUTES = 20
+PRICE_TOLERANCE = 0.5
+ALLERGY_WORDS = ("allergy, allergic, allergies, nut, nuts, peanut, peanuts, gluten, coeliac, celiac, dairy, "
+                 "shellfish, sesame")
+# A screen that claimed an accepted order's kitchen ticket has this long (seconds) to say it sent
+# it; after that (the screen closed or reloaded mid-way) another screen sends it.
+KITCHEN_CLAIM_TIMEOUT = 30
+
 # Upper bounds (seconds) of the import duration histogram of /orderweb/metrics: from "received"
 # to "imported", stored to the second; the long ones are orders that waited for a session.
 IMPORT_DURATION_BUCKETS = (1, 2, 5, 10, 30, 60, 300, 900, 3600, 14400)
+# Those of the histogram from an order's creation on OrderWeb to its import (the customer's wait
+# before the shop could see it).
+CREATED_TO_IMPORTED_BUCKETS = (5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 
 # The process holding a company's live connection writes its heartbeat this often (seconds,
 # service/runner.py); after two missed beats, health says no process holds it.

@@ -6,11 +6,15 @@ own values, asking it for prices under their taxes and for the lines that bring 
 to what the customer paid. The source checks the total of what they made.
 """
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from functools import cached_property
 
+from odoo import fields
 from odoo.exceptions import UserError
+from odoo.tools import format_datetime
 
-from .const import UNROUNDED_PRICE_PRECISION
+from .const import ALLERGY_WORDS, PRICE_TOLERANCE, SCHEDULE_HORIZON_DAYS, UNROUNDED_PRICE_PRECISION
+from .utils import words_pattern
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,7 @@ class PreparedLine:
     price: float  # per unit, as the customer paid it (taxes included)
     product: object  # product.product
     item: int | None = None  # for an add-on: the index of its item's line
+    placeholder: bool = False  # the product is the fallback of an item Odoo does not know
     taxes: object = None  # account.tax, once priced (``PreparedOrder.priced_lines``)
     price_unit: float = 0.0  # once priced: the unit price before those taxes
 
@@ -38,6 +43,75 @@ class PreparedOrder:
     @property
     def company(self):
         return self.online_order.company_id
+
+    @cached_property
+    def later(self):
+        """Whether the order is for later: its time is ahead, within SCHEDULE_HORIZON_DAYS."""
+        scheduled_for = self.orderweb_order.scheduled_for
+        if not scheduled_for:
+            return False
+        now = fields.Datetime.now()
+        return now < scheduled_for.replace(tzinfo=None) <= now + timedelta(days=SCHEDULE_HORIZON_DAYS)
+
+    @cached_property
+    def schedule_note(self):
+        """Why an order with a time is made as soon as possible (its time is past, or too far
+        ahead to be trusted), in the shop's timezone; None otherwise."""
+        scheduled_for = self.orderweb_order.scheduled_for
+        if not scheduled_for or self.later:
+            return None
+        env = self.online_order.env
+        when = format_datetime(env, scheduled_for.replace(tzinfo=None),
+                               tz=self.company.partner_id.tz or env.user.tz or 'UTC', dt_format='short')
+        if scheduled_for.replace(tzinfo=None) <= fields.Datetime.now():
+            return env._("Scheduled for %(when)s, already past when it was imported: made as soon as possible.",
+                         when=when)
+        return env._("Scheduled for %(when)s, more than %(days)s days ahead: made as soon as possible; "
+                     "check the time with the customer.", when=when, days=SCHEDULE_HORIZON_DAYS)
+
+    @cached_property
+    def flags(self):
+        """What the kitchen must look at before cooking this order, as the receiving shop's
+        settings (else the defaults) say: an item whose product is archived, not sold in the
+        POS or unavailable in the shop; an item priced off its product's price by more than
+        the tolerance; an allergy word in the special instructions or an item's note.
+        Flags never stop the import.
+
+        :return: tuple of translated texts, one per flag
+        """
+        env, orderweb_order = self.online_order.env, self.orderweb_order
+        _, shop, currency = env._, self.company.orderweb_pos_config_id, self.company.currency_id
+        tolerance = shop.orderweb_price_tolerance if shop else PRICE_TOLERANCE
+        allergy = words_pattern(shop.orderweb_allergy_words if shop else ALLERGY_WORDS)
+        flags = []
+        if allergy:
+            for where, text in ((_("special instructions"), orderweb_order.special_instructions),
+                                *((item.name, item.note) for item in orderweb_order.items)):
+                found = sorted({match.group(0).lower() for match in allergy.finditer(text or '')})
+                if found:
+                    flags.append(_("Allergy (%(words)s) in %(where)s: “%(text)s”",
+                                   words=", ".join(found), where=where, text=text))
+        for line in self.lines:
+            product = line.product
+            if line.placeholder:
+                continue
+            if not product.active:
+                flags.append(_("%(item)s: its product %(product)s is archived", item=line.name, product=product.name))
+            elif product in shop.orderweb_unavailable_product_ids:
+                flags.append(_("%(item)s: %(product)s is unavailable in %(shop)s",
+                               item=line.name, product=product.name, shop=shop.name))
+            elif self.online_order._target_model() == 'pos.order' and not product.available_in_pos:
+                flags.append(_("%(item)s: %(product)s is not sold in the POS", item=line.name, product=product.name))
+            if line.item is None:
+                odoo_price = product.lst_price
+                taxes = product.taxes_id._filter_taxes_by_company(self.company)
+                if taxes:
+                    odoo_price = taxes.compute_all(odoo_price, currency, 1.0, product=product)['total_included']
+                if currency.compare_amounts(abs(line.price - odoo_price), tolerance) > 0:
+                    flags.append(_("%(item)s: priced %(price)s online, %(odoo_price)s in Odoo",
+                                   item=line.name, price=currency.format(line.price),
+                                   odoo_price=currency.format(odoo_price)))
+        return tuple(flags)
 
     @cached_property
     def adjustment_product(self):
@@ -100,11 +174,17 @@ def prepared_lines(env, orderweb_order, products):
     """The lines of ``orderweb_order``: each item followed by its add-ons.
 
     :param env: the environment whose language the lines' notes are written in
-    :param products: the product of each item and add-on, in the order of ``line_sources``
+    :param products: (product, whether it is a fallback) of each item and add-on, in the order
+        of ``line_sources``
     :return: tuple of PreparedLine
     """
     lines = []
     products = iter(products)
+
+    def line(**values):
+        product, placeholder = next(products)
+        return PreparedLine(**values, product=product, placeholder=placeholder)
+
     for item in orderweb_order.items:
         addon_names = [
             addon.name if addon.quantity == 1 else f"{addon.name} ×{addon.quantity.normalize()}"
@@ -113,10 +193,9 @@ def prepared_lines(env, orderweb_order, products):
         note = "\n".join(filter(None, [addon_names and env._("With: %(addons)s", addons=", ".join(addon_names)),
                                        item.note]))
         item_index = len(lines)
-        lines.append(PreparedLine(name=item.name, note=note, qty=float(item.quantity), price=float(item.price),
-                                  product=next(products)))
-        lines.extend(PreparedLine(name=f"+ {addon.name}", note='', qty=float(addon.quantity * item.quantity),
-                                  price=float(addon.price), product=next(products), item=item_index)
+        lines.append(line(name=item.name, note=note, qty=float(item.quantity), price=float(item.price)))
+        lines.extend(line(name=f"+ {addon.name}", note='', qty=float(addon.quantity * item.quantity),
+                          price=float(addon.price), item=item_index)
                      for addon in item.addons)
     return tuple(lines)
 

@@ -1,6 +1,7 @@
 """Helpers of the Odoo side of pos_orderweb that need no model."""
 import contextlib
 import logging
+import re
 import threading
 
 import psycopg2
@@ -84,3 +85,13 @@ def translated(env, error):
     if isinstance(error, MessageError):
         return env._(error.template, **error.params)
     return str(error)
+
+
+def words_pattern(words_text):
+    """The words of ``words_text`` (separated by commas, semicolons or new lines) as one
+    pattern matching any of them as a whole word, in any case; None without words."""
+    words = sorted({word.strip() for word in re.split(r'[,;\n]', words_text or '') if word.strip()},
+                   key=len, reverse=True)  # the longest first: "peanuts" before "peanut"
+    if not words:
+        return None
+    return re.compile(r'(?<!\w)(?:%s)(?!\w)' % '|'.join(map(re.escape, words)), re.IGNORECASE)

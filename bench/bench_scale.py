@@ -86,7 +86,7 @@ class Tenants:
 
     def __init__(self, db, count):
         import odoo  # Odoo's python only
-        import odoo.modules.registry  # noqa: F401  (and odoo.tools: 19.0's `import odoo` loads neither)
+        import odoo.modules.registry
         from odoo import api
         self.api, self.superuser = api, odoo.SUPERUSER_ID
         odoo.tools.config.parse_config([*odoo_env.odoo_command('--log-level=warn', '--db_maxconn', '4')[1:]])

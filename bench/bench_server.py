@@ -155,7 +155,7 @@ class StandIn:
 class OdooSide:
     def __init__(self, db, stand_in):
         import odoo  # Odoo's python only
-        import odoo.modules.registry  # noqa: F401  (and odoo.tools: 19.0's `import odoo` loads neither)
+        import odoo.modules.registry
         from odoo import api
         self.odoo, self.api = odoo, api
         odoo.tools.config.parse_config([*odoo_env.odoo_command('--log-level=warn')[1:]])

@@ -9,6 +9,7 @@ from odoo.tools import SQL
 
 from ..compat import sql_constraints
 from ..const import (
+    CREATED_TO_IMPORTED_BUCKETS,
     IMPORT_DURATION_BUCKETS,
     LIVE_IMPORT_GRACE,
     MAX_AUTO_ATTEMPTS,
@@ -301,7 +302,8 @@ class OrderWebConnection(models.Model):
         """
         enabled = self.env['res.company'].sudo().search([('orderweb_enabled', '=', True)], order='id')
         figures = self._orderweb_order_figures()
-        durations = self._orderweb_import_durations()
+        durations = self._orderweb_import_durations('received_at', IMPORT_DURATION_BUCKETS)
+        waits = self._orderweb_import_durations('created_at', CREATED_TO_IMPORTED_BUCKETS)
         companies = (enabled | self.env['res.company'].sudo().concat(*figures)).sorted('id')
         set_aside = self._orderweb_set_aside_counts(companies)
         statuses = self._orderweb_statuses(enabled)
@@ -312,13 +314,16 @@ class OrderWebConnection(models.Model):
         def per_company(value, companies=companies):
             return [('', labels(company), value(company)) for company in companies]
 
-        histogram = []
-        for company in companies.filtered(lambda company: company in durations):
-            count, total, cumulative = durations[company]
-            histogram += [('_bucket', labels(company, le=str(bound)), bucket)
-                          for bound, bucket in zip(IMPORT_DURATION_BUCKETS, cumulative, strict=True)]
-            histogram += [('_bucket', labels(company, le='+Inf'), count),
-                          ('_sum', labels(company), total), ('_count', labels(company), count)]
+        def histogram(by_company, buckets):
+            samples = []
+            for company in companies.filtered(lambda company: company in by_company):
+                count, total, cumulative = by_company[company]
+                samples += [('_bucket', labels(company, le=str(bound)), bucket)
+                            for bound, bucket in zip(buckets, cumulative, strict=True)]
+                samples += [('_bucket', labels(company, le='+Inf'), count),
+                            ('_sum', labels(company), total), ('_count', labels(company), count)]
+            return samples
+
         return [
             ('orderweb_orders_received_total', 'counter',
              "Online orders received, by channel (push: live, pull: periodic pull).",
@@ -334,7 +339,11 @@ class OrderWebConnection(models.Model):
             ('orderweb_orders_set_aside', 'gauge', "Online orders set aside for a person.",
              per_company(lambda company: set_aside.get(company, 0))),
             ('orderweb_import_duration_seconds', 'histogram',
-             "Time from receiving an online order to importing it, in whole seconds.", histogram),
+             "Time from receiving an online order to importing it, in whole seconds.",
+             histogram(durations, IMPORT_DURATION_BUCKETS)),
+            ('orderweb_created_to_imported_seconds', 'histogram',
+             "Time from the customer placing an online order on OrderWeb to its import, in whole seconds.",
+             histogram(waits, CREATED_TO_IMPORTED_BUCKETS)),
             ('orderweb_last_order_received_timestamp_seconds', 'gauge',
              "When the company's last online order was received (Unix time).",
              per_company(lambda company: int(
@@ -382,17 +391,18 @@ class OrderWebConnection(models.Model):
             [('company_id', 'in', companies.ids), ('set_aside', '=', True)], ['company_id'], ['__count']))
 
     @api.model
-    def _orderweb_import_durations(self):
-        """{company: (count, sum of seconds, [cumulative count per bucket])} of the imported online orders."""
-        self.env['orderweb.order'].flush_model(['company_id', 'state', 'received_at', 'processed_at'])
+    def _orderweb_import_durations(self, start, buckets):
+        """{company: (count, sum of seconds, [cumulative count per bucket])} of the imported online
+        orders, from their ``start`` (received_at or created_at) to their import."""
+        self.env['orderweb.order'].flush_model(['company_id', 'state', start, 'processed_at'])
         self.env.cr.execute(SQL(
             """SELECT company_id, count(*), coalesce(sum(seconds), 0), %(buckets)s
-                 FROM (SELECT company_id, greatest(extract(epoch FROM processed_at - received_at), 0) AS seconds
+                 FROM (SELECT company_id, greatest(extract(epoch FROM processed_at - %(start)s), 0) AS seconds
                          FROM orderweb_order
-                        WHERE state = 'done' AND processed_at IS NOT NULL) AS imported
+                        WHERE state = 'done' AND processed_at IS NOT NULL AND %(start)s IS NOT NULL) AS imported
                 GROUP BY company_id""",
-            buckets=SQL(", ").join(SQL("count(*) FILTER (WHERE seconds <= %s)", bound)
-                                   for bound in IMPORT_DURATION_BUCKETS),
+            start=SQL.identifier(start),
+            buckets=SQL(", ").join(SQL("count(*) FILTER (WHERE seconds <= %s)", bound) for bound in buckets),
         ))
         Company = self.env['res.company'].sudo()
         return {Company.browse(row[0]): (row[1], float(row[2]), list(row[3:])) for row in self.env.cr.fetchall()}

@@ -73,6 +73,8 @@ class OrderWebOrder(models.Model):
         readonly=True,
         help="The order could not be stored as usual: its raw text is kept here, it is not imported.")
     channel = fields.Selection(ONLINE_ORDER_CHANNELS, string="Received Via", required=True, readonly=True)
+    created_at = fields.Datetime(string="Created on OrderWeb", readonly=True,
+                                 help="When the customer placed the order, as OrderWeb says.")
     received_at = fields.Datetime(string="Received", required=True, readonly=True, default=fields.Datetime.now)
     processed_at = fields.Datetime(string="Imported", readonly=True)
     attempt_count = fields.Integer(string="Attempts", readonly=True)
@@ -84,11 +86,28 @@ class OrderWebOrder(models.Model):
     currency_id = fields.Many2one(related='company_id.currency_id')
     amount_total = fields.Monetary(string="Total", readonly=True)
     pos_order_id = fields.Many2one('pos.order', string="POS Order", readonly=True, index='btree_not_null')
+    # The rest of its evening, as the POS screens moved it (see pos.order).
+    accepted_at = fields.Datetime(related='pos_order_id.orderweb_accepted_at')
+    sent_at = fields.Datetime(related='pos_order_id.orderweb_sent_at')
+    ready_at = fields.Datetime(related='pos_order_id.orderweb_ready_at')
+    done_at = fields.Datetime(related='pos_order_id.orderweb_done_at')
     sale_order_id = fields.Many2one('sale.order', string="Sales Order", readonly=True, index='btree_not_null')
-    # What the import learned: the items that fell back to a placeholder product.
+    # What the import learned: what the kitchen must look at, whether its time is trusted, and
+    # the items that fell back to a placeholder product.
+    flags = fields.Text(
+        readonly=True, copy=False,
+        help="What the kitchen must look at before cooking it (allergies, unavailable products, prices), "
+             "one per line. Flags never stop the import.")
+    flagged = fields.Boolean(compute='_compute_flagged', store=True)
+    schedule_note = fields.Char(string="Schedule Note", readonly=True, copy=False)
     unmapped_item_ids = fields.Many2many(
         'orderweb.product.map', string="Items Imported as Placeholders", readonly=True, copy=False,
         help="Map them to products so that the next orders get the right ones.")
+
+    @api.depends('flags')
+    def _compute_flagged(self):
+        for online_order in self:
+            online_order.flagged = bool(online_order.flags)
 
     @api.depends('payload')
     def _compute_payload_display(self):
@@ -278,6 +297,7 @@ class OrderWebOrder(models.Model):
             'customer_phone': orderweb_order.customer_phone,
             'order_type': orderweb_order.order_type,
             'scheduled_for': orderweb_order.scheduled_for and orderweb_order.scheduled_for.replace(tzinfo=None),
+            'created_at': orderweb_order.created_at and orderweb_order.created_at.replace(tzinfo=None),
             'amount_total': float(
                 orderweb_order.total if orderweb_order.total is not None else orderweb_order.items_total),
         }
@@ -398,6 +418,8 @@ class OrderWebOrder(models.Model):
                 self._target_link_field(): target.id,
                 # Written only when there are some: an imported order is never imported again.
                 **({'unmapped_item_ids': [(6, 0, prepared.unmapped.ids)]} if prepared.unmapped else {}),
+                **({'flags': "\n".join(prepared.flags)} if prepared.flags else {}),
+                **({'schedule_note': prepared.schedule_note} if prepared.schedule_note else {}),
             })
             return True
         return False

@@ -38,7 +38,8 @@ class OrderWebProductMap(models.Model):
 
         :param items: [(``orderweb.order.Item`` or ``Addon``, is_addon)]; two searches for all
         :param for_pos: products sold in the POS (else sold at all)
-        :return: (products in the order of ``items``, the mappings of the items that fell back)
+        :return: ([(product, whether it is the fallback)] in the order of ``items``, the mappings of
+            the items that fell back)
         :raise UserError: an item falls back and no fallback product is set
         """
         item_ids = {item.id for item, _is_addon in items if item.id}
@@ -59,11 +60,12 @@ class OrderWebProductMap(models.Model):
         products, unmapped = [], self.browse()
         for item, is_addon in items:
             product = mapped.get(item.id) or by_name.get(item.name)
-            if not product:
-                product = self._orderweb_fallback(company, item, is_addon)
-                if item.id:
-                    unmapped |= self._orderweb_list_unmapped(company, item)
-            products.append(product)
+            if product:
+                products.append((product, False))
+                continue
+            products.append((self._orderweb_fallback(company, item, is_addon), True))
+            if item.id:
+                unmapped |= self._orderweb_list_unmapped(company, item)
         return products, unmapped
 
     @api.model

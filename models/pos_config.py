@@ -1,4 +1,7 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..const import ALLERGY_WORDS, PREPARATION_MINUTES, PRICE_TOLERANCE
 
 
 class PosConfig(models.Model):
@@ -10,6 +13,23 @@ class PosConfig(models.Model):
     orderweb_receiving = fields.Boolean(
         string="Receives Online Orders", compute='_compute_orderweb_receiving',
         help="OrderWeb orders land in this shop's open session: its screens show the Online orders button.")
+    orderweb_auto_accept = fields.Boolean(
+        string="Accept Online Orders Automatically",
+        help="An online order for now is accepted on arrival and its kitchen ticket sent, as the cashier's "
+             "Accept does; an order for later when its time comes. A flagged order still waits for the cashier.")
+    orderweb_preparation_minutes = fields.Integer(
+        string="Preparation Minutes", default=PREPARATION_MINUTES,
+        help="An online order for later reaches the ready-to-cook list this many minutes before its time.")
+    orderweb_price_tolerance = fields.Float(
+        string="Price Tolerance", default=PRICE_TOLERANCE, digits='Product Price',
+        help="An online order is flagged when an item's price differs from its product's by more than this.")
+    orderweb_allergy_words = fields.Char(
+        string="Allergy Words", default=ALLERGY_WORDS,
+        help="Words that flag an online order when its special instructions or an item's note mention them "
+             "(whole words, any case), separated by commas.")
+    orderweb_unavailable_product_ids = fields.Many2many(
+        'product.product', 'pos_config_orderweb_unavailable_product_rel', string="Unavailable Products",
+        help="Products this shop cannot make for now: an online order asking for one is flagged.")
 
     @api.depends('company_id.orderweb_enabled', 'company_id.orderweb_target', 'company_id.orderweb_pos_config_id')
     def _compute_orderweb_receiving(self):
@@ -19,3 +39,10 @@ class PosConfig(models.Model):
                 company.orderweb_enabled and company.orderweb_target == 'pos'
                 and company.orderweb_pos_config_id == config)
 
+    @api.constrains('orderweb_preparation_minutes', 'orderweb_price_tolerance')
+    def _check_orderweb_evening(self):
+        for config in self:
+            if not 0 <= config.orderweb_preparation_minutes <= 24 * 60:
+                raise ValidationError(_("The preparation minutes of online orders must be between 0 and 1440."))
+            if config.orderweb_price_tolerance < 0:
+                raise ValidationError(_("The price tolerance of online orders cannot be negative."))

@@ -2,17 +2,20 @@ import hashlib
 import hmac
 import re
 import uuid
+from datetime import timedelta
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import SQL
 
 from ..compat import POS_ORDER_NOTE, pos_reference_values, sql_constraints
-from ..const import ORDERWEB_STATUSES
+from ..const import KITCHEN_CLAIM_TIMEOUT, ORDERWEB_STATUSES
 from .orderweb_order import ImportWaits
 
 ORDERWEB_ORIGIN_FIELDS = (
     'orderweb_order_id', 'orderweb_number', 'orderweb_type', 'orderweb_scheduled_for',
-    'orderweb_prepaid', 'orderweb_status',
+    'orderweb_prepaid', 'orderweb_status', 'orderweb_sent_at', 'orderweb_kitchen_claimed_at',
+    'orderweb_flags_acknowledged_by', 'orderweb_flags_acknowledged_at',
 )
 # When an online order reached each step on the POS screen, by the status it moved to.
 ORDERWEB_STEP_FIELDS = {
@@ -45,6 +48,20 @@ class PosOrder(models.Model):
     orderweb_accepted_at = fields.Datetime(string="Accepted At", readonly=True, copy=False)
     orderweb_ready_at = fields.Datetime(string="Ready At", readonly=True, copy=False)
     orderweb_done_at = fields.Datetime(string="Done At", readonly=True, copy=False)
+    orderweb_sent_at = fields.Datetime(string="Sent to Kitchen At", readonly=True, copy=False)
+    # The screen sending the kitchen ticket claimed it then: no other screen sends it meanwhile.
+    orderweb_kitchen_claimed_at = fields.Datetime(readonly=True, copy=False)
+    orderweb_flags = fields.Text(related='orderweb_order_id.flags', string="Red Flags")
+    orderweb_flagged = fields.Boolean(related='orderweb_order_id.flagged', string="Flagged")
+    orderweb_flags_acknowledged_by = fields.Many2one('res.users', string="Flags Acknowledged By", readonly=True,
+                                                     copy=False)
+    orderweb_flags_acknowledged_at = fields.Datetime(string="Flags Acknowledged At", readonly=True, copy=False)
+    orderweb_flags_acknowledged_name = fields.Char(related='orderweb_flags_acknowledged_by.name')  # for the screens
+    orderweb_schedule_note = fields.Char(related='orderweb_order_id.schedule_note')
+    # The steps before the POS, from its online order (the timeline on the form).
+    orderweb_created_at = fields.Datetime(related='orderweb_order_id.created_at')
+    orderweb_received_at = fields.Datetime(related='orderweb_order_id.received_at', string="Received At")
+    orderweb_imported_at = fields.Datetime(related='orderweb_order_id.processed_at', string="Imported At")
     # The customer's special instructions, in the note field of the series (compat.py).
     orderweb_instructions = fields.Text(related=POS_ORDER_NOTE, string="Special Instructions")
     orderweb_unmapped_count = fields.Integer(
@@ -102,6 +119,12 @@ class PosOrder(models.Model):
         result = PosOrder.sync_from_ui([order_vals])
         pos_order = PosOrder.browse(result['pos.order'][0]['id'])
         pos_order._orderweb_balance(prepared)
+        if pos_order.orderweb_status == 'accepted':
+            pos_order._orderweb_stamp_steps('accepted')
+        elif pos_order.orderweb_status == 'scheduled':
+            # Fired on time by the cron, woken for it (it also runs every minute).
+            self.env.ref('pos_orderweb.ir_cron_orderweb_fire').sudo()._trigger(
+                self._orderweb_fire_at(prepared, config))
         if payment_method:
             pos_order.add_payment({
                 'pos_order_id': pos_order.id,
@@ -141,6 +164,10 @@ class PosOrder(models.Model):
         ]
         digits = re.findall(r'\d+', online_order.name)
         scheduled_for = orderweb_order.scheduled_for
+        # An order for later is held until its time (_cron_orderweb_fire), a trusted one for now
+        # accepted at once if the shop says so; a flagged one always waits for the cashier.
+        status = 'scheduled' if prepared.later and self._orderweb_fire_at(prepared, config) > fields.Datetime.now() \
+            else 'accepted' if config.orderweb_auto_accept and not prepared.flags else 'new'
         return {
             **pos_reference_values(_("OrderWeb %(number)s", number=online_order.name), online_order.name),
             'uuid': order_uuid,
@@ -165,8 +192,14 @@ class PosOrder(models.Model):
             'orderweb_type': orderweb_order.order_type,
             'orderweb_scheduled_for': scheduled_for and scheduled_for.replace(tzinfo=None),
             'orderweb_prepaid': bool(prepared.company.orderweb_payment_method_id),
-            'orderweb_status': 'new',
+            'orderweb_status': status,
         }
+
+    @api.model
+    def _orderweb_fire_at(self, prepared, config):
+        """When an order for later reaches the kitchen's list: its time minus the shop's preparation minutes."""
+        return prepared.orderweb_order.scheduled_for.replace(tzinfo=None) - timedelta(
+            minutes=config.orderweb_preparation_minutes)
 
     @api.model
     def _orderweb_uuid(self, online_order):
@@ -289,8 +322,55 @@ class PosOrder(models.Model):
     # Called by the POS screen (Online orders): accept, ready, done
     # ------------------------------------------------------------------
 
-    def orderweb_accept(self, config_id):
+    def orderweb_accept(self, config_id, acknowledge_flags=False):
+        """Accept the online orders; a flagged one only once the cashier acknowledged its flags
+        (kept on the order: who, when)."""
+        unacknowledged = self.filtered(
+            lambda order: order.orderweb_flagged and not order.orderweb_flags_acknowledged_by)
+        if unacknowledged:
+            if not acknowledge_flags:
+                raise UserError(_(
+                    "%(orders)s is flagged: acknowledge its flags before accepting it.\n%(flags)s",
+                    orders=", ".join(unacknowledged.mapped('orderweb_number')),
+                    flags="\n".join(unacknowledged.mapped('orderweb_flags'))))
+            unacknowledged._orderweb_as_import().write({
+                'orderweb_flags_acknowledged_by': self.env.uid,
+                'orderweb_flags_acknowledged_at': fields.Datetime.now(),
+            })
         return self._orderweb_set_status('accepted', ('new',), config_id)
+
+    def orderweb_kitchen_claim(self):
+        """Claim the sending of these accepted orders' kitchen tickets for the calling screen.
+
+        Several screens of a shop learn at once of an order accepted (by a cashier, on arrival,
+        when its time came): the one that claims it first prints it, the others leave it. A
+        claim not followed by ``orderweb_kitchen_sent`` within KITCHEN_CLAIM_TIMEOUT seconds
+        (the screen closed or reloaded mid-way) lapses, and the next screen to ask sends it.
+
+        :return: the ids of the orders this screen must send
+        """
+        if not self:
+            return []
+        self.check_access('write')
+        self.flush_recordset()
+        # One statement: of two screens claiming at once, the second waits for the first's
+        # row locks, then finds them claimed (or fails to serialize, and Odoo retries it).
+        self.env.cr.execute(SQL(
+            """UPDATE pos_order SET orderweb_kitchen_claimed_at = %(now)s
+                WHERE id = ANY(%(ids)s) AND orderweb_status = 'accepted' AND orderweb_sent_at IS NULL
+                  AND (orderweb_kitchen_claimed_at IS NULL OR orderweb_kitchen_claimed_at < %(lapsed)s)
+            RETURNING id""", ids=self.ids, now=fields.Datetime.now(),
+            lapsed=fields.Datetime.now() - timedelta(seconds=KITCHEN_CLAIM_TIMEOUT)))
+        claimed = [order_id for (order_id,) in self.env.cr.fetchall()]
+        self.invalidate_recordset(['orderweb_kitchen_claimed_at'])
+        return claimed
+
+    def orderweb_kitchen_sent(self):
+        """The calling screen sent these orders' kitchen tickets (it claimed them)."""
+        self.check_access('write')
+        self.filtered(lambda order: not order.orderweb_sent_at)._orderweb_as_import().write(
+            {'orderweb_sent_at': fields.Datetime.now()})
+        return True
 
     def orderweb_ready(self, config_id):
         return self._orderweb_set_status('ready', ('new', 'accepted'), config_id)
@@ -302,6 +382,30 @@ class PosOrder(models.Model):
                 "Take the payment of %(orders)s before marking it done.",
                 orders=", ".join(to_pay.mapped('orderweb_number'))))
         return self._orderweb_set_status('done', ('new', 'accepted', 'ready'), config_id)
+
+    @api.model
+    def _cron_orderweb_fire(self):
+        """Move each order for later whose time has come (its time minus its shop's preparation
+        minutes) to the kitchen's list: accepted if its shop accepts automatically and it is not
+        flagged, else new; its shop's screens ring. Each is moved once: by its status, under the
+        row's lock."""
+        self.env.flush_all()
+        self.env.cr.execute(SQL(
+            """SELECT po.id FROM pos_order po
+                 JOIN pos_session ps ON ps.id = po.session_id
+                 JOIN pos_config pc ON pc.id = ps.config_id
+                WHERE po.orderweb_status = 'scheduled'
+                  AND po.orderweb_scheduled_for - make_interval(mins => coalesce(pc.orderweb_preparation_minutes, 0))
+                      <= %(now)s
+                  AND po.state != 'cancel'
+                  FOR NO KEY UPDATE OF po SKIP LOCKED""", now=fields.Datetime.now()))
+        due = self.sudo().browse([order_id for (order_id,) in self.env.cr.fetchall()])
+        if not due:
+            return
+        auto = due.filtered(lambda order: order.config_id.orderweb_auto_accept and not order.orderweb_flagged)
+        (due - auto)._orderweb_as_import().write({'orderweb_status': 'new'})
+        auto._orderweb_as_import().write({'orderweb_status': 'accepted'})
+        due._orderweb_send_notification()
 
     def _orderweb_set_status(self, status, from_statuses, config_id):
         """Move the online orders still in ``from_statuses`` to ``status``.

@@ -30,6 +30,13 @@ class ResConfigSettings(models.TransientModel):
     orderweb_connection_no_holder = fields.Boolean(related='orderweb_connection_id.no_holder')
     # Per shop, like the other pos_* settings: edits the shop selected at the top of the screen.
     pos_orderweb_sound = fields.Boolean(related='pos_config_id.orderweb_sound', readonly=False)
+    pos_orderweb_auto_accept = fields.Boolean(related='pos_config_id.orderweb_auto_accept', readonly=False)
+    pos_orderweb_preparation_minutes = fields.Integer(related='pos_config_id.orderweb_preparation_minutes',
+                                                      readonly=False)
+    pos_orderweb_price_tolerance = fields.Float(related='pos_config_id.orderweb_price_tolerance', readonly=False)
+    pos_orderweb_allergy_words = fields.Char(related='pos_config_id.orderweb_allergy_words', readonly=False)
+    pos_orderweb_unavailable_product_ids = fields.Many2many(
+        related='pos_config_id.orderweb_unavailable_product_ids', readonly=False)
 
     @api.depends('company_id')
     def _compute_orderweb_connection_id(self):

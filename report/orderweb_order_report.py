@@ -45,6 +45,22 @@ class OrderWebOrderReport(models.Model):
     minutes_to_done = fields.Float(
         string="Minutes to Done", readonly=True, aggregator='avg', digits=(16, 1),
         help="From receiving the order to marking it done on the POS, on average.")
+    # The customer's wait, step by step.
+    minutes_created_to_imported = fields.Float(
+        string="Minutes Created to Imported", readonly=True, aggregator='avg', digits=(16, 1),
+        help="From the customer placing the order on OrderWeb to its import into Odoo, on average.")
+    minutes_imported_to_accepted = fields.Float(
+        string="Minutes Imported to Accepted", readonly=True, aggregator='avg', digits=(16, 1),
+        help="From the import to the order's acceptance (by the cashier, or on its own), on average. "
+             "Orders for later count from their firing time.")
+    minutes_accepted_to_ready = fields.Float(
+        string="Minutes Accepted to Ready", readonly=True, aggregator='avg', digits=(16, 1),
+        help="From acceptance to the order marked ready, on average: the kitchen's time.")
+    pulled_rate = fields.Float(
+        string="First Seen by the Pull (%)", readonly=True, aggregator='avg', digits=(16, 1),
+        help="Share of the orders that reached Odoo by the pull rather than the live connection: "
+             "pushes OrderWeb failed to deliver, or sent while the connection was down.")
+    flagged = fields.Boolean(string="Red Flags", readonly=True)
     untouched = fields.Boolean(
         string="Imported Untouched", readonly=True,
         help="Imported at its first attempt: never in error, so no person had to fix or retry it. "
@@ -77,6 +93,14 @@ class OrderWebOrderReport(models.Model):
                 extract(epoch FROM po.orderweb_accepted_at - oo.received_at) / 60 AS minutes_to_accept,
                 extract(epoch FROM po.orderweb_ready_at - oo.received_at) / 60 AS minutes_to_ready,
                 extract(epoch FROM po.orderweb_done_at - oo.received_at) / 60 AS minutes_to_done,
+                extract(epoch FROM oo.processed_at - oo.created_at) / 60 AS minutes_created_to_imported,
+                extract(epoch FROM po.orderweb_accepted_at - greatest(
+                    oo.processed_at, po.orderweb_scheduled_for - make_interval(mins => CASE
+                        WHEN oo.schedule_note IS NULL THEN coalesce(pc.orderweb_preparation_minutes, 0) END)
+                )) / 60 AS minutes_imported_to_accepted,
+                extract(epoch FROM po.orderweb_ready_at - po.orderweb_accepted_at) / 60 AS minutes_accepted_to_ready,
+                CASE WHEN oo.channel = 'pull' THEN 100.0 ELSE 0.0 END AS pulled_rate,
+                coalesce(oo.flagged, false) AS flagged,
                 (oo.state = 'done' AND coalesce(oo.attempt_count, 0) <= 1) AS untouched,
                 CASE WHEN oo.state = 'done' AND coalesce(oo.attempt_count, 0) <= 1 THEN 100.0 ELSE 0.0 END
                     AS untouched_rate
@@ -89,6 +113,7 @@ class OrderWebOrderReport(models.Model):
             JOIN res_partner cp ON cp.id = c.partner_id
             LEFT JOIN pos_order po ON po.id = oo.pos_order_id
             LEFT JOIN pos_session ps ON ps.id = po.session_id
+            LEFT JOIN pos_config pc ON pc.id = ps.config_id
         """)
 
     def init(self):

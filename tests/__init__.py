@@ -15,3 +15,4 @@ from . import test_import_cost
 from . import test_insider
 from . import test_customers
 from . import test_pull_faults
+from . import test_evening

@@ -5,7 +5,7 @@ import { patch } from "@web/core/utils/patch";
 
 const { DateTime } = luxon;
 
-const STATUS_RANK = { new: 0, accepted: 1, ready: 2, done: 3 };
+const STATUS_RANK = { new: 0, accepted: 1, ready: 2, done: 3, scheduled: 4 };
 
 patch(PosOrder.prototype, {
     /** The POS order of an online order (the import sets its online order number). */
@@ -17,6 +17,7 @@ patch(PosOrder.prototype, {
     },
     get orderwebStatusLabel() {
         return {
+            scheduled: _t("Later"),
             new: _t("New"),
             accepted: _t("Accepted"),
             ready: _t("Ready"),
@@ -49,6 +50,17 @@ patch(PosOrder.prototype, {
     get orderwebToPay() {
         return !this.finalized;
     },
+    /** What the kitchen must look at (the import's red flags), one text each. */
+    get orderwebFlags() {
+        return (this.orderweb_flags || "").split("\n").filter(Boolean);
+    },
+    get orderwebNeedsAcknowledgement() {
+        return Boolean(this.orderweb_flagged && !this.orderweb_flags_acknowledged_by);
+    },
+    /** Accepted, and its kitchen ticket not sent yet (by this screen or another). */
+    get orderwebToSend() {
+        return this.orderweb_status === "accepted" && !this.orderweb_sent_at;
+    },
     /**
      * What the receipt and the kitchen ticket print about an online order, besides what the
      * POS prints itself (the special instructions are the order's customer note).
@@ -59,6 +71,7 @@ patch(PosOrder.prototype, {
             type: this.orderwebTypeLabel,
             scheduled: this.orderwebScheduledLabel,
             payment: this.orderwebPaymentLabel,
+            flags: this.orderwebFlags,
             // The kitchen ticket nests these lines under their item.
             addonUuids: this.lines.filter((l) => l.isOnlineOrderAddon).map((l) => l.uuid),
         };

@@ -1,8 +1,11 @@
-import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
+import { AlertDialog, ConfirmationDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { _t } from "@web/core/l10n/translation";
 
 // A ringing tone made to loop (mail's incoming call), already bundled with the POS.
 const ORDERWEB_SOUND = "incoming-call";
+// How often a screen looks for accepted orders whose kitchen ticket no screen sent (the one
+// that claimed it closed or reloaded mid-way: the server lets its claim lapse after 30 s).
+const KITCHEN_RETRY_MS = 20000;
 
 /**
  * What the POS store of every series gains (patched in by static/src/<series>/overrides/models/
@@ -13,6 +16,8 @@ export const OnlineOrderStore = {
     async setup() {
         // Notifications of the online orders still ringing, by order id.
         this.onlineOrderAlerts = new Map();
+        // One kitchen sending at a time on this screen, in the order asked.
+        this.orderwebKitchenQueue = Promise.resolve();
         await super.setup(...arguments);
         this.data.connectWebSocket("ORDERWEB_NEW_ORDER", ({ order_ids }) =>
             this.onOrderWebNewOrders(order_ids)
@@ -22,6 +27,11 @@ export const OnlineOrderStore = {
                 this.orderwebLoadOrders(order_ids, { reload: true });
             }
         });
+        setInterval(
+            // Offline or refused: the next round tries again.
+            () => this.orderwebSendToKitchen(this.orderwebOrders).catch(() => {}),
+            KITCHEN_RETRY_MS
+        );
     },
     async afterProcessServerData() {
         await super.afterProcessServerData(...arguments);
@@ -36,6 +46,8 @@ export const OnlineOrderStore = {
         for (const order of this.orderwebOrders.filter((o) => o.orderweb_status === "new")) {
             this.alertOnlineOrder(order);
         }
+        // Accepted while no screen was open (on arrival, or when their time came).
+        await this.orderwebSendToKitchen(this.orderwebOrders);
     },
 
     // ------------------------------------------------------------------
@@ -48,9 +60,11 @@ export const OnlineOrderStore = {
      */
     async onOrderWebNewOrders(orderIds) {
         const orders = await this.orderwebLoadOrders(orderIds);
-        for (const order of orders.filter((o) => o.orderweb_status === "new")) {
+        // Accepted on arrival (the shop accepts automatically) or new: either way it rings.
+        for (const order of orders.filter((o) => ["new", "accepted"].includes(o.orderweb_status))) {
             this.alertOnlineOrder(order);
         }
+        await this.orderwebSendToKitchen(orders);
     },
     async orderwebLoadOrders(orderIds, { reload = false } = {}) {
         const missing = reload
@@ -61,7 +75,9 @@ export const OnlineOrderStore = {
         }
         const orders = this.models["pos.order"].readMany(orderIds).filter(Boolean);
         // Another screen accepted them: stop ringing here too.
-        orders.filter((o) => o.orderweb_status !== "new").forEach((o) => this.orderwebAcknowledge(o));
+        orders
+            .filter((o) => !["new", "accepted"].includes(o.orderweb_status))
+            .forEach((o) => this.orderwebAcknowledge(o));
         return orders;
     },
     /** A sticky notification and, if the shop wants it, a ring until acknowledged. */
@@ -136,10 +152,63 @@ export const OnlineOrderStore = {
             context: { login_number: parseInt(odoo.login_number) },
         });
     },
-    /** Accepting sends the order to the kitchen printers, or prints the receipt without any. */
+    /**
+     * Accepting sends the order to the kitchen. A flagged order is accepted only once the
+     * cashier acknowledged its flags (the server keeps who and when).
+     */
     async orderwebAccept(order) {
         this.orderwebAcknowledge(order);
-        await this.orderwebCall("orderweb_accept", order);
+        if (order.orderwebNeedsAcknowledgement && !(await this.orderwebConfirmFlags(order))) {
+            return;
+        }
+        await this.data.callRelated("pos.order", "orderweb_accept", [[order.id], this.config.id], {
+            acknowledge_flags: order.orderwebNeedsAcknowledgement,
+            context: { login_number: parseInt(odoo.login_number) },
+        });
+        // Not awaited: the cashier can go on while the ticket prints (a failure still shows).
+        this.orderwebSendToKitchen([order]);
+    },
+    orderwebConfirmFlags(order) {
+        return new Promise((resolve) => {
+            this.dialog.add(
+                ConfirmationDialog,
+                {
+                    title: _t("Red flags on %s", order.orderweb_number),
+                    body: order.orderwebFlags.join("\n"),
+                    confirmLabel: _t("Checked, accept"),
+                    confirm: () => resolve(true),
+                    cancel: () => resolve(false),
+                },
+                { onClose: () => resolve(false) }
+            );
+        });
+    },
+    /**
+     * Send the kitchen tickets of the accepted ``orders`` no screen sent yet: to the kitchen
+     * printers, or as the receipt without any. The server hands each to one screen only
+     * (``orderweb_kitchen_claim``), whichever screens of the shop are open.
+     */
+    orderwebSendToKitchen(orders) {
+        const sending = this.orderwebKitchenQueue.then(() => this.orderwebSendNow(orders));
+        this.orderwebKitchenQueue = sending.catch(() => {});
+        return sending;
+    },
+    async orderwebSendNow(orders) {
+        const toSend = orders.filter((o) => o.orderwebToSend);
+        if (!toSend.length) {
+            return;
+        }
+        const claimed = await this.data.call("pos.order", "orderweb_kitchen_claim", [toSend.map((o) => o.id)]);
+        for (const order of toSend.filter((o) => claimed.includes(o.id))) {
+            await this.orderwebPrintKitchenTicket(order);
+        }
+        if (claimed.length) {
+            await this.data.call("pos.order", "orderweb_kitchen_sent", [claimed]);
+        }
+        await this.data.read("pos.order", toSend.map((o) => o.id));
+    },
+    /** To the kitchen printers, or as the receipt without any. */
+    async orderwebPrintKitchenTicket(order) {
         if (this.orderwebHasPrinters()) {
             await this.sendOrderInPreparationUpdateLastChange(order);
         } else {
