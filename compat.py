@@ -44,7 +44,7 @@ PARTNER_PHONE_FIELDS = ('phone', 'mobile') if SERIES < 19 else ('phone',)
 POS_ASSETS = {
     series: {
         'point_of_sale._assets_pos': ['pos_orderweb/static/src/common/**/*', f'pos_orderweb/static/src/{series}/**/*'],
-        'web.assets_tests': [f'pos_orderweb/static/tests/{series}/**/*'],
+        'web.assets_tests': ['pos_orderweb/static/tests/common/**/*', f'pos_orderweb/static/tests/{series}/**/*'],
     }
     for series in (18, 19)
 }.get(SERIES, {})

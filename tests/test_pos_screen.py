@@ -11,9 +11,10 @@ import os
 import pathlib
 import threading
 import time
+from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, api, fields
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
 from odoo.addons.bus.tests.common import WebsocketCase
 from odoo.addons.point_of_sale.tests.test_frontend import TestPointOfSaleHttpCommon
@@ -74,25 +75,36 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
     def _receive_once_register_open(self, raw_order):
         """Start a thread that receives ``raw_order`` as soon as the tour opened the register.
 
-        The page is loaded by then, so the order can only reach it live. The thread keeps
-        off the database until the page listens on the shop's bus channel (the test thread
-        is then only waiting for the browser); from there its cursors are test cursors,
-        which share the test transaction one request at a time.
+        The page is loaded by then, so the order can only reach it live.
         """
-        session_id, company_id = self.config.current_session_id.id, self.company.id
-        channel = hashable(channel_with_db(self.registry.db_name, self.config.access_token))
+        company_id = self.company.id
         result = {}
 
+        def receive(env):
+            online_orders = intake.receive(env, env['res.company'].browse(company_id), [raw_order], 'push')
+            result['pos_order_id'] = online_orders.pos_order_id.id
+
+        return self._once_register_open(receive), result
+
+    def _once_register_open(self, work, not_before=None):
+        """Start a thread that runs ``work(env)`` as soon as the tour opened the register (and
+        not before the datetime ``not_before``), as a server's listener or cron would.
+
+        The thread keeps off the database until the page listens on the shop's bus channel
+        (the test thread is then only waiting for the browser); from there its cursors are
+        test cursors, which share the test transaction one request at a time.
+        """
+        session_id = self.config.current_session_id.id
+        channel = hashable(channel_with_db(self.registry.db_name, self.config.access_token))
+
         def run():
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 150
             while time.monotonic() < deadline:
-                if dispatch._channels_to_ws.get(channel):
+                if dispatch._channels_to_ws.get(channel) and (not not_before or fields.Datetime.now() >= not_before):
                     with self.registry.cursor() as cr:
                         env = api.Environment(cr, SUPERUSER_ID, {})
                         if env['pos.session'].browse(session_id).state == 'opened':
-                            company = env['res.company'].browse(company_id)
-                            online_orders = intake.receive(env, company, [raw_order], 'push')
-                            result['pos_order_id'] = online_orders.pos_order_id.id
+                            work(env)
                             break
                 time.sleep(0.2)
             # What the bus's post-commit hook does outside tests: wake the page's websocket
@@ -102,7 +114,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
 
         thread = threading.Thread(target=run, name='orderweb-inbox')
         thread.start()
-        return thread, result
+        return thread
 
     @contextlib.contextmanager
     def _screenshot_on_close(self, path):
@@ -184,3 +196,50 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         self.assertIn('KIT-5003', answer['message'])
         data = pos_order.orderweb_accept(self.config.id)
         self.assertEqual(data['pos.order'][0]['orderweb_status'], 'accepted')
+
+    # ------------------------------------------------------------------
+    # The restaurant's evening (static/tests/common/tours/orderweb_evening_tours.js)
+    # ------------------------------------------------------------------
+
+    def test_auto_accept_sends_the_kitchen_ticket_once_with_two_screens_open(self):
+        self.config.orderweb_auto_accept = True
+        self.config.with_user(self.pos_user).open_ui()
+        thread, result = self._receive_once_register_open(online_order('KIT-5101'))
+        try:
+            self.start_pos_tour('pos_orderweb_auto_accept')
+        finally:
+            thread.join()
+        self.env.invalidate_all()
+        order = self.env['pos.order'].browse(result['pos_order_id'])
+        self.assertEqual(order.orderweb_status, 'accepted')
+        self.assertTrue(order.orderweb_sent_at)
+
+    def test_order_for_later_fires_on_time(self):
+        self.config.orderweb_preparation_minutes = 1  # the tour's evening is short
+        self.config.with_user(self.pos_user).open_ui()
+        self.env.flush_all()  # the intake reads through a cursor of its own
+        fire_at = fields.Datetime.now() + timedelta(seconds=20)
+        [online] = intake.receive(self.env, self.company, [online_order(
+            'KIT-5102', scheduledFor=(fire_at + timedelta(minutes=1)).strftime('%Y-%m-%dT%H:%M:%SZ'))], 'push')
+        pos_order = online.pos_order_id
+        self.assertEqual(pos_order.orderweb_status, 'scheduled')
+        # What the cron, woken at the order's time, does (crons do not run in tests).
+        thread = self._once_register_open(lambda env: env['pos.order']._cron_orderweb_fire(), not_before=fire_at)
+        try:
+            self.start_pos_tour('pos_orderweb_order_for_later', timeout=150)  # it waits for its time
+        finally:
+            thread.join()
+        self.env.invalidate_all()
+        self.assertEqual(pos_order.orderweb_status, 'accepted')
+        self.assertGreaterEqual(pos_order.orderweb_accepted_at, fire_at)
+
+    def test_flagged_order_needs_the_acknowledgement(self):
+        self.config.with_user(self.pos_user).open_ui()
+        [online] = intake.receive(self.env, self.company, [online_order(
+            'KIT-5103', specialInstructions="Severe peanut allergy")], 'push')
+        pos_order = online.pos_order_id
+        self.assertTrue(pos_order.orderweb_flagged)
+        self.start_pos_tour('pos_orderweb_flagged_order')
+        self.env.invalidate_all()
+        self.assertEqual(pos_order.orderweb_status, 'accepted')
+        self.assertEqual(pos_order.orderweb_flags_acknowledged_by, self.pos_user)

@@ -4,62 +4,22 @@ import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_scre
 import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
 import { negate } from "@point_of_sale/../tests/tours/utils/common";
 import { registry } from "@web/core/registry";
+import {
+    click,
+    detailHas,
+    markPage,
+    notificationShown,
+    openFromNotification,
+    pageNotReloaded,
+    statusIs,
+    waitingCountIs,
+} from "@pos_orderweb/../tests/common/tours/orderweb_tour_utils";
 
-// The test receives the OrderWeb order from Python once the register is open, while the
-// page runs: a flag set on the page before it must still be there when the order shows.
-function markPage() {
-    return {
-        content: "mark the loaded page (a reload would lose the mark)",
-        trigger: ".pos .pos-topheader",
-        run: () => {
-            window.orderwebPageMark = true;
-        },
-    };
-}
-function pageNotReloaded() {
-    return {
-        content: "the order came without reloading the page",
-        trigger: ".pos",
-        run: () => {
-            if (!window.orderwebPageMark) {
-                throw new Error("The POS page was reloaded.");
-            }
-        },
-    };
-}
 function openRegister() {
     return [Chrome.startPoS(), Dialog.confirm("Open Register")];
 }
-function notificationShown(number, texts) {
-    return texts.map((text) => ({
-        content: `the notification of ${number} shows ${text}`,
-        trigger: `.o_orderweb_notification:contains(${number}):contains(${text})`,
-    }));
-}
-function waitingCountIs(count) {
-    return {
-        content: `${count} online order(s) waiting in the navbar`,
-        trigger: `.o_orderweb_navbar_button .o_orderweb_waiting_count:contains(${count})`,
-    };
-}
-function openFromNotification(number) {
-    return {
-        content: `open ${number} from its notification`,
-        trigger: `.o_orderweb_notification:contains(${number}) .o_notification_buttons button:contains(Open)`,
-        run: "click",
-    };
-}
-function detailHas(selector, text) {
-    return {
-        content: `the opened order shows ${text}`,
-        trigger: `.o_orderweb_detail ${selector}:contains(${text})`,
-    };
-}
-function click(selector, content) {
-    return { content, trigger: selector, run: "click" };
-}
 /** Render the kitchen ticket the order printers would get, as the POS builds it. */
-function kitchenTicketShows(number, texts) {
+function kitchenTicketShows(number, texts, nestedAddon = "+ Extra cheese") {
     return {
         content: `the kitchen ticket of ${number} shows ${texts.join(", ")}`,
         trigger: ".pos",
@@ -76,15 +36,15 @@ function kitchenTicketShows(number, texts) {
                     throw new Error(`The kitchen ticket lacks "${text}": ${ticket.textContent}`);
                 }
             }
-            if (!ticket.querySelector(".orderline.ms-5")?.textContent.includes("+ Extra cheese")) {
+            if (nestedAddon && !ticket.querySelector(".orderline.ms-5")?.textContent.includes(nestedAddon)) {
                 throw new Error("The add-on is not nested under its item on the kitchen ticket.");
             }
         },
     };
 }
-function statusIs(label) {
-    return detailHas(".o_orderweb_status", label);
-}
+
+// What the tours of every series (static/tests/common) ask of this one.
+registry.category("pos_orderweb_tour_steps").add("openRegister", openRegister).add("kitchenTicketShows", kitchenTicketShows);
 
 registry.category("web_tour.tours").add("pos_orderweb_live_order", {
     steps: () =>

@@ -59,7 +59,8 @@ export const OnlineOrderStore = {
      * must not wait for it and must also cover prepaid (already paid) orders.
      */
     async onOrderWebNewOrders(orderIds) {
-        const orders = await this.orderwebLoadOrders(orderIds);
+        // Read again: an order for later, known here already, just reached its time.
+        const orders = await this.orderwebLoadOrders(orderIds, { reload: true });
         // Accepted on arrival (the shop accepts automatically) or new: either way it rings.
         for (const order of orders.filter((o) => ["new", "accepted"].includes(o.orderweb_status))) {
             this.alertOnlineOrder(order);
