@@ -99,7 +99,7 @@ class OrderWebOrder(models.Model):
         help="What the kitchen must look at before cooking it (allergies, unavailable products, prices), "
              "one per line. Flags never stop the import.")
     flagged = fields.Boolean(compute='_compute_flagged', store=True)
-    schedule_note = fields.Char(string="Schedule Note", readonly=True, copy=False)
+    schedule_note = fields.Char(readonly=True, copy=False)
     unmapped_item_ids = fields.Many2many(
         'orderweb.product.map', string="Items Imported as Placeholders", readonly=True, copy=False,
         help="Map them to products so that the next orders get the right ones.")
