@@ -1,4 +1,4 @@
-# pos_orderweb: demo, tests, benchmark, deployment proof, against the Odoo 18 you have:
+# pos_orderweb: demo, tests, benchmark, deployment proof, against the Odoo 18.0 or 19.0 you have:
 # ODOO_BIN if set, else `odoo` on PATH (tools/odoo_env.py derives its Python and addons path).
 # PostgreSQL from the usual PG* variables (a superuser role other than `postgres`;
 # default 127.0.0.1, role root).

@@ -1,10 +1,13 @@
-"""One-command demo (``make demo``): OrderWeb orders flowing live into a POS session.
+"""One-command demo (``make demo``): a UK restaurant's evening of OrderWeb orders, live in its POS.
 
-Starts the OrderWeb stand-in, creates the demo database with the addon and demo
-data (once), points the company at the stand-in, opens a POS session, starts Odoo
-and then pushes a new order every 20-30 s; the stand-in's three sample orders
-come in first, through the catch-up pull of the first connection. Ctrl+C stops
-everything. Run with your Odoo's Python (``make demo`` finds it, see tools/odoo_env.py).
+Starts the OrderWeb stand-in, creates the demo database once: a restaurant company in GBP with
+the UK chart of accounts (VAT included in prices, as menus show them), Odoo's restaurant shop
+(floor plan, kitchen tickets) and the stand-in's menu as products, so that most items map.
+Then it points the company at the stand-in, opens the shop's session, starts Odoo and sends an
+evening: an order for now, one for later, one with a peanut allergy, one with an item the menu
+does not know, a returning customer (phone written another way), one whose push is lost (the
+pull brings it), then an order every 20-30 s, a few of them for later. Ctrl+C stops everything.
+Run with your Odoo's Python (``make demo`` finds it, see tools/odoo_env.py).
 
 Environment: OW_DEMO_DB (orderweb_demo), OW_DEMO_PORT (8069), OW_SIM_PORT (9011).
 """
@@ -15,12 +18,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta, timezone
 
 import psycopg2
 import requests
-from odoo_env import OdooNotFound, demo_data_options, odoo_command
+from odoo_env import OdooNotFound, no_demo_data_options, odoo_command
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, HERE)
+from orderweb.simulator.data import MENU  # noqa: E402  (the stand-in's menu: the restaurant's products)
+
 DB = os.environ.get('OW_DEMO_DB', 'orderweb_demo')
 PORT = int(os.environ.get('OW_DEMO_PORT', '8069'))
 SIM_PORT = int(os.environ.get('OW_SIM_PORT', '9011'))
@@ -32,16 +39,70 @@ LOGFILE = os.path.join(tempfile.gettempdir(), 'pos_orderweb_demo.log')
 # that a slow machine or a busy hour only waits longer.
 ODOO_START_TIMEOUT = 300
 
+# Before the apps: a UK company, so that Accounting sets up the UK chart of accounts in GBP.
+COMPANY = """
+env.ref('base.GBP').active = True
+env.company.write({'name': "The Kitchen", 'country_id': env.ref('base.uk').id, 'city': "London",
+                   'currency_id': env.ref('base.GBP').id})
+(env.company.partner_id | env.ref('base.user_admin').partner_id).tz = 'Europe/London'
+env.cr.commit()
+"""
+
+# Odoo's restaurant shop, the stand-in's menu as its products (VAT 20% included, as menus show it).
+RESTAURANT = """
+company = env.company
+company.account_price_include = 'tax_included'
+env['pos.config'].load_onboarding_restaurant_scenario()
+config = env['pos.config'].search([('company_id', '=', company.id), ('module_pos_restaurant', '=', True)], limit=1)
+config.name = "The Kitchen"
+vat = env['account.tax'].search([('company_id', '=', company.id), ('type_tax_use', '=', 'sale'),
+                                 ('amount', '=', 20)], limit=1)
+category = env.ref('pos_restaurant.food', raise_if_not_found=False)
+for name, price in %r:
+    env['product.product'].create({
+        'name': name, 'list_price': price, 'available_in_pos': True, 'taxes_id': [(6, 0, vat.ids)],
+        'pos_categ_ids': [(6, 0, category.ids)],
+    })
+env.cr.commit()
+"""
+
 CONFIGURE = """
 company = env.company
-config = env['pos.config'].search([('company_id', '=', company.id)], limit=1)
-company.write({'orderweb_url': %r, 'orderweb_tenant': %r, 'orderweb_api_key': %r,
+config = env['pos.config'].search([('company_id', '=', company.id), ('module_pos_restaurant', '=', True)], limit=1)
+company.write({'orderweb_url': %r, 'orderweb_tenant': %r, 'orderweb_api_key': %r, 'orderweb_pull_interval': 1,
                'orderweb_target': 'pos', 'orderweb_pos_config_id': config.id, 'orderweb_enabled': True})
 if not config.current_session_id:
     config.with_user(env.ref('base.user_admin')).open_ui()
 env.cr.commit()
 print(config.name)
 """
+
+
+def iso(moment):
+    return moment.strftime('%Y-%m-%dT%H:%M:%S.000Z')
+
+
+def evening():
+    """The orders to send: what an evening brings first, then a usual order every time, now and
+    then for later (30-60 minutes ahead)."""
+    now = datetime.now(timezone.utc)
+    yield {}, "an order for now"
+    yield {'scheduledFor': iso(now + timedelta(minutes=25)), 'orderType': 'delivery'}, \
+        "an order for later (25 minutes ahead: it reaches the kitchen in 5)"
+    yield {'specialInstructions': "Severe peanut allergy, please take care"}, "an order with an allergy"
+    yield {'items': [{'id': 'item-chef-special', 'name': "Chef's special ramen", 'price': 14.5, 'quantity': 1,
+                      'selectedAddons': []}]}, "an item the menu does not know"
+    yield {'customerName': "Olivia Smith", 'customerPhone': "+447700900321"}, "a customer"
+    yield {'customerName': "Olivia Smith", 'customerPhone': "07700 900321"}, \
+        "the same customer again, phone written another way"
+    yield {'_push': False}, "an order whose push is lost (the pull brings it)"
+    while True:
+        if random.random() < 0.2:
+            yield {'scheduledFor': iso(datetime.now(timezone.utc) + timedelta(minutes=random.randint(30, 60)))}, \
+                "an order for later"
+        else:
+            yield {}, "an order"
+
 
 
 def say(message, *args):
@@ -73,11 +134,18 @@ def wait_http(url, timeout, process=None, **kw):
     return False
 
 
-def push_order():
-    response = requests.post(SIM + '/_sim/orders', params={'tenant': TENANT}, json={},
+def push_order(data):
+    push = data.pop('_push', True)
+    response = requests.post(SIM + '/_sim/orders', params={'tenant': TENANT, 'push': int(push)}, json=data,
                              headers={'Authorization': 'Bearer ' + KEY}, timeout=5)
     response.raise_for_status()
     return response.json()
+
+
+def odoo_shell(odoo, code):
+    """Run ``code`` in an Odoo shell of the demo database; its last printed line."""
+    return subprocess.run([odoo[0], 'shell', *odoo[1:], '-d', DB, '--no-http', '--log-level=warn'],
+                          input=code, text=True, check=True, capture_output=True).stdout.strip().splitlines()[-1:]
 
 
 def main():
@@ -88,20 +156,23 @@ def main():
     children = []
     # Own sessions: Ctrl+C reaches this script only, which then stops each child once
     # (a second SIGINT would force Odoo's shutdown).
-    stand_in = subprocess.Popen([sys.executable, '-m', 'orderweb.simulator', '--port', str(SIM_PORT)], cwd=HERE,
-                                stdout=subprocess.DEVNULL, start_new_session=True)
+    stand_in = subprocess.Popen([sys.executable, '-m', 'orderweb.simulator', '--port', str(SIM_PORT), '--empty'],
+                                cwd=HERE, stdout=subprocess.DEVNULL, start_new_session=True)
     children.append(stand_in)
     try:
         if not wait_http(SIM + '/_sim/stats', 10, params={'tenant': TENANT},
                          headers={'Authorization': 'Bearer ' + KEY}):
             raise SystemExit('the OrderWeb stand-in did not start on port %s' % SIM_PORT)
         if not database_exists():
-            say('creating database %s with pos_orderweb and demo data (a minute or two)...', DB)
-            subprocess.run(odoo + ['-d', DB, '-i', 'pos_orderweb', *demo_data_options(), '--stop-after-init',
-                                   '--no-http', '--log-level=warn'], check=True)
-        shop = subprocess.run([odoo[0], 'shell', *odoo[1:], '-d', DB, '--no-http', '--log-level=warn'],
-                              input=CONFIGURE % (SIM, TENANT, KEY), text=True, check=True,
-                              capture_output=True).stdout.strip().splitlines()[-1]
+            say('creating database %s: a UK restaurant with pos_orderweb (a few minutes)...', DB)
+            install = odoo + ['-d', DB, *no_demo_data_options(), '--stop-after-init', '--no-http', '--log-level=warn']
+            subprocess.run(install + ['-i', 'base'], check=True)
+            odoo_shell(odoo, COMPANY)
+            subprocess.run(install + ['-i', 'pos_orderweb,pos_restaurant'], check=True)
+            products = [(name, float(price)) for _id, name, price, addons in MENU] + [
+                (name, float(price)) for *_item, addons in MENU for _id, name, price, _group in addons]
+            odoo_shell(odoo, RESTAURANT % (products,))
+        [shop] = odoo_shell(odoo, CONFIGURE % (SIM, TENANT, KEY))
         say('company configured for the stand-in at %s; POS session of "%s" open', SIM, shop)
         server = subprocess.Popen(odoo + ['-d', DB, '--http-port', str(PORT), '--logfile', LOGFILE],
                                   start_new_session=True)
@@ -114,15 +185,18 @@ def main():
         say('online orders: http://localhost:%s/odoo/action-pos_orderweb.action_orderweb_order ; '
             'the POS orders of the session: Point of Sale > Orders', PORT)
         say('Odoo log: %s', LOGFILE)
-        say('the 3 sample orders arrive with the first connection; a new order every 20-30 s. Ctrl+C stops.')
+        say('the POS: http://localhost:%s/pos/ui (open the register); an order every 20-30 s. Ctrl+C stops.', PORT)
+        orders = evening()
+        data, what = next(orders)
         while server.poll() is None:
             time.sleep(random.uniform(20, 30))
             try:
-                order = push_order()
+                order = push_order(dict(data))
             except requests.RequestException as error:
                 say('the stand-in did not take a new order (%s); trying again later', error)
                 continue
-            say('pushed %s (%s, %.2f)', order['orderNumber'], order['customerName'], order['totalAmount'])
+            say('sent %s: %s (%s, %.2f)', order['orderNumber'], what, order['customerName'], order['totalAmount'])
+            data, what = next(orders)
     except KeyboardInterrupt:
         pass
     finally:

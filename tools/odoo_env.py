@@ -145,6 +145,11 @@ def demo_data_options():
     return ['--with-demo'] if odoo_series() >= 19 else []
 
 
+def no_demo_data_options():
+    """What keeps demo data out of a new database: 18.0 needs --without-demo, 19.0 loads none by default."""
+    return [] if odoo_series() >= 19 else ['--without-demo=all']
+
+
 if __name__ == '__main__':
     if sys.argv[1:] == ['--series']:  # "SERIES LAUNCHER" per series found (.ci/run)
         for series, launcher in sorted(series_launchers().items()):
