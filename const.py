@@ -17,6 +17,11 @@ ONLINE_ORDER_STATES = [
     ('done', "Imported"),
     ('error', "Error"),
 ]
+# What an online order becomes, by the company's setting: (model, the online order's link to it).
+ORDERWEB_TARGETS = {
+    'pos': ('pos.order', 'pos_order_id'),
+    'sale': ('sale.order', 'sale_order_id'),
+}
 ONLINE_ORDER_CHANNELS = [
     ('push', "Live"),
     ('pull', "Pull"),

@@ -13,6 +13,7 @@ from ..const import (
     MAX_PAYLOAD_LENGTH,
     ONLINE_ORDER_CHANNELS,
     ONLINE_ORDER_STATES,
+    ORDERWEB_TARGETS,
     PAYLOAD_DISPLAY_MAX_DEPTH,
     PAYLOAD_DISPLAY_MAX_LENGTH,
 )
@@ -425,10 +426,10 @@ class OrderWebOrder(models.Model):
         return False
 
     def _target_model(self):
-        return 'sale.order' if self.company_id.orderweb_target == 'sale' else 'pos.order'
+        return ORDERWEB_TARGETS[self.company_id.orderweb_target][0]
 
     def _target_link_field(self):
-        return 'sale_order_id' if self.company_id.orderweb_target == 'sale' else 'pos_order_id'
+        return ORDERWEB_TARGETS[self.company_id.orderweb_target][1]
 
     def _prepare_import(self, orderweb_order, customer=None):
         """This online order's OrderWeb order resolved once for its target: customer, products
