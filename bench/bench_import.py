@@ -31,7 +31,7 @@ def ensure_database(db):
                             check=False, capture_output=True, text=True).stdout.strip()
     if not exists:
         subprocess.run(odoo_env.odoo_command('-d', db, '-i', 'pos_orderweb', '--stop-after-init',
-                                             '--without-demo=all', '--log-level=warn'), check=True)
+                                             *odoo_env.no_demo_data_options(), '--log-level=warn'), check=True)
 
 
 def setup(env, url='http://127.0.0.1:9', tenant='bench', api_key='pos_' + '0' * 16 + 'fake' * 12):
