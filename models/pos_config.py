@@ -46,3 +46,16 @@ class PosConfig(models.Model):
                 raise ValidationError(_("The preparation minutes of online orders must be between 0 and 1440."))
             if config.orderweb_price_tolerance < 0:
                 raise ValidationError(_("The price tolerance of online orders cannot be negative."))
+
+    def _get_special_products(self):
+        # The placeholders of unknown items and the product of charges: always loaded (and kept
+        # off the product list) by a receiving shop's screens, even ones that load some
+        # categories only, so that an online order's lines show with their prices there.
+        products = super()._get_special_products()
+        for config in self.filtered('orderweb_receiving'):
+            company = config.company_id
+            products |= (company.orderweb_item_product_id | company.orderweb_addon_product_id
+                         | company.orderweb_adjustment_product_id)
+            for xmlid in ('product_orderweb_item', 'product_orderweb_addon', 'product_orderweb_adjustment'):
+                products |= self.env.ref('pos_orderweb.' + xmlid, raise_if_not_found=False) or products.browse()
+        return products

@@ -16,6 +16,15 @@ class TestPosImport(OrderWebCommon):
         super().setUp()
         self.session = self.open_new_session()
 
+    def test_the_shops_screens_load_the_placeholders(self):
+        # A restaurant's screens often load some categories only: an online order's unknown
+        # items and charges must still show there, with their prices (seen on 19.0: £0.00).
+        placeholders = self.env['product.product'].concat(*(self.env.ref('pos_orderweb.' + xmlid) for xmlid in (
+            'product_orderweb_item', 'product_orderweb_addon', 'product_orderweb_adjustment')))
+        self.assertLessEqual(placeholders, self.config._get_special_products())
+        self.company.orderweb_target = 'sale'
+        self.assertFalse(placeholders & self.config._get_special_products(), "a shop not receiving: as it was")
+
     def test_protocol_samples_become_pos_orders(self):
         online_orders = self.receive(*self.samples())
         self.assertEqual(online_orders.mapped('state'), ['done'] * 3, online_orders.mapped('error'))

@@ -82,8 +82,12 @@ registry.category("web_tour.tours").add("pos_orderweb_order_for_later", {
             ...seriesStep("openRegister")(),
             click(".o_orderweb_navbar_button", "open the online orders"),
             {
-                content: "the order for later waits under Later, with its time",
+                content: "the order for later waits under Later",
                 trigger: ".o_orderweb_later .o_orderweb_row[data-number='KIT-5102'] .o_orderweb_status:contains(Later)",
+            },
+            {
+                content: "with its time",
+                trigger: ".o_orderweb_later .o_orderweb_row[data-number='KIT-5102'] .o_orderweb_scheduled:contains(:):not(:contains(Invalid))",
             },
             click(".o_orderweb_later .o_orderweb_row[data-number='KIT-5102']", "open it"),
             {

@@ -29,12 +29,18 @@ patch(PosOrder.prototype, {
         const labels = { pickup: _t("Pickup"), delivery: _t("Delivery") };
         return labels[this.orderweb_type] || this.orderweb_type || "";
     },
+    /** When the customer wants it (a luxon DateTime), null for as soon as possible. */
+    get orderwebScheduledAt() {
+        const value = this.orderweb_scheduled_for;
+        // 19.0's POS models hold datetimes as DateTime already, 18.0's as the server's text.
+        return !value ? null : typeof value === "string" ? deserializeDateTime(value) : value;
+    },
     /** "As soon as possible", a time today, or a date and time for later days. */
     get orderwebScheduledLabel() {
-        if (!this.orderweb_scheduled_for) {
+        const scheduled = this.orderwebScheduledAt;
+        if (!scheduled) {
             return _t("As soon as possible");
         }
-        const scheduled = deserializeDateTime(this.orderweb_scheduled_for);
         if (scheduled.hasSame(DateTime.now(), "day")) {
             return scheduled.toLocaleString(DateTime.TIME_SIMPLE);
         }

@@ -138,7 +138,7 @@ export const OnlineOrderStore = {
             .sort(
                 (a, b) =>
                     a.orderwebStatusRank - b.orderwebStatusRank ||
-                    (a.orderweb_scheduled_for || "").localeCompare(b.orderweb_scheduled_for || "") ||
+                    (a.orderwebScheduledAt?.toMillis() ?? 0) - (b.orderwebScheduledAt?.toMillis() ?? 0) ||
                     a.id - b.id
             );
     },
