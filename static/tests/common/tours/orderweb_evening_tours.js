@@ -110,18 +110,38 @@ registry.category("web_tour.tours").add("pos_orderweb_order_for_later", {
         ].flat(),
 });
 
+/** Keep, in this page, what the POS prints through its receipt printer (instead of printing it). */
+function catchPrintedTickets() {
+    return {
+        content: "catch what the receipt printer gets (the shop has no kitchen printer)",
+        trigger: ".pos .pos-topheader",
+        run: () => {
+            window.orderwebPrinted = [];
+            window.posmodel.printer.printHtml = async (el) => {
+                window.orderwebPrinted.push(el.textContent);
+                return true;
+            };
+        },
+    };
+}
+
 registry.category("web_tour.tours").add("pos_orderweb_flagged_order", {
     steps: () =>
         [
             ...seriesStep("openRegister")(),
+            catchPrintedTickets(),
             click(".o_orderweb_navbar_button", "open the online orders"),
             {
                 content: "the flagged order is red in the list",
-                trigger: ".o_orderweb_row.o_orderweb_flagged[data-number='KIT-5103'] .fa-exclamation-triangle",
+                trigger: ".o_orderweb_row.o_orderweb_flagged.text-danger[data-number='KIT-5103'] .o_orderweb_flag_badge",
             },
             click(".o_orderweb_row[data-number='KIT-5103']", "open it"),
             detailHas(".o_orderweb_flags", "peanut"),
             seriesStep("kitchenTicketShows")("KIT-5103", ["RED FLAGS", "peanut"], null),
+            {
+                content: "new and flagged: no Ready or Done past the acknowledgement, only Accept",
+                trigger: ".o_orderweb_detail:has(.o_orderweb_accept):not(:has(.o_orderweb_ready)):not(:has(.o_orderweb_done))",
+            },
             click(".o_orderweb_detail .o_orderweb_accept", "accept it"),
             {
                 content: "Accept asks to acknowledge the flags first",
@@ -133,5 +153,42 @@ registry.category("web_tour.tours").add("pos_orderweb_flagged_order", {
             click(".modal .modal-footer .btn-primary:contains(Checked, accept)", "checked: accept"),
             statusIs("Accepted"),
             detailHas(".o_orderweb_flags_acknowledged", "Checked by"),
+            {
+                content: "without kitchen printers, the kitchen ticket is printed: flags, items, add-ons, notes, no prices",
+                trigger: ".pos",
+                run: async () => {
+                    await waitFor(() => window.orderwebPrinted.length, "the kitchen ticket to print");
+                    const [ticket] = window.orderwebPrinted;
+                    const expected = ["KIT-5103", "RED FLAGS", "peanut", "Pickup", "As soon as possible",
+                        "Classic Burger", "+ Extra cheese", "Sweet potato fries", "Severe peanut allergy"];
+                    const missing = expected.filter((text) => !ticket.includes(text));
+                    const prices = ["12.99", "18.49", "4.50"].filter((price) => ticket.includes(price));
+                    if (missing.length || prices.length) {
+                        throw new Error(`Not the kitchen ticket (lacks ${missing}, prices ${prices}): ${ticket}`);
+                    }
+                },
+            },
+            {
+                content: "accepted, the flag is still marked in the list",
+                trigger: ".o_orderweb_row.o_orderweb_flagged[data-number='KIT-5103'] .o_orderweb_flag_badge",
+            },
+            click(".o_orderweb_detail .o_orderweb_ready", "mark it ready"),
+            statusIs("Ready"),
+            click(".o_orderweb_detail .o_orderweb_done", "hand it over: done"),
+            statusIs("Done"),
+            detailHas(".o_orderweb_flags", "peanut"),
+            {
+                content: "done, the flag is still marked in the list",
+                trigger: ".o_orderweb_row.o_orderweb_flagged[data-number='KIT-5103'] .o_orderweb_flag_badge",
+            },
+            {
+                content: "the kitchen ticket was printed once, the customer's receipt never",
+                trigger: ".pos",
+                run: () => {
+                    if (window.orderwebPrinted.length !== 1) {
+                        throw new Error(`Printed ${window.orderwebPrinted.length} times: ${window.orderwebPrinted}`);
+                    }
+                },
+            },
         ].flat(),
 });

@@ -10,7 +10,8 @@ const KITCHEN_RETRY_MS = 20000;
 /**
  * What the POS store of every series gains (patched in by static/src/<series>/overrides/models/
  * pos_store.js, which also names what the series calls otherwise: orderwebShowOrders,
- * orderwebHasPrinters, orderwebSetOrder, and what the kitchen ticket is given).
+ * orderwebHasPrinters, orderwebSetOrder, and what the kitchen ticket is given; and by
+ * kitchen_ticket.js: orderwebRenderKitchenTicket).
  */
 export const OnlineOrderStore = {
     async setup() {
@@ -208,13 +209,16 @@ export const OnlineOrderStore = {
         }
         await this.data.read("pos.order", toSend.map((o) => o.id));
     },
-    /** To the kitchen printers, or as the receipt without any. */
+    /**
+     * To the kitchen printers or, without any, the same kitchen ticket (no prices, the red
+     * flags) through the receipt printer or the browser's print: never the customer's receipt.
+     */
     async orderwebPrintKitchenTicket(order) {
         if (this.orderwebHasPrinters()) {
             await this.sendOrderInPreparationUpdateLastChange(order);
         } else {
-            // Printed as a bill: a receipt counted as printed would forbid taking the payment.
-            await this.printReceipt({ order, printBillActionTriggered: true });
+            const ticket = await this.orderwebRenderKitchenTicket(order);
+            await this.printer.printHtml(ticket, { webPrintFallback: true });
         }
     },
     async orderwebReady(order) {
