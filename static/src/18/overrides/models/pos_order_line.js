@@ -4,6 +4,11 @@ import { patch } from "@web/core/utils/patch";
 // 18.0: the orderline component shows display data, which now tells an add-on apart.
 patch(PosOrderline.prototype, {
     getDisplayData() {
-        return { ...super.getDisplayData(...arguments), onlineOrderAddon: this.isOnlineOrderAddon };
+        const data = super.getDisplayData(...arguments);
+        return {
+            ...data,
+            onlineOrderAddon: this.isOnlineOrderAddon,
+            internalNote: this.orderwebNoteOnScreen(data.internalNote),
+        };
     },
 });

@@ -78,7 +78,7 @@ patch(PosOrder.prototype, {
             scheduled: this.orderwebScheduledLabel,
             payment: this.orderwebPaymentLabel,
             flags: this.orderwebFlags,
-            // The kitchen ticket nests these lines under their item.
+            // The kitchen ticket leaves these lines off: its items' notes list their add-ons.
             addonUuids: this.lines.filter((l) => l.isOnlineOrderAddon).map((l) => l.uuid),
         };
     },
