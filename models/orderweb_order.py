@@ -82,7 +82,8 @@ class OrderWebOrder(models.Model):
     # What the list shows of the payload, read once when it is stored.
     customer_name = fields.Char(string="Customer", readonly=True)
     customer_phone = fields.Char(string="Phone", readonly=True)
-    order_type = fields.Char(string="Type", readonly=True)
+    order_type = fields.Char(string="Type Sent", readonly=True)
+    order_type_label = fields.Char(string="Type", compute='_compute_order_type_label')
     scheduled_for = fields.Datetime(readonly=True)
     currency_id = fields.Many2one(related='company_id.currency_id')
     amount_total = fields.Monetary(string="Total", readonly=True)
@@ -104,6 +105,15 @@ class OrderWebOrder(models.Model):
     unmapped_item_ids = fields.Many2many(
         'orderweb.product.map', string="Items Imported as Placeholders", readonly=True, copy=False,
         help="Map them to products so that the next orders get the right ones.")
+
+    @api.depends('order_type')
+    @api.depends_context('lang')
+    def _compute_order_type_label(self):
+        # The one wording of the platform's types, read by the backend and the POS screens alike
+        # ("Pickup", not "pickup"); a type this addon does not know reads as sent.
+        labels = {'pickup': self.env._("Pickup"), 'delivery': self.env._("Delivery")}
+        for online_order in self:
+            online_order.order_type_label = labels.get(online_order.order_type, online_order.order_type or False)
 
     @api.depends('flags')
     def _compute_flagged(self):

@@ -31,6 +31,18 @@ class PosConfig(models.Model):
         'product.product', 'pos_config_orderweb_unavailable_product_rel', string="Unavailable Products",
         help="Products this shop cannot make for now: an online order asking for one is flagged.")
 
+    # The POS screens load every field of their shop: they show online orders' times in this
+    # zone, whatever the zone of the device they run on.
+    orderweb_tz = fields.Char(
+        string="Shop's Time Zone", compute='_compute_orderweb_tz',
+        help="The company's time zone, else the user's: online orders' times are shown in it.")
+
+    @api.depends('company_id.partner_id.tz')
+    @api.depends_context('uid')
+    def _compute_orderweb_tz(self):
+        for config in self:
+            config.orderweb_tz = config.company_id.partner_id.tz or self.env.user.tz or 'UTC'
+
     @api.depends('company_id.orderweb_enabled', 'company_id.orderweb_target', 'company_id.orderweb_pos_config_id')
     def _compute_orderweb_receiving(self):
         for config in self:

@@ -41,7 +41,8 @@ class PosOrder(models.Model):
         'orderweb.order', string="OrderWeb Order", readonly=True, copy=False, index='btree_not_null',
         ondelete='restrict')
     orderweb_number = fields.Char(string="Online Order No.", readonly=True, copy=False, index='btree_not_null')
-    orderweb_type = fields.Char(string="Online Order Type", readonly=True, copy=False)
+    orderweb_type = fields.Char(string="Online Order Type Sent", readonly=True, copy=False)
+    orderweb_type_label = fields.Char(related='orderweb_order_id.order_type_label', string="Online Order Type")
     orderweb_scheduled_for = fields.Datetime(string="Scheduled For", readonly=True, copy=False)
     orderweb_prepaid = fields.Boolean(string="Paid Online", readonly=True, copy=False)
     orderweb_status = fields.Selection(ORDERWEB_STATUSES, string="Online Order Status", readonly=True, copy=False)
@@ -337,7 +338,8 @@ class PosOrder(models.Model):
                 'orderweb_flags_acknowledged_by': self.env.uid,
                 'orderweb_flags_acknowledged_at': fields.Datetime.now(),
             })
-        return self._orderweb_set_status('accepted', ('new',), config_id)
+        # An order for later too: the cashier may accept it early, on purpose (its time is then moot).
+        return self._orderweb_set_status('accepted', ('new', 'scheduled'), config_id)
 
     def orderweb_kitchen_claim(self):
         """Claim the sending of these accepted orders' kitchen tickets for the calling screen.

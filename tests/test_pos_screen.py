@@ -11,8 +11,9 @@ import os
 import pathlib
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from unittest.mock import patch
+from zoneinfo import ZoneInfo
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.addons.bus.models.bus import channel_with_db, dispatch, hashable
@@ -196,6 +197,53 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         self.assertIn('KIT-5003', answer['message'])
         data = pos_order.orderweb_accept(self.config.id)
         self.assertEqual(data['pos.order'][0]['orderweb_status'], 'accepted')
+
+    # ------------------------------------------------------------------
+    # A busy evening (static/tests/common/tours/orderweb_busy_evening_tours.js)
+    # ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _browser_in_zone(self, zone):
+        """The tour's browser runs in time zone ``zone``, as a device set to it would."""
+        navigate_to = ChromeBrowser.navigate_to
+
+        def navigate_in_zone(browser, url, *args, **kwargs):
+            browser._websocket_request('Emulation.setTimezoneOverride', params={'timezoneId': zone})
+            return navigate_to(browser, url, *args, **kwargs)
+
+        with patch.object(ChromeBrowser, 'navigate_to', navigate_in_zone):
+            yield
+
+    def test_busy_evening_in_the_shops_time(self):
+        """One alert for many orders; each card's age, an order for later's firing time, in the
+        shop's time zone with the device in another; that order accepted early."""
+        self.company.partner_id.tz = 'Europe/London'
+        self.config.orderweb_preparation_minutes = 20
+        self.config.with_user(self.pos_user).open_ui()
+        self.env.flush_all()  # the intake reads through a cursor of its own
+        london = ZoneInfo('Europe/London')
+        tomorrow = (datetime.now(london) + timedelta(days=1)).date()
+        scheduled = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 18, 36, tzinfo=london)
+        received = intake.receive(self.env, self.company, [
+            online_order('KIT-5201'),
+            online_order('KIT-5202', scheduledFor=scheduled.astimezone(ZoneInfo('UTC')).strftime('%Y-%m-%dT%H:%M:%SZ')),
+        ], 'push')
+        waiting, later = (received.filtered(lambda o, n=number: o.name == n).pos_order_id
+                          for number in ('KIT-5201', 'KIT-5202'))
+        self.assertEqual((waiting.orderweb_status, later.orderweb_status), ('new', 'scheduled'))
+        waiting.date_order = fields.Datetime.now() - timedelta(minutes=125)
+        self.env.flush_all()
+        company_id = self.company.id
+        thread = self._once_register_open(lambda env: intake.receive(
+            env, env['res.company'].browse(company_id),
+            [online_order(number) for number in ('KIT-5203', 'KIT-5204', 'KIT-5205')], 'push'))
+        try:
+            with self._browser_in_zone('America/New_York'):
+                self.start_pos_tour('pos_orderweb_busy_evening')
+        finally:
+            thread.join()
+        self.env.invalidate_all()
+        self.assertEqual(later.orderweb_status, 'accepted', "accepted early, on the cashier's word")
 
     # ------------------------------------------------------------------
     # The restaurant's evening (static/tests/common/tours/orderweb_evening_tours.js)

@@ -1,6 +1,6 @@
 """One-command demo (``make demo``): a UK restaurant's evening of OrderWeb orders, live in its POS.
 
-Starts the OrderWeb stand-in, creates the demo database once: a restaurant company in GBP with
+Starts the OrderWeb stand-in, creates the demo database once: a restaurant company in GBP, in British English, with
 the UK chart of accounts (VAT included in prices, as menus show them), Odoo's restaurant shop
 (floor plan, kitchen tickets) and the stand-in's menu as products, so that most items map.
 Then it points the company at the stand-in, opens the shop's session, starts Odoo and sends an
@@ -68,6 +68,12 @@ env.cr.commit()
 
 CONFIGURE = """
 company = env.company
+# British English, so that the backend writes dates as the UK does (day/month), for the company
+# and its users (databases made before the demo did so included).
+uk = env.ref('base.lang_en_GB').with_context(active_test=False)
+if not uk.active:
+    env['base.language.install'].create({'lang_ids': [(6, 0, uk.ids)], 'overwrite': False}).lang_install()
+(company.partner_id | env['res.users'].search([('share', '=', False)]).partner_id).lang = 'en_GB'
 config = env['pos.config'].search([('company_id', '=', company.id), ('module_pos_restaurant', '=', True)], limit=1)
 company.write({'orderweb_url': %r, 'orderweb_tenant': %r, 'orderweb_api_key': %r, 'orderweb_pull_interval': 1,
                'orderweb_target': 'pos', 'orderweb_pos_config_id': config.id, 'orderweb_enabled': True})

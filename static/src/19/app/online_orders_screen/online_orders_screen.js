@@ -4,11 +4,12 @@ import { OrderDisplay } from "@point_of_sale/app/components/order_display/order_
 import { CenteredIcon } from "@point_of_sale/app/components/centered_icon/centered_icon";
 import { Orderline } from "@point_of_sale/app/components/orderline/orderline";
 import { registry } from "@web/core/registry";
+import { OnlineOrderTiming } from "@pos_orderweb/common/app/online_orders_screen/online_order_timing";
 import { OnlineOrdersScreenBase } from "@pos_orderweb/common/app/online_orders_screen/online_orders_screen";
 
 // 19.0's components and names; the screen itself is in static/src/common.
 export class OnlineOrdersScreen extends OnlineOrdersScreenBase {
-    static components = { OrderDisplay, Orderline, CenteredIcon };
+    static components = { OrderDisplay, Orderline, CenteredIcon, OnlineOrderTiming };
 
     setup() {
         super.setup();

@@ -1,9 +1,7 @@
 import { PosOrder } from "@point_of_sale/app/models/pos_order";
-import { deserializeDateTime, formatDateTime } from "@web/core/l10n/dates";
 import { _t } from "@web/core/l10n/translation";
 import { patch } from "@web/core/utils/patch";
-
-const { DateTime } = luxon;
+import { formatShopTime, toDateTime } from "@pos_orderweb/common/app/utils/orderweb_time";
 
 const STATUS_RANK = { new: 0, accepted: 1, ready: 2, done: 3, scheduled: 4 };
 
@@ -24,27 +22,18 @@ patch(PosOrder.prototype, {
             done: _t("Done"),
         }[this.orderweb_status || "new"];
     },
-    /** pickup and delivery are translated; other types are shown as the platform sent them. */
+    /** The type as the backend words it (the server's one mapping, orderweb.order order_type_label). */
     get orderwebTypeLabel() {
-        const labels = { pickup: _t("Pickup"), delivery: _t("Delivery") };
-        return labels[this.orderweb_type] || this.orderweb_type || "";
+        return this.orderweb_type_label || this.orderweb_type || "";
     },
     /** When the customer wants it (a luxon DateTime), null for as soon as possible. */
     get orderwebScheduledAt() {
-        const value = this.orderweb_scheduled_for;
-        // 19.0's POS models hold datetimes as DateTime already, 18.0's as the server's text.
-        return !value ? null : typeof value === "string" ? deserializeDateTime(value) : value;
+        return toDateTime(this.orderweb_scheduled_for);
     },
-    /** "As soon as possible", a time today, or a date and time for later days. */
+    /** "As soon as possible", or its time in the shop's time zone (with the day if not today). */
     get orderwebScheduledLabel() {
         const scheduled = this.orderwebScheduledAt;
-        if (!scheduled) {
-            return _t("As soon as possible");
-        }
-        if (scheduled.hasSame(DateTime.now(), "day")) {
-            return scheduled.toLocaleString(DateTime.TIME_SIMPLE);
-        }
-        return formatDateTime(scheduled);
+        return scheduled ? formatShopTime(scheduled, this.config) : _t("As soon as possible");
     },
     /** Prepaid orders are paid when they arrive; the others are paid at the counter. */
     get orderwebPaymentLabel() {

@@ -1,8 +1,6 @@
 import { AlertDialog, ConfirmationDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { _t } from "@web/core/l10n/translation";
 
-// A ringing tone made to loop (mail's incoming call), already bundled with the POS.
-const ORDERWEB_SOUND = "incoming-call";
 // How often a screen looks for accepted orders whose kitchen ticket no screen sent (the one
 // that claimed it closed or reloaded mid-way: the server lets its claim lapse after 30 s).
 const KITCHEN_RETRY_MS = 20000;
@@ -15,8 +13,6 @@ const KITCHEN_RETRY_MS = 20000;
  */
 export const OnlineOrderStore = {
     async setup() {
-        // Notifications of the online orders still ringing, by order id.
-        this.onlineOrderAlerts = new Map();
         // One kitchen sending at a time on this screen, in the order asked.
         this.orderwebKitchenQueue = Promise.resolve();
         await super.setup(...arguments);
@@ -81,47 +77,6 @@ export const OnlineOrderStore = {
             .filter((o) => !["new", "accepted"].includes(o.orderweb_status))
             .forEach((o) => this.orderwebAcknowledge(o));
         return orders;
-    },
-    /** A sticky notification and, if the shop wants it, a ring until acknowledged. */
-    alertOnlineOrder(order) {
-        if (this.onlineOrderAlerts.has(order.id)) {
-            return;
-        }
-        const details = [
-            order.partner_id?.name,
-            order.orderwebTypeLabel,
-            order.orderwebScheduledLabel,
-            order.orderwebPaymentLabel,
-        ].filter(Boolean);
-        const close = this.notification.add(details.join(" · "), {
-            title: _t("New online order %s", order.orderweb_number),
-            type: "warning",
-            sticky: true,
-            className: "o_orderweb_notification",
-            buttons: [
-                {
-                    name: _t("Open"),
-                    primary: true,
-                    onClick: () => this.orderwebOpen(order),
-                },
-            ],
-            onClose: () => this.orderwebAcknowledge(order),
-        });
-        this.onlineOrderAlerts.set(order.id, close);
-        if (this.config.orderweb_sound) {
-            this.sound.play(ORDERWEB_SOUND, { loop: true });
-        }
-    },
-    orderwebAcknowledge(order) {
-        const close = this.onlineOrderAlerts.get(order.id);
-        if (!close) {
-            return;
-        }
-        this.onlineOrderAlerts.delete(order.id);
-        close();
-        if (!this.onlineOrderAlerts.size) {
-            this.sound.stop(ORDERWEB_SOUND);
-        }
     },
     orderwebOpen(order) {
         this.orderwebAcknowledge(order);
