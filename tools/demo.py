@@ -63,11 +63,11 @@ for name, price in %r:
         'name': name, 'list_price': price, 'available_in_pos': True, 'taxes_id': [(6, 0, vat.ids)],
         'pos_categ_ids': [(6, 0, category.ids)],
     })
-# OrderWeb orders are paid online: the shop registers them with a method of their own.
+# OrderWeb orders are paid online: the shop registers them with a method of their own (added from
+# the method's side: the scenario opened the shop's session, and a shop refuses new methods then).
 bank = env['account.journal'].search([('company_id', '=', company.id), ('type', '=', 'bank')], limit=1)
-online = env['pos.payment.method'].create({'name': "Paid on OrderWeb", 'journal_id': bank.id, 'company_id': company.id})
-config.payment_method_ids |= online
-company.orderweb_payment_method_id = online
+company.orderweb_payment_method_id = env['pos.payment.method'].create({
+    'name': "Paid on OrderWeb", 'journal_id': bank.id, 'company_id': company.id, 'config_ids': [(4, config.id)]})
 env.cr.commit()
 """
 
