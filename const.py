@@ -22,9 +22,10 @@ ORDERWEB_TARGETS = {
     'pos': ('pos.order', 'pos_order_id'),
     'sale': ('sale.order', 'sale_order_id'),
 }
+# How an online order reached Odoo: pushed on the live connection, or found by the catch-up pull.
 ONLINE_ORDER_CHANNELS = [
     ('push', "Live"),
-    ('pull', "Pull"),
+    ('pull', "Catch-up"),
 ]
 
 # How many times the pull cron retries a record in error by itself; Retry has no limit.

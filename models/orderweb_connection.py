@@ -58,7 +58,7 @@ class OrderWebConnection(models.Model):
         string="Reconnections", readonly=True,
         help="Reconnections since this process took the connection over.")
     holder = fields.Char(
-        string="Held By", readonly=True,
+        string="Server Process", readonly=True,
         help="Host and process id of the Odoo process holding the connection; "
              "the other processes stand by and take over within a minute if it dies.")
     heartbeat = fields.Datetime(string="Last Seen Alive", readonly=True)

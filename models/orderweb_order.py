@@ -73,12 +73,12 @@ class OrderWebOrder(models.Model):
     set_aside = fields.Boolean(
         readonly=True,
         help="The order could not be stored as usual: its raw text is kept here, it is not imported.")
-    channel = fields.Selection(ONLINE_ORDER_CHANNELS, string="Received Via", required=True, readonly=True)
+    channel = fields.Selection(ONLINE_ORDER_CHANNELS, string="Arrived By", required=True, readonly=True)
     created_at = fields.Datetime(string="Created on OrderWeb", readonly=True,
                                  help="When the customer placed the order, as OrderWeb says.")
     received_at = fields.Datetime(string="Received", required=True, readonly=True, default=fields.Datetime.now)
     processed_at = fields.Datetime(string="Imported", readonly=True)
-    attempt_count = fields.Integer(string="Attempts", readonly=True)
+    attempt_count = fields.Integer(string="Import Tries", readonly=True)
     # What the list shows of the payload, read once when it is stored.
     customer_name = fields.Char(string="Customer", readonly=True)
     customer_phone = fields.Char(string="Phone", readonly=True)

@@ -50,7 +50,7 @@ class ResCompany(models.Model):
     orderweb_addon_product_id = fields.Many2one(
         'product.product', string="Fallback Product for Add-ons", check_company=True)
     orderweb_adjustment_product_id = fields.Many2one(
-        'product.product', string="Fees & Discounts Product", check_company=True,
+        'product.product', string="Product for Charges and Discounts", check_company=True,
         help="Carries the difference between the items and the total the customer paid "
              "(delivery fee, service charge, discount), as an explicit line.")
     orderweb_sale_confirm = fields.Boolean(

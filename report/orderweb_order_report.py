@@ -28,7 +28,7 @@ class OrderWebOrderReport(models.Model):
     weekday = fields.Selection(WEEKDAYS, readonly=True)
     company_id = fields.Many2one('res.company', readonly=True)
     currency_id = fields.Many2one('res.currency', readonly=True)
-    channel = fields.Selection(ONLINE_ORDER_CHANNELS, string="Received Via", readonly=True)
+    channel = fields.Selection(ONLINE_ORDER_CHANNELS, string="Arrived By", readonly=True)
     state = fields.Selection(ONLINE_ORDER_STATES, string="Import Status", readonly=True)
     order_type = fields.Char(readonly=True)
     amount_total = fields.Monetary(string="Revenue", readonly=True, help="What the customer paid, as OrderWeb sent it.")

@@ -6,7 +6,7 @@ the UK chart of accounts (VAT included in prices, as menus show them), Odoo's re
 Then it points the company at the stand-in, opens the shop's session, starts Odoo and sends an
 evening: an order for now, one for later, one with a peanut allergy, one with an item the menu
 does not know, a returning customer (phone written another way), one whose push is lost (the
-pull brings it), then an order every 20-30 s, a few of them for later. Ctrl+C stops everything.
+pull brings it), then an order every 20-30 s, a few of them for later. Ctrl+C or SIGTERM (also when started in the background) stops the stand-in, the order feed and Odoo.
 Run with your Odoo's Python (``make demo`` finds it, see tools/odoo_env.py).
 
 Environment: OW_DEMO_DB (orderweb_demo), OW_DEMO_PORT (8069), OW_SIM_PORT (9011).
@@ -34,7 +34,7 @@ SIM_PORT = int(os.environ.get('OW_SIM_PORT', '9011'))
 SIM = 'http://127.0.0.1:%s' % SIM_PORT
 KEY = 'pos_0000000000000000deadbeefdeadbeefdeadbeefdeadbeefdeadbeefdeadbeef'  # the stand-in's fake key
 TENANT = 'kitchen'
-LOGFILE = os.path.join(tempfile.gettempdir(), 'pos_orderweb_demo.log')
+LOGFILE = os.path.join(tempfile.gettempdir(), 'pos_orderweb_demo-%s.log' % DB)  # one per database
 # Seconds Odoo may take to answer its first page (it loads its registry first): generous, so
 # that a slow machine or a busy hour only waits longer.
 ODOO_START_TIMEOUT = 300
@@ -63,6 +63,11 @@ for name, price in %r:
         'name': name, 'list_price': price, 'available_in_pos': True, 'taxes_id': [(6, 0, vat.ids)],
         'pos_categ_ids': [(6, 0, category.ids)],
     })
+# OrderWeb orders are paid online: the shop registers them with a method of their own (added from
+# the method's side: the scenario opened the shop's session, and a shop refuses new methods then).
+bank = env['account.journal'].search([('company_id', '=', company.id), ('type', '=', 'bank')], limit=1)
+company.orderweb_payment_method_id = env['pos.payment.method'].create({
+    'name': "Paid on OrderWeb", 'journal_id': bank.id, 'company_id': company.id, 'config_ids': [(4, config.id)]})
 env.cr.commit()
 """
 
@@ -154,7 +159,15 @@ def odoo_shell(odoo, code):
                           input=code, text=True, check=True, capture_output=True).stdout.strip().splitlines()[-1:]
 
 
+def stop(signum, _frame):
+    # As Ctrl+C does, whatever started this script: a shell starts a background job with SIGINT
+    # ignored, and a service manager stops with SIGTERM.
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def main():
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     try:
         odoo = odoo_command()
     except OdooNotFound as error:
@@ -187,7 +200,7 @@ def main():
             raise SystemExit('Odoo did not answer on port %s within %s s%s: see its log, %s' % (
                 PORT, ODOO_START_TIMEOUT, ' (it stopped)' if server.poll() is not None else '', LOGFILE))
         say('Odoo is up. Log in at http://localhost:%s/odoo/action-pos_orderweb.action_orderweb_connection '
-            '(login admin, password admin)', PORT)
+            '(database %s, login admin, password admin)', PORT, DB)
         say('online orders: http://localhost:%s/odoo/action-pos_orderweb.action_orderweb_order ; '
             'the POS orders of the session: Point of Sale > Orders', PORT)
         say('Odoo log: %s', LOGFILE)
