@@ -75,12 +75,33 @@ PULL_LIMIT = 500
 # An order "for later" further ahead than this (days), or already due, is made "as soon as possible".
 SCHEDULE_HORIZON_DAYS = 7
 # A shop's defaults: minutes an order for later is fired before its time; how far (in the shop's
-# currency) an item's price may be from its product's before the order is flagged; the words
-# that flag an order's instructions or notes (whole words, any case).
+# currency) an item's price may be from its product's before the order is flagged.
 PREPARATION_MINUTES = 20
 PRICE_TOLERANCE = 0.5
-ALLERGY_WORDS = ("allergy, allergic, allergies, nut, nuts, peanut, peanuts, gluten, coeliac, celiac, dairy, "
-                 "shellfish, sesame")
+# The words that flag an order's instructions, an item's notes or an add-on's name (whole words,
+# any case, accents and ligatures undone, plurals in +s/+es matched: utils.words_pattern): the
+# UK's 14 allergens as menus and customers write them (Food Information Regulations 2014,
+# Annex II), then the words of a reaction or a condition.
+ALLERGY_WORDS = ", ".join((
+    "celery, celeriac",
+    "gluten, wheat, rye, barley, oat, spelt, kamut, semolina",
+    "crustacean, shellfish, prawn, shrimp, crab, lobster, crayfish, langoustine, scampi",
+    "egg",
+    "fish",
+    "lupin, lupine",
+    "milk, dairy, lactose",
+    "mollusc, mollusk, mussel, oyster, squid, clam, scallop, octopus, whelk, cockle, calamari",
+    "mustard",
+    "nut, tree nut, almond, hazelnut, walnut, cashew, pecan, pistachio, macadamia, brazil nut",
+    "peanut, groundnut",
+    "sesame, tahini",
+    "soy, soya, soybean, tofu",
+    "sulphite, sulfite, sulphur dioxide, sulfur dioxide",
+    "allergy, allergies, allergic, allergen, anaphylaxis, anaphylactic, epipen, epi-pen, epi pen, "
+    "auto-injector, intolerance, intolerant, coeliac, celiac",
+))
+# A flag quotes the customer's words it found a word in up to this many characters.
+FLAG_QUOTE_LENGTH = 300
 # A screen that claimed an accepted order's kitchen ticket has this long (seconds) to say it sent
 # it; after that (the screen closed or reloaded mid-way) another screen sends it.
 KITCHEN_CLAIM_TIMEOUT = 30

@@ -13,8 +13,8 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tools import format_datetime
 
-from .const import ALLERGY_WORDS, PRICE_TOLERANCE, SCHEDULE_HORIZON_DAYS, UNROUNDED_PRICE_PRECISION
-from .utils import words_pattern
+from .const import ALLERGY_WORDS, FLAG_QUOTE_LENGTH, PRICE_TOLERANCE, SCHEDULE_HORIZON_DAYS, UNROUNDED_PRICE_PRECISION
+from .utils import words_found, words_pattern
 
 
 @dataclass(frozen=True)
@@ -72,9 +72,11 @@ class PreparedOrder:
     @cached_property
     def flags(self):
         """What the kitchen must look at before cooking this order, as the receiving shop's
-        settings (else the defaults) say: an item whose product is archived, not sold in the
-        POS or unavailable in the shop; an item priced off its product's price by more than
-        the tolerance; an allergy word in the special instructions or an item's note.
+        settings (else the defaults) say: an allergy word in the special instructions, an
+        item's notes or an add-on's name; an item Odoo does not know (imported as a
+        placeholder, also when only an archived product or one the shop does not sell has its
+        name); an item whose product is archived, not sold in the POS or unavailable in the
+        shop; an item priced off its product's price by more than the tolerance.
         Flags never stop the import.
 
         :return: tuple of translated texts, one per flag
@@ -86,14 +88,16 @@ class PreparedOrder:
         flags = []
         if allergy:
             for where, text in ((_("special instructions"), orderweb_order.special_instructions),
-                                *((item.name, item.note) for item in orderweb_order.items)):
-                found = sorted({match.group(0).lower() for match in allergy.finditer(text or '')})
+                                *((item.name, item.note) for item in orderweb_order.items),
+                                *((item.name, addon.name) for item in orderweb_order.items for addon in item.addons)):
+                found = words_found(allergy, text)
                 if found:
                     flags.append(_("Allergy (%(words)s) in %(where)s: “%(text)s”",
-                                   words=", ".join(found), where=where, text=text))
-        for line in self.lines:
+                                   words=", ".join(found), where=where, text=flag_quote(text)))
+        for line, (source, _is_addon) in zip(self.lines, line_sources(orderweb_order), strict=True):
             product = line.product
             if line.placeholder:
+                flags.append(self._placeholder_flag(line, source.name))
                 continue
             if not product.active:
                 flags.append(_("%(item)s: its product %(product)s is archived", item=line.name, product=product.name))
@@ -113,6 +117,33 @@ class PreparedOrder:
                                    odoo_price=currency.format(odoo_price)))
         return tuple(flags)
 
+    def _placeholder_flag(self, line, name):
+        """The flag of a line imported as a placeholder for the item or add-on ``name``: the
+        kitchen may not know it. A product of that name that was not taken (archived, or not
+        sold where the order goes) is named, so that a manager sees why."""
+        _ = self.online_order.env._
+        unsold = self._unsold_by_name.get(name)
+        if unsold and not unsold.active:
+            return _("%(item)s: its product %(product)s is archived; imported as “%(placeholder)s”",
+                     item=line.name, product=unsold.display_name, placeholder=line.product.name)
+        if unsold:
+            return _("%(item)s: %(product)s is not sold here; imported as “%(placeholder)s”",
+                     item=line.name, product=unsold.display_name, placeholder=line.product.name)
+        return _("%(item)s: unknown to Odoo, imported as “%(placeholder)s”: check what it is before cooking it",
+                 item=line.name, placeholder=line.product.name)
+
+    @cached_property
+    def _unsold_by_name(self):
+        """{name: product} of the products, archived ones included, that have the name of an
+        item imported as a placeholder: the match the import could not take."""
+        names = {source.name for line, (source, _is_addon) in zip(self.lines, line_sources(self.orderweb_order),
+                                                                  strict=True) if line.placeholder}
+        if not names:
+            return {}
+        Product = self.online_order.env['product.product'].with_company(self.company).with_context(active_test=False)
+        return {product.name: product for product in Product.search(
+            [('name', 'in', list(names)), *Product._check_company_domain(self.company)], order='active, id desc')}
+
     @cached_property
     def adjustment_product(self):
         """The product of the lines for charges, discounts and rounding (only read when one is needed)."""
@@ -125,41 +156,54 @@ class PreparedOrder:
 
         :return: list of PreparedLine
         """
-        priced = []
-        for line in self.lines:
-            taxes = line.product.taxes_id._filter_taxes_by_company(self.company)
-            if fiscal_position:
-                taxes = fiscal_position.map_tax(taxes)
-            priced.append(replace(line, taxes=taxes, price_unit=price_excluding(
-                taxes, line.price, line.qty, currency, line.product)))
-        return priced
+        return [self._priced(line, fiscal_position, currency) for line in self.lines]
 
-    def adjustments(self, odoo_items_total):
-        """(label, amount) lines that bring Odoo's total to what the customer paid.
+    def priced_charges(self, fiscal_position, currency):
+        """The line of what was charged beyond the items (delivery fee, service charge) or
+        taken off them (discount), priced as ``priced_lines``: shown apart, never folded into
+        prices, and taxed as the adjustment product is (the company's sale tax): VAT is due
+        on a fee, and a discount lowers it.
 
-        Charges beyond the items (delivery fee, service charge, discount) and the penny
-        that Odoo's tax rounding may differ by are shown apart, never folded into prices.
-
-        :param odoo_items_total: what Odoo charges for the items, taxes included
-        :raise UserError: Odoo's items total is more than pennies away from the customer's
+        :return: list of PreparedLine, empty when the customer paid the items' total
         """
-        orderweb_order, currency, _ = self.orderweb_order, self.company.currency_id, self.online_order.env._
+        orderweb_order, _ = self.orderweb_order, self.online_order.env._
         if orderweb_order.total is None:
             return []
-        charges = float(orderweb_order.total - orderweb_order.items_total)
-        rounding = float(orderweb_order.items_total) - odoo_items_total
-        if abs(rounding) > currency.rounding * len(orderweb_order.items) * 2:
+        charges = currency.round(float(orderweb_order.total - orderweb_order.items_total))
+        if currency.is_zero(charges):
+            return []
+        label = _("Fees and charges (delivery, service)") if charges > 0 else _("Discount")
+        return [self._priced(PreparedLine(name=label, note='', qty=1.0, price=charges,
+                                          product=self.adjustment_product), fiscal_position, currency)]
+
+    def _priced(self, line, fiscal_position, currency):
+        taxes = line.product.taxes_id._filter_taxes_by_company(self.company)
+        if fiscal_position:
+            taxes = fiscal_position.map_tax(taxes)
+        return replace(line, taxes=taxes,
+                       price_unit=price_excluding(taxes, line.price, line.qty, currency, line.product))
+
+    def rounding(self, odoo_total, currency):
+        """What brings ``odoo_total``, Odoo's total of the priced lines and charges, to what the
+        customer paid: the penny by which Odoo's rounding of taxes over the whole order may
+        truly differ (with taxes rounded per line, nothing). The targets book it on a line
+        of its own, without tax.
+
+        :raise UserError: Odoo's total is more than pennies away from the customer's
+        :return: float, 0.0 when the totals agree
+        """
+        total = self.orderweb_order.total
+        if total is None:
+            return 0.0
+        rounding = currency.round(float(total) - odoo_total)
+        if abs(rounding) > currency.rounding * (len(self.lines) + 1) * 2:
             # More than pennies: prices were changed on the way (pricelist, mixed taxes), not rounded.
+            _ = self.online_order.env._
             raise UserError(_(
-                "Odoo prices the items at %(odoo)s where the customer paid %(orderweb)s for them; "
+                "Odoo prices the order at %(odoo)s where the customer paid %(orderweb)s; "
                 "check the taxes and pricelist of the products.",
-                odoo=currency.format(odoo_items_total), orderweb=currency.format(float(orderweb_order.items_total))))
-        return [
-            (label, currency.round(amount)) for label, amount in (
-                (_("Fees and charges (delivery, service)") if charges > 0 else _("Discount"), charges),
-                (_("Tax rounding"), rounding),
-            ) if not currency.is_zero(amount)
-        ]
+                odoo=currency.format(odoo_total), orderweb=currency.format(float(total))))
+        return 0.0 if currency.is_zero(rounding) else rounding
 
     def check_total(self, odoo_total, currency):
         """:raise UserError: ``odoo_total`` is not what the customer paid"""
@@ -198,6 +242,13 @@ def prepared_lines(env, orderweb_order, products):
                           price=float(addon.price), item=item_index)
                      for addon in item.addons)
     return tuple(lines)
+
+
+def flag_quote(text):
+    """``text`` as a flag quotes it: on one line (a flag is a line), and at most FLAG_QUOTE_LENGTH
+    characters; the whole text is on the order, where it belongs."""
+    text = " ".join(text.split())
+    return text if len(text) <= FLAG_QUOTE_LENGTH else text[:FLAG_QUOTE_LENGTH - 1] + "…"
 
 
 def line_sources(orderweb_order):

@@ -7,7 +7,7 @@ import threading
 import psycopg2
 from psycopg2.pool import PoolError
 
-from .orderweb.utils import MessageError
+from .orderweb.utils import MessageError, folded_text
 
 # A transaction that met another one (repeatable read, a deadlock, a lock not taken): nothing of
 # it was committed, and the same work in a fresh transaction succeeds.
@@ -89,9 +89,16 @@ def translated(env, error):
 
 def words_pattern(words_text):
     """The words of ``words_text`` (separated by commas, semicolons or new lines) as one
-    pattern matching any of them as a whole word, in any case; None without words."""
-    words = sorted({word.strip() for word in re.split(r'[,;\n]', words_text or '') if word.strip()},
-                   key=len, reverse=True)  # the longest first: "peanuts" before "peanut"
+    pattern matching any of them as a whole word, also in the plural (+s, +es), in text
+    folded as :func:`words_found` folds it; None without words."""
+    words = sorted({folded_text(word).strip() for word in re.split(r'[,;\n]', words_text or '')} - {''},
+                   key=len, reverse=True)  # the longest first: "tree nut" before "nut"
     if not words:
         return None
-    return re.compile(r'(?<!\w)(?:%s)(?!\w)' % '|'.join(map(re.escape, words)), re.IGNORECASE)
+    return re.compile(r'(?<!\w)(?:%s)(?:e?s)?(?!\w)' % '|'.join(map(re.escape, words)))
+
+
+def words_found(pattern, text):
+    """The words of ``pattern`` (:func:`words_pattern`) in ``text``, whatever its case,
+    accents, ligatures or spacing ("CŒLIAC" is "coeliac"), as found, folded and sorted."""
+    return sorted({match.group(0) for match in pattern.finditer(folded_text(text or ''))})

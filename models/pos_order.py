@@ -158,10 +158,8 @@ class PosOrder(models.Model):
             for index, line in enumerate(prepared.priced_lines(fiscal_position, currency))
         ]
         line_vals += [
-            PosOrderLine._prepare_orderweb_adjustment_values(
-                f'{order_uuid}:adjustment:{index}', label, amount, prepared.adjustment_product)
-            for index, (label, amount) in enumerate(
-                prepared.adjustments(sum(vals['price_subtotal_incl'] for vals in line_vals)))
+            PosOrderLine._prepare_orderweb_line_values(line, f'{order_uuid}:adjustment:{index}', currency)
+            for index, line in enumerate(prepared.priced_charges(fiscal_position, currency))
         ]
         digits = re.findall(r'\d+', online_order.name)
         scheduled_for = orderweb_order.scheduled_for
@@ -215,18 +213,18 @@ class PosOrder(models.Model):
         return str(uuid.UUID(bytes=digest[:16], version=4))
 
     def _orderweb_balance(self, prepared):
-        """Give a gap left by taxes rounded over the whole order (rather than per line, as the
-        lines were computed) a line of its own: the total is what the customer paid."""
+        """Give what Odoo's rounding of taxes truly leaves between its total and what the
+        customer paid (taxes rounded over the whole order rather than per line, as the
+        lines were computed) a line of its own, without tax: every other line keeps the
+        customer's price."""
         self.ensure_one()
         currency = self.config_id.currency_id
         # Rounded per line, the amounts given to sync_from_ui are what Odoo computes: recompute
         # only when Odoo rounds otherwise.
         if self.company_id.tax_calculation_rounding_method != 'round_per_line' or self.config_id.cash_rounding:
             self._compute_prices()
-        if prepared.orderweb_order.total is None:
-            return
-        residual = currency.round(float(prepared.orderweb_order.total) - self.amount_total)
-        if not currency.is_zero(residual):
+        residual = prepared.rounding(self.amount_total, currency)
+        if residual:
             self.write({'lines': [(0, 0, self.env['pos.order.line']._prepare_orderweb_adjustment_values(
                 f'{self.uuid}:rounding', _("Tax rounding"), residual, prepared.adjustment_product))]})
             self._compute_prices()

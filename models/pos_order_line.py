@@ -29,7 +29,8 @@ class PosOrderLine(models.Model):
 
     @api.model
     def _prepare_orderweb_line_values(self, line, line_uuid, currency, item_uuid=False):
-        """Values of the line made from ``line``, a priced ``prepared.PreparedLine``.
+        """Values of the line made from ``line``, a priced ``prepared.PreparedLine`` (an item,
+        an add-on or the charges).
 
         :param item_uuid: for an add-on, the uuid of its item's line
         """
@@ -52,7 +53,7 @@ class PosOrderLine(models.Model):
 
     @api.model
     def _prepare_orderweb_adjustment_values(self, line_uuid, label, amount, product):
-        # A gap is what was charged beyond the items, or a rounding: it carries no tax of its own.
+        # Odoo's rounding of taxes, set right: it carries no tax of its own.
         return {
             'uuid': line_uuid,
             'product_id': product.id,

@@ -1,6 +1,6 @@
 from urllib.parse import urlsplit
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..compat import sql_constraints
@@ -10,6 +10,9 @@ from ..orderweb.utils import endpoints, server_identity
 from ..utils import translated
 
 DEFAULT_URL = 'wss://orderweb.net'
+# The addon's products that stand in for what the menu sends: VAT is due on them as on any item.
+TAXED_PRODUCTS = ('pos_orderweb.product_orderweb_item', 'pos_orderweb.product_orderweb_addon',
+                  'pos_orderweb.product_orderweb_adjustment')
 
 
 @sql_constraints(
@@ -63,6 +66,31 @@ class ResCompany(models.Model):
     orderweb_feed = fields.Char(
         compute='_compute_orderweb_feed', store=True, copy=False,
         help="Server and tenant this company receives, as OrderWeb tells them apart; empty when disabled.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        companies._orderweb_tax_products()
+        return companies
+
+    def write(self, vals):
+        result = super().write(vals)
+        # A new company gets its default sale tax when its chart of accounts is loaded.
+        if vals.get('account_sale_tax_id'):
+            self._orderweb_tax_products()
+        return result
+
+    def _orderweb_tax_products(self):
+        """Give the addon's placeholders and charges product the default sale tax of each of
+        these companies that has one, where they have no tax of that company yet: an unknown
+        item or a delivery fee is taxed as a known item (price included where the company's
+        prices are, as its default tax says). A tax a manager set is left as it is."""
+        products = self.env['product.product'].sudo().browse()
+        for xmlid in TAXED_PRODUCTS:
+            products |= self.env.ref(xmlid, raise_if_not_found=False) or products
+        for company in self.filtered('account_sale_tax_id'):
+            products.filtered(lambda product: not product.taxes_id._filter_taxes_by_company(company)).write(
+                {'taxes_id': [Command.link(company.account_sale_tax_id.id)]})
 
     @api.depends('orderweb_enabled', 'orderweb_tenant', 'orderweb_url')
     def _compute_orderweb_feed(self):

@@ -35,14 +35,16 @@ class SaleOrder(models.Model):
             sale_order._orderweb_add_instructions(prepared.orderweb_order.special_instructions)
         SaleOrderLine = self.env['sale.order.line']
         # The lines' taxes follow the fiscal position the order got from its customer.
+        fiscal_position, currency = sale_order.fiscal_position_id, sale_order.currency_id
         sale_order.write({'order_line': [
             (0, 0, SaleOrderLine._prepare_orderweb_line_values(line))
-            for line in prepared.priced_lines(sale_order.fiscal_position_id, sale_order.currency_id)
+            for line in (*prepared.priced_lines(fiscal_position, currency),
+                         *prepared.priced_charges(fiscal_position, currency))
         ]})
-        sale_order.write({'order_line': [
-            (0, 0, SaleOrderLine._prepare_orderweb_adjustment_values(label, amount, prepared.adjustment_product))
-            for label, amount in prepared.adjustments(sale_order.amount_total)
-        ]})
+        rounding = prepared.rounding(sale_order.amount_total, currency)
+        if rounding:
+            sale_order.write({'order_line': [(0, 0, SaleOrderLine._prepare_orderweb_adjustment_values(
+                _("Tax rounding"), rounding, prepared.adjustment_product))]})
         if prepared.company.orderweb_sale_confirm:
             sale_order.action_confirm()
         return sale_order

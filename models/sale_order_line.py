@@ -8,7 +8,8 @@ class SaleOrderLine(models.Model):
 
     @api.model
     def _prepare_orderweb_line_values(self, line):
-        """Values of the line made from ``line``, a priced ``prepared.PreparedLine``."""
+        """Values of the line made from ``line``, a priced ``prepared.PreparedLine`` (an item,
+        an add-on or the charges)."""
         return {
             'product_id': line.product.id,
             'name': "\n".join(filter(None, [line.name, line.note])),
@@ -20,7 +21,7 @@ class SaleOrderLine(models.Model):
 
     @api.model
     def _prepare_orderweb_adjustment_values(self, label, amount, product):
-        # A gap is what was charged beyond the items, or a rounding: it carries no tax of its own.
+        # Odoo's rounding of taxes, set right: it carries no tax of its own.
         return {
             'product_id': product.id,
             'name': label,

@@ -89,7 +89,9 @@ SHAPE_PULL = "pull"
 MAX_ID_LENGTH = 128
 # Free text longer than this is truncated, ending with TRUNCATION_MARK.
 MAX_SHORT_TEXT = 255  # names, phone, email, type, source, status, group
-MAX_LONG_TEXT = 4000  # instructions and item notes
+# The customer's instructions and an item's notes are read for allergies: never cut. Bounded
+# only as a whole order is (an order's text fits in one frame; a longer one is not imported).
+MAX_LONG_TEXT = MAX_FRAME_BYTES
 TRUNCATION_MARK = "…"
 MAX_ITEMS = 500
 MAX_ADDONS = 100

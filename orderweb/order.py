@@ -19,9 +19,12 @@ Decisions on hostile or odd input (tested in ``tests/test_wire_parse.py``):
   is read, so an oversized order is refused at once. Numbers written as text are
   at most ``MAX_NUMBER_TEXT`` characters.
 * Free text longer than ``MAX_SHORT_TEXT``/``MAX_LONG_TEXT`` is truncated and
-  ends with ``…``. NUL characters are removed and lone surrogates replaced, so
-  the text is storable as UTF-8; surrounding blanks are stripped and empty text
-  becomes ``None``.
+  ends with ``…`` (``MAX_LONG_TEXT``, of the customer's instructions and notes, is
+  as long as a whole order may be: those are kept whole). NUL characters are
+  removed and lone surrogates replaced, so the text is storable as UTF-8;
+  surrounding blanks are stripped and empty text becomes ``None``.
+* An item's note fields (``notes``, ``note``, ``specialInstructions``) are all
+  kept, each once, joined by lines: none of the customer's words is dropped.
 * A known field of the wrong type is rejected, not guessed at. Unknown fields are
   kept in ``extra``; unknown ``orderType`` values are kept verbatim.
 * Timestamps are ISO-8601; one without an offset is taken as UTC (the protocol
@@ -278,14 +281,14 @@ class _Parser:
         price = self.amount(raw.get("price"), f"{path}.price", default=None)
         if price is None:
             raise self.error(f"{path}.price", _("is missing"))
-        note_key = next((key for key in ITEM_NOTE_KEYS if raw.get(key) is not None), None)
+        notes = [self.text(raw.get(key), f"{path}.{key}", MAX_LONG_TEXT) for key in ITEM_NOTE_KEYS]
         return Item(
             id=self.identifier(raw.get("id"), f"{path}.id"),
             name=name,
             price=price,
             quantity=self.quantity(raw.get("quantity"), f"{path}.quantity"),
             addons=self.addons(raw.get("selectedAddons"), f"{path}.selectedAddons"),
-            note=self.text(raw.get(note_key), f"{path}.{note_key}", MAX_LONG_TEXT) if note_key else None,
+            note="\n".join(dict.fromkeys(filter(None, notes))) or None,
             extra=_unknown(raw, ITEM_FIELDS),
         )
 

@@ -3,6 +3,7 @@
 import ipaddress
 import json
 import re
+import unicodedata
 from urllib.parse import quote, urlsplit
 
 from .const import (
@@ -198,3 +199,22 @@ def pretty_json(value, max_depth: int) -> tuple[str, bool]:
     text = render(value, 0)
     return _SURROGATE.sub(lambda match: "\\u%04x" % ord(match[0]), text), cut
 
+
+
+# Letters that Unicode does not decompose into plain ones (NFKD leaves them whole), written
+# as English spells them: "Cœliac" is "coeliac". Dashes and hyphens read as "-".
+_PLAIN_LETTERS = str.maketrans({
+    "œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h",
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d", "-"),
+})
+_BLANKS = re.compile(r"\s+")
+
+
+def folded_text(text: str) -> str:
+    """``text`` as words are compared: case folded, compatibility forms (ligatures such as
+    "ﬁ", full-width letters) and accents undone, letters without a decomposition spelt out,
+    every run of blanks one space. "CŒLIAC", "Cœliac" and "coeliac" fold alike."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_PLAIN_LETTERS))
+    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
+    # Folding again: a decomposition may give a letter that folds (e.g. "ℌ" gives "H").
+    return _BLANKS.sub(" ", plain.casefold().translate(_PLAIN_LETTERS))

@@ -17,3 +17,5 @@ from . import test_customers
 from . import test_pull_faults
 from . import test_evening
 from . import test_screen_words
+from . import test_flags
+from . import test_money

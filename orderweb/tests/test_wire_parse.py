@@ -5,8 +5,11 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orderweb.const import (
+    ITEM_NOTE_KEYS,
     MAX_ID_LENGTH,
     MAX_LONG_TEXT,
     MAX_NUMBER_TEXT,
@@ -131,6 +134,28 @@ def test_unknown_values_and_fields_are_kept():
     assert order.items[0].note == "Well done"
 
 
+def test_the_customers_words_are_all_kept():
+    # What a customer wrote is read for allergies: past 4,000 characters too, and in every
+    # note field of an item (each once), not only the first one found.
+    long_instructions = "Please read to the end. " * 500 + "Severe peanut allergy"
+    raw = order_with(specialInstructions=long_instructions)
+    raw["items"][0].update(notes="No sesame bun", specialInstructions="Milk intolerance", note="No sesame bun")
+    order = parse_order(raw)
+    assert order.special_instructions == long_instructions
+    assert order.items[0].note == "No sesame bun\nMilk intolerance"
+    assert order.items[0].extra == {}
+
+
+@given(notes=st.dictionaries(st.sampled_from(ITEM_NOTE_KEYS), st.text(max_size=50) | st.none()))
+def test_every_note_field_reaches_the_note(notes):
+    raw = order_with()
+    raw["items"][0].update(notes)
+    note = parse_order(raw).items[0].note or ""
+    for text in notes.values():
+        kept = (text or "").replace("\x00", "").encode("utf-8", "replace").decode("utf-8").strip()
+        assert kept in note
+
+
 def test_timestamps_become_aware_utc():
     order = parse_order(order_with(scheduledFor="2025-11-20T23:30:00+01:00", createdAt="2025-11-20T21:50:58"))
     assert order.scheduled_for == datetime(2025, 11, 20, 22, 30, tzinfo=timezone.utc)
@@ -224,7 +249,7 @@ def test_json_nan_and_infinity_from_the_wire_are_rejected():
 
 
 def test_huge_text_is_truncated_and_huge_ids_rejected():
-    order = parse_order(order_with(customerName="x" * 1_000_000, specialInstructions="y" * 1_000_000))
+    order = parse_order(order_with(customerName="x" * 1_000_000, specialInstructions="y" * (MAX_LONG_TEXT + 1)))
     assert len(order.customer_name) == MAX_SHORT_TEXT and order.customer_name.endswith(TRUNCATION_MARK)
     assert len(order.special_instructions) == MAX_LONG_TEXT
     with pytest.raises(PayloadError, match=f"longer than {MAX_ID_LENGTH}"):

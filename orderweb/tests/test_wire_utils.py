@@ -1,9 +1,21 @@
 import json
+import unicodedata
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orderweb.const import SIMULATOR_API_KEY
-from orderweb.utils import check_tenant, endpoints, is_storable_text, json_text, mask_key, server_identity, ws_url
+from orderweb.utils import (
+    check_tenant,
+    endpoints,
+    folded_text,
+    is_storable_text,
+    json_text,
+    mask_key,
+    server_identity,
+    ws_url,
+)
 
 
 @pytest.mark.parametrize("base_url, expected", [
@@ -92,3 +104,20 @@ def test_json_text_escapes_what_postgresql_refuses():
 ])
 def test_is_storable_text(text, storable):
     assert is_storable_text(text) is storable
+
+
+@pytest.mark.parametrize("written, folded", [
+    ("Cœliac", "coeliac"), ("CŒLIAC", "coeliac"), ("Cæsar", "caesar"), ("Çéleri", "celeri"),
+    ("ﬁsh", "fish"), ("ＰＥＡＮＵＴ", "peanut"), ("Soja\u0301", "soja"), ("Epi\u2011Pen", "epi-pen"),
+    ("milk\n\t intolerance", "milk intolerance"), ("Sulphite", "sulphite"),
+])
+def test_folded_text_compares_words_as_written(written, folded):
+    assert folded_text(written) == folded
+
+
+@given(st.text())
+def test_folded_text_is_stable_and_blind_to_case_and_composition(text):
+    folded = folded_text(text)
+    assert folded_text(folded) == folded
+    assert folded_text(unicodedata.normalize("NFD", text)) == folded == folded_text(unicodedata.normalize("NFC", text))
+    assert folded_text(text.upper()) == folded_text(text.lower()) or not text.isascii()
