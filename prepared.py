@@ -231,7 +231,7 @@ def prepared_lines(env, orderweb_order, products):
 
     for item in orderweb_order.items:
         addon_names = [
-            addon.name if addon.quantity == 1 else f"{addon.name} ×{addon.quantity.normalize()}"
+            addon.name if addon.quantity == 1 else f"{addon.name} ×{addon.quantity.normalize():f}"
             for addon in item.addons
         ]
         note = "\n".join(filter(None, [addon_names and env._("With: %(addons)s", addons=", ".join(addon_names)),

@@ -112,6 +112,14 @@ class TestPosImport(OrderWebCommon):
         self.assertEqual(online_order.state, 'done')
         self.assertTotal(online_order.pos_order_id, 5)
 
+    def test_addon_quantities_read_as_written(self):
+        # Decimal's own str() writes ten as 1E+1: the kitchen reads "×10" (the screen writes it so too).
+        order = new_order(totalAmount=12.99 + 10 * 0.5, items=[{
+            'id': 'item-classic-burger', 'name': 'Classic Burger', 'price': 12.99, 'quantity': 1,
+            'selectedAddons': [{'id': 'addon-jalapenos', 'name': 'Jalapeños', 'price': 0.5, 'quantity': 10}]}])
+        burger = self.receive(order).pos_order_id.lines.filtered(lambda line: line.product_id == self.burger)
+        self.assertIn('Jalapeños ×10', burger[POS_LINE_NOTE])
+
     def test_pos_keeps_instructions_as_plain_text(self):
         instructions = "<NO PEANUTS>\n<b>now</b>"
         self.assertEqual(self.receive(new_order(specialInstructions=instructions)).pos_order_id.orderweb_instructions,
