@@ -22,8 +22,8 @@ from ..orderweb.order import PayloadError, read_order
 from ..orderweb.utils import is_storable_text, json_text, pretty_json, storable_text
 from ..prepared import PreparedOrder, line_sources, prepared_lines
 from ..service import intake
-from .orderweb_origin_mixin import IMPORT_TOKEN
 from ..utils import TRANSIENT_ERRORS, error_summary, expected_sql_failures, is_outage, translated
+from .orderweb_origin_mixin import IMPORT_TOKEN
 
 _logger = logging.getLogger(__name__)
 

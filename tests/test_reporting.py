@@ -8,7 +8,6 @@ from odoo.tests import freeze_time, new_test_user, tagged
 from .common import OrderWebCommon, new_order
 
 
-
 def iso(moment):
     return moment.strftime('%Y-%m-%dT%H:%M:%S+00:00')
 

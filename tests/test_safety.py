@@ -32,7 +32,8 @@ class TestWhoMovesAnOnlineOrder(OrderWebCommon):
                                     company_id=cls.company.id, company_ids=cls.company.ids),
             'internal': new_test_user(cls.env, 'ow_safe_internal', groups='base.group_user',
                                       company_id=cls.company.id, company_ids=cls.company.ids),
-            'other company': new_test_user(cls.env, 'ow_safe_other', groups='base.group_user,point_of_sale.group_pos_user',
+            'other company': new_test_user(cls.env, 'ow_safe_other',
+                                           groups='base.group_user,point_of_sale.group_pos_user',
                                            company_id=other.id, company_ids=other.ids),
         }
 
