@@ -59,6 +59,10 @@ UNROUNDED_PRICE_PRECISION = 1e-6
 # A customer's phone is looked up by this many last digits, then compared as a parsed number.
 PHONE_MATCH_DIGITS = 7
 
+# OrderWeb's time of an order (createdAt) further than this from when Odoo received it is kept
+# as sent but left out of the delays (the analysis, the metrics): a wrong clock or year 1.
+PLATFORM_TIME_TRUST_HOURS = 24
+
 # System parameter holding the token that /orderweb/health and /orderweb/metrics require
 # (sent as "Authorization: Bearer <token>"); unset, both answer 403.
 HEALTH_TOKEN_PARAM = 'pos_orderweb.health_token'

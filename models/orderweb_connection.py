@@ -13,6 +13,7 @@ from ..const import (
     IMPORT_DURATION_BUCKETS,
     LIVE_IMPORT_GRACE,
     MAX_AUTO_ATTEMPTS,
+    PLATFORM_TIME_TRUST_HOURS,
     PULL_FAILURES_DEGRADED,
     PULL_LIMIT,
     STALE_AFTER,
@@ -393,15 +394,18 @@ class OrderWebConnection(models.Model):
     @api.model
     def _orderweb_import_durations(self, start, buckets):
         """{company: (count, sum of seconds, [cumulative count per bucket])} of the imported online
-        orders, from their ``start`` (received_at or created_at) to their import."""
-        self.env['orderweb.order'].flush_model(['company_id', 'state', start, 'processed_at'])
+        orders, from their ``start`` (received_at or created_at) to their import; an OrderWeb time
+        far from the receipt left out."""
+        self.env['orderweb.order'].flush_model(['company_id', 'state', start, 'received_at', 'processed_at'])
         self.env.cr.execute(SQL(
             """SELECT company_id, count(*), coalesce(sum(seconds), 0), %(buckets)s
                  FROM (SELECT company_id, greatest(extract(epoch FROM processed_at - %(start)s), 0) AS seconds
                          FROM orderweb_order
-                        WHERE state = 'done' AND processed_at IS NOT NULL AND %(start)s IS NOT NULL) AS imported
+                        WHERE state = 'done' AND processed_at IS NOT NULL AND %(start)s IS NOT NULL
+                          -- OrderWeb's time, far from when Odoo received it, is no measure of a delay.
+                          AND abs(extract(epoch FROM received_at - %(start)s)) <= %(trusted)s) AS imported
                 GROUP BY company_id""",
-            start=SQL.identifier(start),
+            start=SQL.identifier(start), trusted=PLATFORM_TIME_TRUST_HOURS * 3600,
             buckets=SQL(", ").join(SQL("count(*) FILTER (WHERE seconds <= %s)", bound) for bound in buckets),
         ))
         Company = self.env['res.company'].sudo()

@@ -6,7 +6,7 @@ import reprlib
 import psycopg2
 
 from odoo import _, api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..compat import sql_constraints
 from ..const import (
@@ -23,6 +23,7 @@ from ..orderweb.utils import is_storable_text, json_text, pretty_json, storable_
 from ..prepared import PreparedOrder, line_sources, prepared_lines
 from ..service import intake
 from ..utils import TRANSIENT_ERRORS, error_summary, expected_sql_failures, is_outage, translated
+from .orderweb_origin_mixin import IMPORT_TOKEN
 
 _logger = logging.getLogger(__name__)
 
@@ -114,6 +115,23 @@ class OrderWebOrder(models.Model):
         labels = {'pickup': self.env._("Pickup"), 'delivery': self.env._("Delivery")}
         for online_order in self:
             online_order.order_type_label = labels.get(online_order.order_type, online_order.order_type or False)
+
+    def _orderweb_as_import(self):
+        """These online orders in the import's own environment, which alone writes them."""
+        return self.with_context(orderweb_origin_writer=IMPORT_TOKEN)
+
+    def write(self, vals):
+        # What OrderWeb sent, and what the import made of it, is written by the intake only (its
+        # own context, or the superuser): no person rewrites an order, a POS manager included.
+        # What a person may write (followers, their own messages) is the chatter's.
+        if not (self.env.su or self.env.context.get('orderweb_origin_writer') is IMPORT_TOKEN):
+            fixed = sorted(set(vals) - set(self.env['mail.thread']._fields))
+            if fixed:
+                raise AccessError(_("Online orders keep what OrderWeb sent and what the import made of it: "
+                                    "%(fields)s cannot be changed.",
+                                    fields=", ".join(self._fields[name].string if name in self._fields else name
+                                                     for name in fixed)))
+        return super().write(vals)
 
     @api.depends('flags')
     def _compute_flagged(self):
@@ -220,7 +238,7 @@ class OrderWebOrder(models.Model):
             # A readable copy (the other channel, a resend) replaces an unreadable one. Once: a
             # readable record is never replaced, so an order that fails to import is not reset by
             # every pull; the cron's bounded retries and Retry handle it.
-            self.write({**vals, 'state': 'received', 'error': False})
+            self._orderweb_as_import().write({**vals, 'state': 'received', 'error': False})
 
     @api.model
     def _store_unread(self, company, raw, channel, error):
@@ -235,7 +253,7 @@ class OrderWebOrder(models.Model):
         unread = records.filtered(lambda online_order: (
             online_order.state == 'error' and not online_order.set_aside and online_order.payload == payload))
         # Part of storing it, not a change of the order: no chatter line.
-        unread.with_context(tracking_disable=True).write({'error': self._unreadable(error)})
+        unread._orderweb_as_import().with_context(tracking_disable=True).write({'error': self._unreadable(error)})
         return records
 
     @api.model
@@ -402,7 +420,7 @@ class OrderWebOrder(models.Model):
         except TRANSIENT_ERRORS:
             raise
         except ImportWaits as wait:
-            self.write({'state': 'waiting', 'error': str(wait)})
+            self._orderweb_as_import().write({'state': 'waiting', 'error': str(wait)})
         except PayloadError as error:
             # Unreadable as stored, so read again it fails again: the reason given when it was
             # stored stays (of an oversized frame only a summary is here to read).
@@ -420,8 +438,12 @@ class OrderWebOrder(models.Model):
             _logger.exception("OrderWeb order %s could not be imported", self.name)
             self._mark_error(_("Unexpected error while importing: %(error)s", error=error))
         else:
+            if prepared.flags:
+                # Not the flags themselves: they may quote the customer.
+                self._message_log(body=_("Flagged for the kitchen: %(count)s red flag(s) to acknowledge.",
+                                         count=len(prepared.flags)))
             # The usual first-time import is not news for the chatter; a retry that worked is.
-            self.with_context(mail_notrack=self.state == 'received').write({
+            self._orderweb_as_import().with_context(mail_notrack=self.state == 'received').write({
                 'state': 'done',
                 'error': False,
                 'processed_at': fields.Datetime.now(),
@@ -462,7 +484,8 @@ class OrderWebOrder(models.Model):
         )
 
     def _mark_error(self, reason):
-        self.write({'state': 'error', 'error': storable_text(reason), 'attempt_count': self.attempt_count + 1})
+        self._orderweb_as_import().write(
+            {'state': 'error', 'error': storable_text(reason), 'attempt_count': self.attempt_count + 1})
 
     def action_retry(self):
         # Who may retry is who may change the online orders (POS managers of the order's

@@ -1,7 +1,14 @@
 from odoo import _, api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 from ..const import ALLERGY_WORDS, PREPARATION_MINUTES, PRICE_TOLERANCE
+
+# What decides whether an online order is flagged and whether it reaches the kitchen without
+# a cashier: POS users may write their shop (Odoo's rule), these only its managers.
+ORDERWEB_SAFETY_SETTINGS = frozenset({
+    'orderweb_allergy_words', 'orderweb_price_tolerance', 'orderweb_auto_accept',
+    'orderweb_preparation_minutes', 'orderweb_unavailable_product_ids',
+})
 
 
 class PosConfig(models.Model):
@@ -58,6 +65,13 @@ class PosConfig(models.Model):
                 raise ValidationError(_("The preparation minutes of online orders must be between 0 and 1440."))
             if config.orderweb_price_tolerance < 0:
                 raise ValidationError(_("The price tolerance of online orders cannot be negative."))
+
+    def write(self, vals):
+        if ORDERWEB_SAFETY_SETTINGS.intersection(vals) and not (
+                self.env.su or self.env.user.has_group('point_of_sale.group_pos_manager')
+                or self.env.user.has_group('base.group_system')):
+            raise AccessError(_("Only a Point of Sale manager may change how online orders are flagged and accepted."))
+        return super().write(vals)
 
     def _get_special_products(self):
         # The placeholders of unknown items and the product of charges: always loaded (and kept

@@ -1,7 +1,7 @@
 from odoo import fields, models, tools
 from odoo.tools import SQL
 
-from ..const import ONLINE_ORDER_CHANNELS, ONLINE_ORDER_STATES, ORDERWEB_STATUSES
+from ..const import ONLINE_ORDER_CHANNELS, ONLINE_ORDER_STATES, ORDERWEB_STATUSES, PLATFORM_TIME_TRUST_HOURS
 
 WEEKDAYS = [
     ('1', "Monday"), ('2', "Tuesday"), ('3', "Wednesday"), ('4', "Thursday"),
@@ -13,7 +13,8 @@ class OrderWebOrderReport(models.Model):
     """One row per online order received: when, how, how much, and how fast the shop served it.
 
     Hours and weekdays are in the company's timezone (that of its contact, UTC if unset):
-    the database groups them, for every user alike.
+    the database groups them, for every user alike. An average of minutes counts only the
+    orders that reached its step: the counts beside it say how many did, and how many wait.
     """
     _name = 'orderweb.order.report'
     _description = "Online Orders Analysis"
@@ -48,11 +49,31 @@ class OrderWebOrderReport(models.Model):
     # The customer's wait, step by step.
     minutes_created_to_imported = fields.Float(
         string="Minutes Created to Imported", readonly=True, aggregator='avg', digits=(16, 1),
-        help="From the customer placing the order on OrderWeb to its import into Odoo, on average.")
+        help="From the customer placing the order on OrderWeb to its import into Odoo, on average. "
+             "Orders whose OrderWeb time is far from when Odoo received them are left out (see Doubtful "
+             "OrderWeb Times).")
+    created_at_doubtful = fields.Boolean(
+        string="Doubtful OrderWeb Time", readonly=True,
+        help="OrderWeb's time of the order is more than a day away from when Odoo received it: kept on the "
+             "order as sent, left out of the delays.")
+    created_at_doubtful_count = fields.Integer(
+        string="Doubtful OrderWeb Times", readonly=True,
+        help="Orders whose OrderWeb time is more than a day away from when Odoo received them: left out of "
+             "Minutes Created to Imported.")
     minutes_imported_to_accepted = fields.Float(
         string="Minutes Imported to Accepted", readonly=True, aggregator='avg', digits=(16, 1),
         help="From the import to the order's acceptance (by the cashier, or on its own), on average. "
              "Orders for later count from their firing time.")
+    accepted_count = fields.Integer(
+        string="Accepted", readonly=True,
+        help="Orders accepted on the POS: the averages of minutes to accept count these only.")
+    waiting_count = fields.Integer(
+        string="Waiting Now", readonly=True,
+        help="Orders on the kitchen's list that no one accepted yet.")
+    minutes_waiting = fields.Float(
+        string="Longest Wait Now (min)", readonly=True, aggregator='max', digits=(16, 1),
+        help="How long the orders not accepted yet have waited so far, since their import or their firing "
+             "time: the longest.")
     minutes_accepted_to_ready = fields.Float(
         string="Minutes Accepted to Ready", readonly=True, aggregator='avg', digits=(16, 1),
         help="From acceptance to the order marked ready, on average: the kitchen's time.")
@@ -93,18 +114,27 @@ class OrderWebOrderReport(models.Model):
                 extract(epoch FROM po.orderweb_accepted_at - oo.received_at) / 60 AS minutes_to_accept,
                 extract(epoch FROM po.orderweb_ready_at - oo.received_at) / 60 AS minutes_to_ready,
                 extract(epoch FROM po.orderweb_done_at - oo.received_at) / 60 AS minutes_to_done,
-                extract(epoch FROM oo.processed_at - oo.created_at) / 60 AS minutes_created_to_imported,
-                extract(epoch FROM po.orderweb_accepted_at - greatest(
-                    oo.processed_at, po.orderweb_scheduled_for - make_interval(mins => CASE
-                        WHEN oo.schedule_note IS NULL THEN coalesce(pc.orderweb_preparation_minutes, 0) END)
-                )) / 60 AS minutes_imported_to_accepted,
+                CASE WHEN NOT %(doubtful)s
+                    THEN extract(epoch FROM oo.processed_at - oo.created_at) / 60 END AS minutes_created_to_imported,
+                %(doubtful)s AS created_at_doubtful,
+                CASE WHEN %(doubtful)s THEN 1 ELSE 0 END AS created_at_doubtful_count,
+                -- An order for later waits for the kitchen from its firing, as kept when it fired.
+                extract(epoch FROM po.orderweb_accepted_at - coalesce(po.orderweb_fired_at, oo.processed_at)) / 60
+                    AS minutes_imported_to_accepted,
+                CASE WHEN po.orderweb_accepted_at IS NOT NULL THEN 1 ELSE 0 END AS accepted_count,
+                CASE WHEN po.orderweb_status = 'new' THEN 1 ELSE 0 END AS waiting_count,
+                CASE WHEN po.orderweb_status = 'new' THEN extract(epoch FROM
+                    timezone('UTC', statement_timestamp()) - coalesce(po.orderweb_fired_at, oo.processed_at)) / 60
+                END AS minutes_waiting,
                 extract(epoch FROM po.orderweb_ready_at - po.orderweb_accepted_at) / 60 AS minutes_accepted_to_ready,
                 CASE WHEN oo.channel = 'pull' THEN 100.0 ELSE 0.0 END AS pulled_rate,
                 coalesce(oo.flagged, false) AS flagged,
                 (oo.state = 'done' AND coalesce(oo.attempt_count, 0) <= 1) AS untouched,
                 CASE WHEN oo.state = 'done' AND coalesce(oo.attempt_count, 0) <= 1 THEN 100.0 ELSE 0.0 END
                     AS untouched_rate
-        """)
+        """, doubtful=SQL(
+            "coalesce(abs(extract(epoch FROM oo.received_at - oo.created_at)) > %s, false)",
+            PLATFORM_TIME_TRUST_HOURS * 3600))
 
     def _from(self):
         return SQL("""
@@ -113,7 +143,6 @@ class OrderWebOrderReport(models.Model):
             JOIN res_partner cp ON cp.id = c.partner_id
             LEFT JOIN pos_order po ON po.id = oo.pos_order_id
             LEFT JOIN pos_session ps ON ps.id = po.session_id
-            LEFT JOIN pos_config pc ON pc.id = ps.config_id
         """)
 
     def init(self):

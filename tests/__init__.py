@@ -19,3 +19,4 @@ from . import test_evening
 from . import test_screen_words
 from . import test_flags
 from . import test_money
+from . import test_safety

@@ -210,7 +210,7 @@ class TestHowLate(OrderWebCommon):
         pulled = self.receive(new_order(createdAt=iso(created)), channel='pull')
         self.assertEqual(online_order.created_at, created)
         pos_order = online_order.pos_order_id
-        online_order.write({'received_at': created + timedelta(minutes=1),
+        online_order.sudo().write({'received_at': created + timedelta(minutes=1),
                             'processed_at': created + timedelta(minutes=2)})
         pos_order.orderweb_accept(self.config.id)
         pos_order.orderweb_kitchen_claim()

@@ -1,10 +1,16 @@
 """What a manager sees of online orders in the backend: step times, order names, line names, the analysis."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from odoo import fields
-from odoo.tests import new_test_user, tagged
+from odoo.exceptions import AccessError
+from odoo.tests import freeze_time, new_test_user, tagged
 
 from .common import OrderWebCommon, new_order
+
+
+def iso(moment):
+    return moment.strftime('%Y-%m-%dT%H:%M:%S+00:00')
+
 
 MYSTERY = {'id': 'item-mystery', 'name': 'Mystery dish', 'price': 5, 'quantity': 1,
            'selectedAddons': [{'id': 'addon-secret', 'name': 'Secret sauce', 'price': 1, 'quantity': 1}]}
@@ -49,10 +55,11 @@ class TestOnlineOrderBackend(OrderWebCommon):
 
     def test_a_skipped_step_is_reached_with_the_next(self):
         pos_order = self.receive(new_order()).pos_order_id
-        pos_order.orderweb_ready(self.config.id)
-        self.assertTrue(pos_order.orderweb_ready_at)
-        self.assertEqual(pos_order.orderweb_accepted_at, pos_order.orderweb_ready_at)
-        self.assertFalse(pos_order.orderweb_done_at)
+        pos_order.orderweb_accept(self.config.id)
+        self.pay(pos_order)
+        pos_order.orderweb_done(self.config.id)
+        self.assertTrue(pos_order.orderweb_done_at)
+        self.assertEqual(pos_order.orderweb_ready_at, pos_order.orderweb_done_at, "handed over: ready by then")
 
     def test_unpaid_online_order_has_a_reference(self):
         pos_order = self.receive(new_order(orderNumber='KIT-0042')).pos_order_id
@@ -121,7 +128,7 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         self.assertEqual(fixed.state, 'done')
 
         received = fields.Datetime.now() - timedelta(minutes=10)
-        (fast | pulled | fixed).write({'received_at': received})
+        (fast | pulled | fixed).sudo().write({'received_at': received})
         fast.pos_order_id.orderweb_accept(self.config.id)
         fast.pos_order_id._orderweb_as_import().orderweb_accepted_at = received + timedelta(minutes=2)
         pulled.pos_order_id.orderweb_accept(self.config.id)
@@ -153,22 +160,88 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         self.assertAlmostEqual(minutes_to_accept, 3, msg="average of 2 and 4 minutes; not accepted: not counted")
         self.assertAlmostEqual(untouched_rate, 200 / 3)
 
+    def test_imported_to_accepted_counts_from_the_time_it_fired(self):
+        self.open_new_session()
+        scheduled = fields.Datetime.now().replace(microsecond=0) + timedelta(hours=2)
+        online_order = self.receive(new_order(scheduledFor=iso(scheduled)))
+        pos_order = online_order.pos_order_id
+        self.assertEqual(pos_order.orderweb_status, 'scheduled')
+        fired = scheduled - timedelta(minutes=20) + timedelta(seconds=30)
+        with freeze_time(fired):
+            self.env['pos.order']._cron_orderweb_fire()
+        self.assertEqual((pos_order.orderweb_status, pos_order.orderweb_fired_at), ('new', fired))
+        with freeze_time(fired + timedelta(minutes=5)):
+            pos_order.orderweb_accept(self.config.id)
+        # The shop's minutes changed since: the time it fired still counts, as kept.
+        self.config.orderweb_preparation_minutes = 1440
+        self.env.flush_all()
+        row = self.env['orderweb.order.report'].search([('online_order_id', '=', online_order.id)])
+        self.assertAlmostEqual(row.minutes_imported_to_accepted, 5)
+
+    def test_a_platform_time_far_from_the_receipt_is_kept_but_left_out(self):
+        self.open_new_session()
+        now = fields.Datetime.now().replace(microsecond=0)
+        sane = self.receive(new_order(createdAt=iso(now - timedelta(minutes=4))))
+        year_one = self.receive(new_order(createdAt='0001-01-01T00:00:00+00:00'))
+        ahead = self.receive(new_order(createdAt=iso(now + timedelta(days=2))))
+        online_orders = sane | year_one | ahead
+        online_orders.sudo().write({'received_at': now, 'processed_at': now})
+        self.assertEqual(year_one.created_at, datetime(1, 1, 1), "kept as sent")
+        self.env.flush_all()
+        Report = self.env['orderweb.order.report']
+        [(created_to_imported, doubtful)] = Report._read_group(
+            [('online_order_id', 'in', online_orders.ids)], [],
+            ['minutes_created_to_imported:avg', 'created_at_doubtful_count:sum'])
+        self.assertAlmostEqual(created_to_imported, 4)
+        self.assertEqual(doubtful, 2, "and said")
+        # The metrics' created-to-imported histogram likewise.
+        count, seconds, _buckets = self.env['orderweb.connection']._orderweb_import_durations(
+            'created_at', [60, 300])[self.company]
+        self.assertEqual((count, seconds), (1, 240))
+
+    def test_counts_and_what_waits_now(self):
+        self.open_new_session()
+        accepted = self.receive(new_order())
+        waiting = self.receive(new_order())
+        accepted.pos_order_id.orderweb_accept(self.config.id)
+        seven_minutes_ago = fields.Datetime.now().replace(microsecond=0) - timedelta(minutes=7)
+        waiting.sudo().processed_at = seven_minutes_ago
+        self.env.flush_all()
+
+        def database_now():
+            self.env.cr.execute("SELECT timezone('UTC', clock_timestamp())")
+            return self.env.cr.fetchone()[0]
+        before = database_now()
+        [(count, accepted_count, waiting_count, longest_wait)] = self.env['orderweb.order.report']._read_group(
+            [('online_order_id', 'in', (accepted | waiting).ids)], [],
+            ['__count', 'accepted_count:sum', 'waiting_count:sum', 'minutes_waiting:max'])
+        after = database_now()
+        self.assertEqual((count, accepted_count, waiting_count), (2, 1, 1))
+        self.assertGreaterEqual(longest_wait, (before - seven_minutes_ago).total_seconds() / 60 - 1e-6)
+        self.assertLessEqual(longest_wait, (after - seven_minutes_ago).total_seconds() / 60 + 1e-6)
+
     def test_hour_and_weekday_in_the_company_timezone(self):
         self.open_new_session()
         online_order = self.receive(new_order())
         # Monday 2025-11-24 23:30 UTC is Tuesday 00:30 in Paris (UTC+1 in winter).
-        online_order.received_at = '2025-11-24 23:30:00'
+        online_order.sudo().received_at = '2025-11-24 23:30:00'
         self.company.partner_id.tz = 'Europe/Paris'
         self.env.flush_all()
         row = self.env['orderweb.order.report'].search([('online_order_id', '=', online_order.id)])
         self.assertEqual((row.weekday, row.hour_of_day), ('2', 0))
 
-    def test_users_read_their_companies_only(self):
-        user = new_test_user(self.env, 'cashier-report', groups='point_of_sale.group_pos_user',
-                             company_id=self.company.id, company_ids=self.company.ids)
+    def test_managers_read_their_companies_only(self):
+        manager = new_test_user(self.env, 'manager-report', groups='point_of_sale.group_pos_manager',
+                                company_id=self.company.id, company_ids=self.company.ids)
         self.open_new_session()
         online_order = self.receive(new_order())
         self.env.flush_all()
-        rows = self.env['orderweb.order.report'].with_user(user).search([])
+        rows = self.env['orderweb.order.report'].with_user(manager).search([])
         self.assertIn(online_order.id, rows.online_order_id.ids)
         self.assertEqual(rows.company_id, self.company)
+
+    def test_cashiers_do_not_read_the_analysis(self):
+        cashier = new_test_user(self.env, 'cashier-report', groups='point_of_sale.group_pos_user',
+                                company_id=self.company.id, company_ids=self.company.ids)
+        with self.assertRaises(AccessError):
+            self.env['orderweb.order.report'].with_user(cashier).search([])

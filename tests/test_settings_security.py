@@ -66,6 +66,48 @@ class TestSettingsAndSecurity(OrderWebCommon):
 
 
 @tagged('post_install', '-at_install')
+class TestSafetySettingsAndOnlineOrdersAreGuarded(OrderWebCommon):
+    """What flags an order, and what an order holds, are out of a cashier's (or anyone's) reach."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.cashier = new_test_user(cls.env, 'ow_guard_cashier', groups='base.group_user,point_of_sale.group_pos_user',
+                                    company_id=cls.company.id, company_ids=cls.company.ids)
+        cls.manager = new_test_user(cls.env, 'ow_guard_manager',
+                                    groups='base.group_user,point_of_sale.group_pos_manager',
+                                    company_id=cls.company.id, company_ids=cls.company.ids)
+
+    def test_only_managers_change_what_flags_an_order(self):
+        changes = {
+            'orderweb_allergy_words': "", 'orderweb_price_tolerance': 1000.0, 'orderweb_auto_accept': True,
+            'orderweb_preparation_minutes': 0, 'orderweb_unavailable_product_ids': [(6, 0, [])],
+        }
+        for name, value in changes.items():
+            with self.subTest(setting=name), self.assertRaises(AccessError):
+                self.config.with_user(self.cashier).write({name: value})
+        self.assertTrue(self.config.orderweb_allergy_words)
+        self.assertFalse(self.config.orderweb_auto_accept)
+        # The rest of the shop stays the cashier's, as Odoo has it.
+        self.config.with_user(self.cashier).write({'orderweb_sound': False})
+        self.config.with_user(self.manager).write(changes)
+        self.assertTrue(self.config.orderweb_auto_accept)
+
+    def test_what_orderweb_sent_is_kept_as_stored(self):
+        self.open_new_session()
+        online_order = self.receive(new_order(specialInstructions="nut allergy", totalAmount=12.99))
+        payload = online_order.payload
+        for values in ({'payload': '{}'}, {'amount_total': 0.01}, {'flags': False}, {'name': 'KIT-FAKE'},
+                       {'created_at': '2020-01-01 00:00:00'}, {'state': 'error'}, {'pos_order_id': False}):
+            with self.subTest(values=values), self.assertRaises(AccessError):
+                online_order.with_user(self.manager).write(values)
+        self.assertEqual((online_order.payload, online_order.amount_total), (payload, 12.99))
+        self.assertTrue(online_order.flags)
+        # The manager still talks in its chatter.
+        online_order.with_user(self.manager).message_post(body="Called the customer back")
+
+
+@tagged('post_install', '-at_install')
 class TestOneTenantOneCompany(OrderWebCommon):
 
     def test_one_tenant_one_company_however_the_server_is_spelled(self):
