@@ -155,12 +155,19 @@ export const OnlineOrderStore = {
         if (!toSend.length) {
             return;
         }
-        const claimed = await this.data.call("pos.order", "orderweb_kitchen_claim", [toSend.map((o) => o.id)]);
+        // The server holds each claim for this very screen (its login number), not its user's others.
+        const screen = { context: { login_number: parseInt(odoo.login_number) } };
+        const claimed = await this.data.call(
+            "pos.order",
+            "orderweb_kitchen_claim",
+            [toSend.map((o) => o.id)],
+            screen
+        );
         for (const order of toSend.filter((o) => claimed.includes(o.id))) {
             await this.orderwebPrintKitchenTicket(order);
         }
         if (claimed.length) {
-            await this.data.call("pos.order", "orderweb_kitchen_sent", [claimed]);
+            await this.data.call("pos.order", "orderweb_kitchen_sent", [claimed], screen);
         }
         await this.data.read("pos.order", toSend.map((o) => o.id));
     },
