@@ -21,6 +21,7 @@ from ..orderweb.pull import OrderWebError
 from ..orderweb.utils import storable_text
 from ..service import intake
 from ..utils import TRANSIENT_ERRORS, is_outage
+from .ir_cron import PULL_EVERY_COMPANY
 
 _logger = logging.getLogger(__name__)
 
@@ -135,20 +136,27 @@ class OrderWebConnection(models.Model):
 
     @api.model
     def _orderweb_note_pull(self, company, error=None):
-        """Count a failed pull of ``company`` (``error``), or reset the count after one that
-        worked: in a transaction of its own, so that it is kept whatever becomes of the
-        caller's, and written by any process (cron, runner, a manager's Pull now)."""
+        """Count a failed pull of ``company`` (``error``), or note one that worked: when (its
+        interval starts again), and the failures count reset. In a short transaction of its
+        own, so that it is kept whatever becomes of the caller's, written by any process (cron,
+        runner, a manager's Pull now or Run manually), and holds the company's row no longer:
+        a caller's transaction, open for a whole run, would hold back every other pull of the
+        company meanwhile, and a run manually on 19.0 (the request's transaction waits for the
+        job's) for ever."""
         for attempt in range(3):
             try:
                 with self.env.registry.cursor() as cr:
-                    record = self.with_env(self.env(cr=cr)).sudo().search([('company_id', '=', company.id)])
-                    if not record or (not error and not record.pull_failure_count and not record.last_pull_error):
-                        return
-                    record.write({
-                        'pull_failure_count': record.pull_failure_count + 1 if error else 0,
-                        'last_pull_error': storable_text(str(error))[:500] if error else False,
-                    })
-                    record.flush_recordset()
+                    env = self.env(cr=cr, su=True)
+                    if not error:
+                        company.with_env(env).orderweb_last_pull_at = fields.Datetime.now()
+                    record = self.with_env(env).search([('company_id', '=', company.id)])
+                    if record and (error or record.pull_failure_count or record.last_pull_error):
+                        record.write({
+                            'pull_failure_count': record.pull_failure_count + 1 if error else 0,
+                            'last_pull_error': storable_text(str(error))[:500] if error else False,
+                        })
+                    env.flush_all()
+                company.invalidate_recordset(['orderweb_last_pull_at'])
                 return
             except TRANSIENT_ERRORS:
                 time.sleep(0.1 * (attempt + 1))  # another process wrote the status meanwhile
@@ -171,13 +179,12 @@ class OrderWebConnection(models.Model):
     @api.model
     def _orderweb_receive_pulled(self, company, result):
         """Store and import what a pull of ``company`` answered (``service.intake``), and note
-        that it worked.
+        that it worked (``_orderweb_note_pull``).
 
         :param result: an ``orderweb.pull.PullResult``
         :return: the online orders of the answer
         """
         online_orders = intake.receive_pulled(self.env, company, result)
-        company.sudo().orderweb_last_pull_at = fields.Datetime.now()
         self._orderweb_note_pull(company)
         return online_orders
 
@@ -188,7 +195,7 @@ class OrderWebConnection(models.Model):
         now = fields.Datetime.now()
         companies = self.env['res.company'].sudo().search([('orderweb_enabled', '=', True)])
         for company in companies:
-            due = not company.orderweb_last_pull_at or (
+            due = PULL_EVERY_COMPANY.get() or not company.orderweb_last_pull_at or (
                 (now - company.orderweb_last_pull_at).total_seconds() >= company.orderweb_pull_interval * 60 - 30)
             if not due:
                 continue
