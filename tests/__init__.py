@@ -16,3 +16,4 @@ from . import test_insider
 from . import test_customers
 from . import test_pull_faults
 from . import test_evening
+from . import test_session_end
