@@ -96,7 +96,8 @@ class PosOrder(models.Model):
             # meanwhile: a closing waits for the import; an import meeting a closing waits for
             # it, then fails to serialize and is imported again (it waits for the next session).
             session.flush_recordset(['state'])
-            self.env.cr.execute("SELECT state FROM pos_session WHERE id = %s FOR SHARE", [session.id])
+            self.env.cr.execute("SELECT state FROM pos_session WHERE id = %s FOR SHARE", [session.id],
+                                log_exceptions=False)  # a conflict is expected, and retried
             state = self.env.cr.fetchone()[0]
         if state not in ('opening_control', 'opened'):
             raise ImportWaits(_("Waiting for a session of %(shop)s to open.", shop=config.name))

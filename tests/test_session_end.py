@@ -1,10 +1,21 @@
 """Closing time: a session's end loses no online order. What is paid online or for another day
 goes on to the next session of the shop; only an unpaid order for today holds the closing."""
+import threading
+import time
+from contextlib import closing
 from datetime import datetime
+from unittest.mock import patch
 
-from odoo.tests import freeze_time, tagged
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import DummyRLock, Registry
+from odoo.sql_db import db_connect
+from odoo.tests import TransactionCase, freeze_time, tagged
 
-from .common import OrderWebCommon, new_order
+from ..service import intake
+from .common import OrderWebCommon, new_order, orderweb_settings
+
+# A bound for a hang, far above what an import takes.
+DEADLINE = 60
 
 EVENING = datetime(2026, 3, 10, 18, 0)
 LATER_TONIGHT = '2026-03-10T19:30:00Z'  # fired at 19:10 (the shop's 20 preparation minutes)
@@ -99,3 +110,69 @@ class TestSessionEnd(OrderWebCommon):
         online_order = self.receive(new_order())
         self.assertEqual(online_order.state, 'waiting')
         self.assertFalse(self.env['pos.order'].search([('session_id', '=', self.session.id)]))
+
+
+@tagged('post_install', '-at_install')
+class TestImportMeetsTheClosing(TransactionCase):
+    """An order imported while its session closes, on two real connections. A plain
+    TransactionCase: its own transaction holds nothing they could wait for; what they commit
+    is removed again."""
+
+    def test_an_import_never_lands_in_a_session_closed_meanwhile(self):
+        dbname = self.env.cr.dbname
+        # The test runner holds the registry's lock while tests run; the import's thread opens
+        # the registry (19.0's environments do). Lifted as Odoo's own HttpCase lifts it.
+        self.enterContext(patch.object(Registry, '_lock', DummyRLock()))
+        env = api.Environment(db_connect(dbname).cursor(), SUPERUSER_ID, {})
+        self.addCleanup(env.cr.close)
+        company = env.company
+        config = env['pos.config'].search([('company_id', '=', company.id)]).filtered(
+            lambda config: not config.current_session_id)[:1]
+        kept = company.read(list(orderweb_settings(config)))[0]
+        company.write(orderweb_settings(config))
+        config.open_ui()
+        session = config.current_session_id
+        session.set_opening_control(0, None)
+        online_order = env['orderweb.order']._store(company, [new_order()], 'push')
+        env.cr.commit()
+
+        def clean_up():
+            env.cr.rollback()
+            for query in (
+                "DELETE FROM pos_payment WHERE pos_order_id IN (SELECT id FROM pos_order WHERE session_id = %(session)s)",
+                "DELETE FROM pos_order_line WHERE order_id IN (SELECT id FROM pos_order WHERE session_id = %(session)s)",
+                "UPDATE orderweb_order SET pos_order_id = NULL WHERE id = %(order)s",
+                "DELETE FROM pos_order WHERE session_id = %(session)s",
+                "DELETE FROM orderweb_order WHERE id = %(order)s",
+                "DELETE FROM pos_session WHERE id = %(session)s",
+            ):
+                env.cr.execute(query, {'session': session.id, 'order': online_order.id})
+            env.invalidate_all()
+            company.write({key: value for key, value in kept.items() if key != 'id'})
+            env.cr.commit()
+        self.addCleanup(clean_up)
+
+        # The cashier closes the register: the session row is written, not committed yet.
+        session.action_pos_session_closing_control()
+        env.flush_all()
+        closing_pid = env.cr._cnx.get_backend_pid()
+        # Meanwhile the order arrives, in a transaction begun before the closing commits.
+        importing = threading.Thread(
+            target=intake.import_committed, args=(self.env, online_order.ids, intake.TO_IMPORT), daemon=True)
+        importing.start()
+        with closing(db_connect(dbname).cursor()) as cr:
+            deadline = time.monotonic() + DEADLINE
+            while importing.is_alive() and time.monotonic() < deadline:
+                cr.execute("SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                           [closing_pid])
+                if cr.fetchone()[0]:
+                    break  # it waits for the closing
+                time.sleep(0.05)
+        env.cr.commit()
+        importing.join(DEADLINE)
+        self.assertFalse(importing.is_alive())
+        with closing(db_connect(dbname).cursor()) as cr:
+            cr.execute("SELECT count(*) FROM pos_order WHERE session_id = %s", [session.id])
+            self.assertEqual(cr.fetchone()[0], 0, "nothing lands in the closed session")
+            cr.execute("SELECT state FROM orderweb_order WHERE id = %s", [online_order.id])
+            self.assertEqual(cr.fetchone()[0], 'waiting', "it waits for the next session")
