@@ -24,10 +24,13 @@ class PosSession(models.Model):
         accounts them; the session that takes them over (``_orderweb_take_over``) does.
         An unpaid order for today is not among them: the cashier takes its payment or cancels it."""
         today = fields.Date.context_today(self)
-        return self.order_ids.filtered(lambda order: (
-            order.orderweb_order_id and order.orderweb_status != 'done' and (
-                order.state == 'paid' or order.state == 'draft' and order.orderweb_scheduled_for
-                and fields.Date.context_today(self, order.orderweb_scheduled_for) > today)))
+
+        def for_another_day(order):
+            scheduled_for = order.orderweb_scheduled_for
+            return scheduled_for and fields.Date.context_today(self, scheduled_for) > today
+
+        return self.order_ids.filtered(lambda order: order.orderweb_order_id and order.orderweb_status != 'done' and (
+            order.state == 'paid' or (order.state == 'draft' and for_another_day(order))))
 
     def _orderweb_take_over(self):
         """Move into each new session the online orders its shop's closed sessions left over,

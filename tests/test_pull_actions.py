@@ -157,7 +157,7 @@ class TestRunManuallyReturns(TransactionCase):
             try:
                 outcome['result'] = call(env)
                 env.cr.commit()
-            except Exception as error:  # noqa: BLE001 (raised in the test's thread)
+            except Exception as error:  # raised in the test's thread
                 env.cr.rollback()
                 outcome['error'] = error
 

@@ -138,9 +138,10 @@ class TestImportMeetsTheClosing(TransactionCase):
 
         def clean_up():
             env.cr.rollback()
+            orders = "SELECT id FROM pos_order WHERE session_id = %(session)s"
             for query in (
-                "DELETE FROM pos_payment WHERE pos_order_id IN (SELECT id FROM pos_order WHERE session_id = %(session)s)",
-                "DELETE FROM pos_order_line WHERE order_id IN (SELECT id FROM pos_order WHERE session_id = %(session)s)",
+                f"DELETE FROM pos_payment WHERE pos_order_id IN ({orders})",
+                f"DELETE FROM pos_order_line WHERE order_id IN ({orders})",
                 "UPDATE orderweb_order SET pos_order_id = NULL WHERE id = %(order)s",
                 "DELETE FROM pos_order WHERE session_id = %(session)s",
                 "DELETE FROM orderweb_order WHERE id = %(order)s",
