@@ -3,6 +3,8 @@ import time
 from collections import Counter, defaultdict
 from datetime import timedelta, timezone
 
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -24,6 +26,9 @@ from ..utils import TRANSIENT_ERRORS, is_outage
 from .ir_cron import PULL_EVERY_COMPANY
 
 _logger = logging.getLogger(__name__)
+
+# Seconds a pull's note waits for its company's row: far more than another note holds it.
+NOTE_LOCK_TIMEOUT = 2
 
 
 @sql_constraints(
@@ -143,12 +148,15 @@ class OrderWebConnection(models.Model):
         a caller's transaction, open for a whole run, would hold back every other pull of the
         company meanwhile, and a run manually on 19.0 (the request's transaction waits for the
         job's) for ever."""
+        now = fields.Datetime.now()
+        company.flush_recordset()  # the caller's own changes to it hold its row: see below
         for attempt in range(3):
             try:
                 with self.env.registry.cursor() as cr:
                     env = self.env(cr=cr, su=True)
-                    if not error:
-                        company.with_env(env).orderweb_last_pull_at = fields.Datetime.now()
+                    noted_here = not error and self._orderweb_lock_company(cr, company)
+                    if noted_here:
+                        company.with_env(env).orderweb_last_pull_at = now
                     record = self.with_env(env).search([('company_id', '=', company.id)])
                     if record and (error or record.pull_failure_count or record.last_pull_error):
                         record.write({
@@ -156,11 +164,33 @@ class OrderWebConnection(models.Model):
                             'last_pull_error': storable_text(str(error))[:500] if error else False,
                         })
                     env.flush_all()
-                company.invalidate_recordset(['orderweb_last_pull_at'])
-                return
+                break
             except TRANSIENT_ERRORS:
                 time.sleep(0.1 * (attempt + 1))  # another process wrote the status meanwhile
-        _logger.warning("OrderWeb: the pull outcome of %s could not be noted", company.name)
+        else:
+            _logger.warning("OrderWeb: the pull outcome of %s could not be noted", company.name)
+            return
+        if not error and not noted_here:
+            # Its row is held longer than a note takes: by the caller's own transaction (a
+            # settings form saves what changed before its Pull now runs), which writes it then.
+            company.sudo().orderweb_last_pull_at = now
+        company.invalidate_recordset(['orderweb_last_pull_at'])
+
+    @api.model
+    def _orderweb_lock_company(self, cr, company):
+        """Lock the row of ``company`` in ``cr`` (a transaction of its own), waiting no longer
+        than another note of a pull holds it.
+
+        :return: whether it is locked
+        """
+        cr.execute("SET LOCAL lock_timeout = %s", [f'{NOTE_LOCK_TIMEOUT}s'])
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute("SELECT id FROM res_company WHERE id = %s FOR NO KEY UPDATE", [company.id],
+                           log_exceptions=False)
+        except psycopg2.errors.LockNotAvailable:
+            return False
+        return True
 
     # ------------------------------------------------------------------
     # Pull: the scheduled one, after a reconnect (service/runner.py), and "Pull now"

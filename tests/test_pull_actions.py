@@ -229,3 +229,12 @@ class TestRunManuallyReturns(TransactionCase):
         self.assertIn('2 order(s) pulled', message)
         self.assertEqual(self.committed_orders(orders), {'waiting': 2})
         other.cr.rollback()
+
+    def test_pull_now_after_a_setting_changed_in_the_same_request(self):
+        # The settings form saves what the manager changed before its Pull now runs.
+        def pull_now(env):
+            env.company.orderweb_pull_interval = 7
+            return env['orderweb.connection']._orderweb_pull_now(env.company)['params']['message']
+        orders = self.queue_orders()
+        self.assertIn('2 order(s) pulled', self.as_request(pull_now))
+        self.assertEqual(self.committed_orders(orders), {'waiting': 2})
