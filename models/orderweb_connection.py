@@ -3,6 +3,8 @@ import time
 from collections import Counter, defaultdict
 from datetime import timedelta, timezone
 
+import psycopg2
+
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
@@ -22,8 +24,12 @@ from ..orderweb.pull import OrderWebError
 from ..orderweb.utils import storable_text
 from ..service import intake
 from ..utils import TRANSIENT_ERRORS, is_outage
+from .ir_cron import PULL_EVERY_COMPANY
 
 _logger = logging.getLogger(__name__)
+
+# Seconds a pull's note waits for its company's row: far more than another note holds it.
+NOTE_LOCK_TIMEOUT = 2
 
 
 @sql_constraints(
@@ -136,24 +142,56 @@ class OrderWebConnection(models.Model):
 
     @api.model
     def _orderweb_note_pull(self, company, error=None):
-        """Count a failed pull of ``company`` (``error``), or reset the count after one that
-        worked: in a transaction of its own, so that it is kept whatever becomes of the
-        caller's, and written by any process (cron, runner, a manager's Pull now)."""
+        """Count a failed pull of ``company`` (``error``), or note one that worked: when (its
+        interval starts again), and the failures count reset. In a short transaction of its
+        own, so that it is kept whatever becomes of the caller's, written by any process (cron,
+        runner, a manager's Pull now or Run manually), and holds the company's row no longer:
+        a caller's transaction, open for a whole run, would hold back every other pull of the
+        company meanwhile, and a run manually on 19.0 (the request's transaction waits for the
+        job's) for ever."""
+        now = fields.Datetime.now()
+        company.flush_recordset()  # the caller's own changes to it hold its row: see below
         for attempt in range(3):
             try:
                 with self.env.registry.cursor() as cr:
-                    record = self.with_env(self.env(cr=cr)).sudo().search([('company_id', '=', company.id)])
-                    if not record or (not error and not record.pull_failure_count and not record.last_pull_error):
-                        return
-                    record.write({
-                        'pull_failure_count': record.pull_failure_count + 1 if error else 0,
-                        'last_pull_error': storable_text(str(error))[:500] if error else False,
-                    })
-                    record.flush_recordset()
-                return
+                    env = self.env(cr=cr, su=True)
+                    noted_here = not error and self._orderweb_lock_company(cr, company)
+                    if noted_here:
+                        company.with_env(env).orderweb_last_pull_at = now
+                    record = self.with_env(env).search([('company_id', '=', company.id)])
+                    if record and (error or record.pull_failure_count or record.last_pull_error):
+                        record.write({
+                            'pull_failure_count': record.pull_failure_count + 1 if error else 0,
+                            'last_pull_error': storable_text(str(error))[:500] if error else False,
+                        })
+                    env.flush_all()
+                break
             except TRANSIENT_ERRORS:
                 time.sleep(0.1 * (attempt + 1))  # another process wrote the status meanwhile
-        _logger.warning("OrderWeb: the pull outcome of %s could not be noted", company.name)
+        else:
+            _logger.warning("OrderWeb: the pull outcome of %s could not be noted", company.name)
+            return
+        if not error and not noted_here:
+            # Its row is held longer than a note takes: by the caller's own transaction (a
+            # settings form saves what changed before its Pull now runs), which writes it then.
+            company.sudo().orderweb_last_pull_at = now
+        company.invalidate_recordset(['orderweb_last_pull_at'])
+
+    @api.model
+    def _orderweb_lock_company(self, cr, company):
+        """Lock the row of ``company`` in ``cr`` (a transaction of its own), waiting no longer
+        than another note of a pull holds it.
+
+        :return: whether it is locked
+        """
+        cr.execute("SET LOCAL lock_timeout = %s", [f'{NOTE_LOCK_TIMEOUT}s'])
+        try:
+            with cr.savepoint(flush=False):
+                cr.execute("SELECT id FROM res_company WHERE id = %s FOR NO KEY UPDATE", [company.id],
+                           log_exceptions=False)
+        except psycopg2.errors.LockNotAvailable:
+            return False
+        return True
 
     # ------------------------------------------------------------------
     # Pull: the scheduled one, after a reconnect (service/runner.py), and "Pull now"
@@ -172,13 +210,12 @@ class OrderWebConnection(models.Model):
     @api.model
     def _orderweb_receive_pulled(self, company, result):
         """Store and import what a pull of ``company`` answered (``service.intake``), and note
-        that it worked.
+        that it worked (``_orderweb_note_pull``).
 
         :param result: an ``orderweb.pull.PullResult``
         :return: the online orders of the answer
         """
         online_orders = intake.receive_pulled(self.env, company, result)
-        company.sudo().orderweb_last_pull_at = fields.Datetime.now()
         self._orderweb_note_pull(company)
         return online_orders
 
@@ -189,7 +226,7 @@ class OrderWebConnection(models.Model):
         now = fields.Datetime.now()
         companies = self.env['res.company'].sudo().search([('orderweb_enabled', '=', True)])
         for company in companies:
-            due = not company.orderweb_last_pull_at or (
+            due = PULL_EVERY_COMPANY.get() or not company.orderweb_last_pull_at or (
                 (now - company.orderweb_last_pull_at).total_seconds() >= company.orderweb_pull_interval * 60 - 30)
             if not due:
                 continue

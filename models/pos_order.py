@@ -101,7 +101,16 @@ class PosOrder(models.Model):
         if not config:
             raise UserError(_("No receiving POS shop is set in the OrderWeb settings."))
         session = config.current_session_id
-        if not session or session.state not in ('opening_control', 'opened'):
+        state = None
+        if session:
+            # Locked until this transaction ends, so that no import lands in a session closed
+            # meanwhile: a closing waits for the import; an import meeting a closing waits for
+            # it, then fails to serialize and is imported again (it waits for the next session).
+            session.flush_recordset(['state'])
+            self.env.cr.execute("SELECT state FROM pos_session WHERE id = %s FOR SHARE", [session.id],
+                                log_exceptions=False)  # a conflict is expected, and retried
+            state = self.env.cr.fetchone()[0]
+        if state not in ('opening_control', 'opened'):
             raise ImportWaits(_("Waiting for a session of %(shop)s to open.", shop=config.name))
         payment_method = company.orderweb_payment_method_id
         if payment_method and payment_method not in config.payment_method_ids:
@@ -486,13 +495,14 @@ class PosOrder(models.Model):
         """Move each order for later whose time has come (its time minus its shop's preparation
         minutes) to the kitchen's list: accepted if its shop accepts automatically and it is not
         flagged, else new; its shop's screens ring. Each is moved once: by its status, under the
-        row's lock."""
+        row's lock. Only in an open session: one left in a closed session fires once the next
+        session took it over (pos.session._orderweb_take_over)."""
         self.env.flush_all()
         self.env.cr.execute(SQL(
             """SELECT po.id FROM pos_order po
                  JOIN pos_session ps ON ps.id = po.session_id
                  JOIN pos_config pc ON pc.id = ps.config_id
-                WHERE po.orderweb_status = 'scheduled'
+                WHERE po.orderweb_status = 'scheduled' AND ps.state IN ('opening_control', 'opened')
                   AND po.orderweb_scheduled_for - make_interval(mins => coalesce(pc.orderweb_preparation_minutes, 0))
                       <= %(now)s
                   AND po.state != 'cancel'

@@ -20,3 +20,4 @@ from . import test_screen_words
 from . import test_flags
 from . import test_money
 from . import test_safety
+from . import test_session_end

@@ -298,3 +298,27 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         self.assertEqual(pos_order.orderweb_status, 'done')
         self.assertEqual(pos_order.orderweb_flags_acknowledged_by, self.pos_user)
         self.assertTrue(pos_order.orderweb_sent_at, "the kitchen ticket was sent")
+
+    def test_a_closed_session_leaves_its_online_orders_to_the_next(self):
+        """Closed with orders not handed over and an order for another day, then reopened: the
+        new session's screen shows them (static/tests/common/tours/orderweb_session_end_tours.js)."""
+        self.config.with_user(self.pos_user).open_ui()
+        closed = self.config.current_session_id
+        tomorrow = (fields.Datetime.now() + timedelta(days=1)).strftime('%Y-%m-%dT%H:%M:%SZ')
+        self.company.orderweb_payment_method_id = self.bank_payment_method
+        self.env.flush_all()  # the intake reads through cursors of its own
+        paid = intake.receive(self.env, self.company, [online_order('KIT-5201'), online_order('KIT-5202')], 'push')
+        accepted = paid.pos_order_id.filtered(lambda order: order.orderweb_number == 'KIT-5202')
+        accepted.orderweb_accept(self.config.id)
+        accepted.orderweb_kitchen_claim()
+        accepted.orderweb_kitchen_sent()  # by the screen open then
+        self.company.orderweb_payment_method_id = False
+        self.env.flush_all()
+        later = intake.receive(self.env, self.company, [online_order('KIT-5203', scheduledFor=tomorrow)], 'push')
+        self.assertTrue(closed.close_session_from_ui()['successful'])
+        self.config.with_user(self.pos_user).open_ui()
+        session = self.config.current_session_id
+        self.assertEqual((paid | later).pos_order_id.session_id, session)
+        self.start_pos_tour('pos_orderweb_session_end')
+        self.env.invalidate_all()
+        self.assertEqual(paid.pos_order_id.mapped('orderweb_status'), ['accepted', 'accepted'])
