@@ -27,6 +27,24 @@ def committed_env(dbname):
     return api.Environment(db_connect(dbname).cursor(), SUPERUSER_ID, {})
 
 
+def backend_pid(cr):
+    cr.execute("SELECT pg_backend_pid()")
+    return cr.fetchone()[0]
+
+
+def wait_until_blocked(dbname, pid, timeout=30):
+    """Whether the PostgreSQL backend ``pid`` waits on a lock within ``timeout`` seconds: what a
+    test looks at instead of sleeping and hoping the other transaction got there."""
+    deadline = time.monotonic() + timeout
+    with closing(db_connect(dbname).cursor()) as cr:
+        while time.monotonic() < deadline:
+            cr.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", [pid])
+            if (cr.fetchone() or [None])[0] == 'Lock':
+                return True
+            time.sleep(0.05)
+    return False
+
+
 @tagged('post_install', '-at_install')
 class TestConcurrentIngest(TransactionCase):
     """The steps are interleaved by hand to hit the exact windows where two workers (or push
@@ -97,12 +115,14 @@ class TestConcurrentCustomer(TransactionCase):
         try:
             cr_b.execute("SELECT 1")  # B's snapshot: from before A's contact
             partner_a = env_a['res.partner']._orderweb_customer(env_a.company, orderweb_order)
-            # A commits a moment later, from another thread; B meanwhile looks for the same customer.
-            # (B runs in this thread: the test runner holds the registry lock a new cursor needs.)
+            # A commits once B waits for it, from another thread; B meanwhile looks for the same
+            # customer. (B runs in this thread: the test runner holds the registry lock a new
+            # cursor needs.) If B never waits, A commits after the timeout, long after B's look.
+            b_pid = backend_pid(cr_b)
             a_committed = threading.Event()
 
             def commit_a():
-                time.sleep(1)
+                wait_until_blocked(dbname, b_pid, timeout=10)
                 a_committed.set()
                 cr_a.commit()
             thread_a = threading.Thread(target=commit_a)
@@ -110,13 +130,15 @@ class TestConcurrentCustomer(TransactionCase):
             try:
                 # B waits for A's import of this customer; unable to see A's contact in its own
                 # snapshot, its order is left for the next run, which finds that contact.
-                partner_b = env_b['res.partner']._orderweb_customer(env_b.company, orderweb_order)
-            except psycopg2.errors.SerializationFailure:
-                cr_b.rollback()
-                partner_b = env_b['res.partner']._orderweb_customer(env_b.company, orderweb_order)
+                try:
+                    partner_b = env_b['res.partner']._orderweb_customer(env_b.company, orderweb_order)
+                except psycopg2.errors.SerializationFailure:
+                    cr_b.rollback()
+                    partner_b = env_b['res.partner']._orderweb_customer(env_b.company, orderweb_order)
+                b_waited = a_committed.is_set()  # B's look ended only once A was committing
             finally:
                 thread_a.join()
-            self.assertTrue(a_committed.is_set(), "B waited while A imported the same customer")
+            self.assertTrue(b_waited, "B waited while A imported the same customer")
             self.assertEqual(partner_b.id, partner_a.id, "B's order is the same customer's")
             cr_b.commit()
             with closing(db_connect(dbname).cursor()) as cr:
@@ -269,12 +291,13 @@ class TestConcurrentWriteAfterFailure(TransactionCase):
         failing = stored[1]
         OnlineOrder = type(env_b['orderweb.order'])
         original_prepare = OnlineOrder._prepare_import
-        other = []
+        other, other_pid, waited = [], [], []
 
         def update_meanwhile():
             # Another transaction (a POS manager's Retry, another server) touches the failing
             # order as soon as it can lock it, and commits.
             with closing(db_connect(dbname).cursor()) as other_cr:
+                other_pid.append(backend_pid(other_cr))
                 try:
                     other_cr.execute("UPDATE orderweb_order SET write_date = now() WHERE id = %s", [failing.id],
                                      log_exceptions=False)
@@ -287,7 +310,10 @@ class TestConcurrentWriteAfterFailure(TransactionCase):
                 return original_prepare(online_order, *args, **kwargs)
             other.append(threading.Thread(target=update_meanwhile))
             other[0].start()
-            time.sleep(0.5)  # it waits for the row now
+            deadline = time.monotonic() + 30
+            while not other_pid and time.monotonic() < deadline:
+                time.sleep(0.01)
+            waited.append(bool(other_pid) and wait_until_blocked(dbname, other_pid[0]))  # on the row held here
             raise ValueError("This order cannot be made")
         try:
             OnlineOrder._prepare_import = prepare_or_fail
@@ -299,6 +325,7 @@ class TestConcurrentWriteAfterFailure(TransactionCase):
                     thread.join()
             env_b.cr.rollback()
             online_orders = env_b['orderweb.order'].browse(stored.ids)
+            self.assertEqual(waited, [True], "the other transaction waited for the batch's lock on the row")
             self.assertEqual(online_orders.mapped('state'), ['done', 'error', 'done'],
                              "the failure is written, and the batch is not failed by it")
             self.assertIn("cannot be made", online_orders[1].error)

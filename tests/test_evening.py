@@ -1,13 +1,16 @@
 """The restaurant's evening on the server: red flags, auto-accept, the kitchen ticket sent once,
 orders for later fired on time, and how late each order was."""
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
 
 from .common import OrderWebCommon, new_order
+
+# The instant the tests of times make their orders at (freeze_time): what they check is counted
+# from it, never from the wall clock, whose second may tick between two orders of one test.
+EVENING = datetime(2026, 3, 12, 18, 30)
 
 
 def iso(moment):
@@ -98,6 +101,7 @@ class TestAutoAccept(OrderWebCommon):
 
     def setUp(self):
         super().setUp()
+        self.enterContext(freeze_time(EVENING))
         self.open_new_session()
         self.config.orderweb_auto_accept = True
 
@@ -117,12 +121,12 @@ class TestAutoAccept(OrderWebCommon):
         self.assertEqual(pos_order.orderweb_kitchen_claim(), pos_order.ids)
         self.assertEqual(pos_order.orderweb_kitchen_claim(), [])
         # The screen that claimed it reloaded before sending: its claim lapses, another sends it.
-        pos_order._orderweb_as_import().orderweb_kitchen_claimed_at = fields.Datetime.now() - timedelta(minutes=1)
+        pos_order._orderweb_as_import().orderweb_kitchen_claimed_at = EVENING - timedelta(minutes=1)
         self.env.flush_all()
         self.assertEqual(pos_order.orderweb_kitchen_claim(), pos_order.ids)
         pos_order.orderweb_kitchen_sent()
         self.assertTrue(pos_order.orderweb_sent_at)
-        pos_order._orderweb_as_import().orderweb_kitchen_claimed_at = fields.Datetime.now() - timedelta(minutes=1)
+        pos_order._orderweb_as_import().orderweb_kitchen_claimed_at = EVENING - timedelta(minutes=1)
         self.env.flush_all()
         self.assertEqual(pos_order.orderweb_kitchen_claim(), [], "sent: never again")
 
@@ -139,6 +143,7 @@ class TestOrdersForLater(OrderWebCommon):
 
     def setUp(self):
         super().setUp()
+        self.enterContext(freeze_time(EVENING))
         self.open_new_session()
         self.fire = self.env.ref('pos_orderweb.ir_cron_orderweb_fire')
 
@@ -150,7 +155,7 @@ class TestOrdersForLater(OrderWebCommon):
 
     def later(self, minutes, **values):
         return self.receive(new_order(
-            scheduledFor=iso(fields.Datetime.now() + timedelta(minutes=minutes)), **values)).pos_order_id
+            scheduledFor=iso(EVENING + timedelta(minutes=minutes)), **values)).pos_order_id
 
     def test_held_then_fired_once_on_time(self):
         pos_order = self.later(60)
@@ -203,9 +208,13 @@ class TestOrdersForLater(OrderWebCommon):
 @tagged('post_install', '-at_install')
 class TestHowLate(OrderWebCommon):
 
+    def setUp(self):
+        super().setUp()
+        self.enterContext(freeze_time(EVENING))
+
     def test_every_step_is_kept_and_reported(self):
         self.open_new_session()
-        created = fields.Datetime.now() - timedelta(minutes=7)
+        created = EVENING - timedelta(minutes=7)
         online_order = self.receive(new_order(createdAt=iso(created)))
         pulled = self.receive(new_order(createdAt=iso(created)), channel='pull')
         self.assertEqual(online_order.created_at, created)
@@ -237,7 +246,7 @@ class TestHowLate(OrderWebCommon):
 
     def test_metrics_histogram_from_creation(self):
         self.open_new_session()
-        online_order = self.receive(new_order(createdAt=iso(fields.Datetime.now() - timedelta(seconds=45))))
+        online_order = self.receive(new_order(createdAt=iso(EVENING - timedelta(seconds=45))))
         self.env.flush_all()
         families = {name: samples for name, _type, _help, samples in
                     self.env['orderweb.connection']._orderweb_metrics()}

@@ -2,12 +2,9 @@
 import uuid
 
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import OrderWebCommon, new_order
-
-# The public namespace from which the addon once derived its POS orders' uuids: anyone could
-# compute them from "company id:OrderWeb id".
-PUBLIC_NAMESPACE = uuid.UUID('5a0b7c9e-6c57-4b43-9a53-0c5bde7e4f10')
 
 
 @tagged('post_install', '-at_install')
@@ -43,19 +40,20 @@ class TestCashierCannotHideAnOnlineOrder(OrderWebCommon, HttpCase):
         return self.env['pos.order'].browse(result['pos.order'][0]['id'])
 
     def test_the_pos_order_uuid_cannot_be_predicted(self):
-        online = self.receive(new_order())
-        self.assertEqual(online.state, 'waiting', online.error)
-        predicted = str(uuid.uuid5(PUBLIC_NAMESPACE, f'{self.company.id}:{online.orderweb_id}'))
-        decoy = self.sync_over_rpc(predicted)
-
+        # All a cashier knows of an online order (its company, number, OrderWeb id) does not
+        # give its POS order's uuid: the database's secret does, which they cannot read.
         self.open_new_session()
-        online.action_retry()
+        online = self.receive(new_order())
         self.assertEqual(online.state, 'done', online.error)
-        self.assertNotEqual(online.pos_order_id, decoy)
-        self.assertEqual(online.pos_order_id.config_id, self.config)
-        self.assertTotal(online.pos_order_id, 12.99)
-        self.assertNotEqual(online.pos_order_id.uuid, predicted)
-        self.assertFalse(decoy.orderweb_order_id)
+        PosOrder = self.env['pos.order']
+        made = online.pos_order_id.uuid
+        self.assertEqual(PosOrder._orderweb_uuid(online), made, "a re-import finds what the import made")
+        self.authenticate(self.cashier.login, self.cashier.login)
+        with self.assertRaisesRegex(Exception, 'AccessError|not allowed'), mute_logger('odoo.http'):
+            self.make_jsonrpc_request('/web/dataset/call_kw/ir.config_parameter/get_param', {
+                'model': 'ir.config_parameter', 'method': 'get_param', 'args': ['database.secret'], 'kwargs': {}})
+        self.env['ir.config_parameter'].set_param('database.secret', str(uuid.uuid4()))
+        self.assertNotEqual(PosOrder._orderweb_uuid(online), made, "another secret, another uuid")
 
     def test_an_order_the_import_did_not_make_is_never_taken_for_it(self):
         # Even with the uuid leaked, the import takes as already made only an order it marked itself.

@@ -76,14 +76,16 @@ class TestListenerRunner(OrderWebCommon):
         return record
 
     def test_not_started_by_the_test_runner(self):
+        # Started with the server, it would be running by now: no need to wait for it.
         self.assertIsNone(service._threaded_runner)
-        time.sleep(0.5)
-        self.assertEqual(self.sim.stats(TENANT)['connections_total'], 0)
+        self.assertEqual([thread.name for thread in threading.enumerate() if thread.name == 'orderweb.runner'], [])
 
     def test_listener_starts_after_settings_save(self):
         self.company.orderweb_enabled = False
+        # A status left connected: the runner's pass with OrderWeb disabled says disabled.
+        self.env['orderweb.connection']._orderweb_report(self.company, {'state': 'connected', 'holder': 'gone:1'})
         self.start_runner()
-        time.sleep(1.0)  # a few passes with OrderWeb disabled
+        self.wait_for(lambda env: self.status(env, 'disabled'), message="no pass with OrderWeb disabled")
         self.assertEqual(self.sim.stats(TENANT)['connections_total'], 0)
 
         saved_at = time.monotonic()

@@ -194,8 +194,9 @@ def mode_prefork():
         out = subprocess.run(['pgrep', '-P', str(server.pid)], check=False, capture_output=True, text=True).stdout
         return {int(pid) for pid in out.split()}
     try:
-        check(wait(lambda: sim('GET', '/_sim/stats')['connections'] == 1, 40), 'prefork server connected')
-        before = holder_pid()
+        # Connected, and said so in the status: the holder writes it a moment after the handshake.
+        before = wait(lambda: sim('GET', '/_sim/stats')['connections'] == 1 and holder_pid(), 40)
+        check(before, 'prefork server connected, held by pid %s', before)
         for _i in range(30):  # recycles the HTTP workers (limit_request 5)
             requests.get('http://127.0.0.1:%s/web/login' % (PORT + 1), timeout=10)
         check(holder_pid() == before and watch_connections(2) == 1,
@@ -219,7 +220,8 @@ def mode_two_servers():
             found.update(int(pid) for pid in out.split())
         return found
     try:
-        check(wait(lambda: sim('GET', '/_sim/stats')['connections'] == 1, 40), 'one of two servers connected')
+        check(wait(lambda: sim('GET', '/_sim/stats')['connections'] == 1 and holder_pid(), 40),
+              'one of two servers connected')
         check(watch_connections(12) == 1, 'exactly one WebSocket for two servers over 12 s')
         assert_imported_once(push_orders(5))
         kill_holder_and_take_over(pids)
