@@ -492,7 +492,7 @@ def run_mode(args, mode, stand_in, odoo_side):
         scenario(ctx, 'returning 20/s', args.orders, 20, False, profile=profile)
         scenario(ctx, 'burst %s' % args.burst, args.burst, args.burst, True, connections=4, profile=profile)
         sync += odoo_side.sync_from_ui(args.orders - args.orders // 2, partner_id)
-        wall, cpu, queries = zip(*sync)
+        wall, cpu, queries = zip(*sync, strict=True)
         ctx['results'].append({'mode': mode, 'name': 'sync_from_ui', 'n': len(sync),
                                'p50': percentile(wall, .5), 'p90': percentile(wall, .9),
                                'p99': percentile(wall, .99), 'max': max(wall),

@@ -187,12 +187,11 @@ class TestKitchenClaimContention(TransactionCase):
         return api.Environment(db_connect(self.dbname).cursor(), SUPERUSER_ID, {})
 
     def remove(self, config, session):
-        with closing(db_connect(self.dbname).cursor()) as cr:
+        with db_connect(self.dbname).cursor() as cr:  # commits as it closes
             env = api.Environment(cr, SUPERUSER_ID, {})
             self.orders.with_env(env).unlink()
             session.with_env(env).unlink()
             config.with_env(env).unlink()
-            cr.commit()
 
     def claim(self, env, orders):
         return orders.with_env(env).orderweb_kitchen_claim()

@@ -6,7 +6,8 @@ the UK chart of accounts (VAT included in prices, as menus show them), Odoo's re
 Then it points the company at the stand-in, opens the shop's session, starts Odoo and sends an
 evening: an order for now, one for later, one with a peanut allergy, one with an item the menu
 does not know, a returning customer (phone written another way), one whose push is lost (the
-pull brings it), then an order every 20-30 s, a few of them for later. Ctrl+C or SIGTERM (also when started in the background) stops the stand-in, the order feed and Odoo.
+pull brings it), then an order every 20-30 s, a few of them for later. Ctrl+C or SIGTERM (also
+when started in the background) stops the stand-in, the order feed and Odoo.
 Run with your Odoo's Python (``make demo`` finds it, see tools/odoo_env.py).
 
 Environment: OW_DEMO_DB (orderweb_demo), OW_DEMO_PORT (8069), OW_SIM_PORT (9011).
