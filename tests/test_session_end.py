@@ -48,10 +48,12 @@ class TestSessionEnd(OrderWebCommon):
         accepted = self.receive_order()
         accepted.orderweb_accept(self.config.id)
         ready = self.receive_order()
+        ready.orderweb_accept(self.config.id)  # ready and done only after accepted (its ticket sent)
         ready.orderweb_ready(self.config.id)
         later = self.receive_order(scheduledFor=TOMORROW)
         unpaid_later = self.receive_order(prepaid=False, scheduledFor=TOMORROW)
         handed_over = self.receive_order()
+        handed_over.orderweb_accept(self.config.id)
         handed_over.orderweb_done(self.config.id)
         pending = new | accepted | ready | later | unpaid_later
         self.assertEqual(pending.mapped('orderweb_status'), ['new', 'accepted', 'ready', 'scheduled', 'scheduled'])
