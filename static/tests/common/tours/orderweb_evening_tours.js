@@ -135,8 +135,13 @@ registry.category("web_tour.tours").add("pos_orderweb_flagged_order", {
                 content: "the flagged order is red in the list",
                 trigger: ".o_orderweb_row.o_orderweb_flagged.text-danger[data-number='KIT-5103'] .o_orderweb_flag_badge",
             },
+            {
+                content: "paid online before the screen opened: its total and lines are loaded with it",
+                trigger: ".o_orderweb_row[data-number='KIT-5103'] .o_orderweb_total:contains(18.49)",
+            },
             click(".o_orderweb_row[data-number='KIT-5103']", "open it"),
             detailHas(".o_orderweb_flags", "peanut"),
+            detailHas("", "Sweet potato fries"),
             seriesStep("kitchenTicketShows")("KIT-5103", ["RED FLAGS", "peanut"], null),
             {
                 content: "new and flagged: no Ready or Done past the acknowledgement, only Accept",

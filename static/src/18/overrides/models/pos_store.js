@@ -15,6 +15,9 @@ patch(PosStore.prototype, {
     orderwebSetOrder(order) {
         this.set_order(order);
     },
+    async orderwebFetchOrders(domain) {
+        return await this.data.searchRead("pos.order", domain);
+    },
     getPrintingChanges(order) {
         const changes = super.getPrintingChanges(...arguments);
         if (order.isOnlineOrder) {

@@ -15,6 +15,11 @@ patch(PosStore.prototype, {
     orderwebSetOrder(order) {
         this.setOrder(order);
     },
+    // 19.0 loads no order lines by reading orders (they may not be auto-loaded): as it loads
+    // its own orders from the server, lines and payments included.
+    async orderwebFetchOrders(domain) {
+        return await this.loadServerOrders(domain);
+    },
     getOrderData(order) {
         const data = super.getOrderData(...arguments);
         if (order.isOnlineOrder) {

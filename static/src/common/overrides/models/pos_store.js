@@ -8,7 +8,8 @@ const KITCHEN_RETRY_MS = 20000;
 /**
  * What the POS store of every series gains (patched in by static/src/<series>/overrides/models/
  * pos_store.js, which also names what the series calls otherwise: orderwebShowOrders,
- * orderwebHasPrinters, orderwebSetOrder, and what the kitchen ticket is given; and by
+ * orderwebHasPrinters, orderwebSetOrder, orderwebFetchOrders (orders with their lines), and
+ * what the kitchen ticket is given; and by
  * kitchen_ticket.js: orderwebRenderKitchenTicket).
  */
 export const OnlineOrderStore = {
@@ -34,7 +35,7 @@ export const OnlineOrderStore = {
         await super.afterProcessServerData(...arguments);
         // Drafts of the session are loaded by the POS itself; prepaid online orders are
         // paid from the start, so those still to hand over are fetched here.
-        await this.data.searchRead("pos.order", [
+        await this.orderwebFetchOrders([
             ["session_id", "=", this.session.id],
             ["orderweb_number", "!=", false],
             ["state", "!=", "draft"],
@@ -69,7 +70,7 @@ export const OnlineOrderStore = {
             ? orderIds
             : orderIds.filter((id) => !this.models["pos.order"].get(id));
         if (missing.length) {
-            await this.data.read("pos.order", missing);
+            await this.orderwebFetchOrders([["id", "in", missing]]);
         }
         const orders = this.models["pos.order"].readMany(orderIds).filter(Boolean);
         // Another screen accepted them: stop ringing here too.
