@@ -10,6 +10,8 @@ class PosOrderLine(models.Model):
 
     # Ties an add-on line to its item line (same order), so screens and tickets can nest it.
     orderweb_item_line_uuid = fields.Char(string="OrderWeb Add-on Of", readonly=True, copy=False)
+    # What the backend shows of an item's add-ons and notes, in the note field of the series (compat.py).
+    orderweb_note = fields.Char(related=POS_LINE_NOTE, string="Add-ons & Notes")
 
     # The customer's item name (the line's full_product_name) finds and names the line: an
     # unmapped item is imported as a placeholder product, whose name says nothing.

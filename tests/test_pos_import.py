@@ -118,7 +118,7 @@ class TestPosImport(OrderWebCommon):
             'id': 'item-classic-burger', 'name': 'Classic Burger', 'price': 12.99, 'quantity': 1,
             'selectedAddons': [{'id': 'addon-jalapenos', 'name': 'Jalapeños', 'price': 0.5, 'quantity': 10}]}])
         burger = self.receive(order).pos_order_id.lines.filtered(lambda line: line.product_id == self.burger)
-        self.assertIn('Jalapeños ×10', burger[POS_LINE_NOTE])
+        self.assertIn('Jalapeños ×10', burger.orderweb_note, "as the backend shows it on either series")
 
     def test_pos_keeps_instructions_as_plain_text(self):
         instructions = "<NO PEANUTS>\n<b>now</b>"
