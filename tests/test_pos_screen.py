@@ -316,6 +316,11 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         self.env.flush_all()
         later = intake.receive(self.env, self.company, [online_order('KIT-5203', scheduledFor=tomorrow)], 'push')
         self.assertTrue(closed.close_session_from_ui()['successful'])
+        # The closing was yesterday: a screen opened within a minute of a closing replays its
+        # CLOSING_SESSION message and reloads once (Odoo 18's own behaviour), mid-tour here.
+        pending = self.env.cr.precommit.data.get('bus.bus.values', [])
+        pending[:] = [values for values in pending if 'CLOSING_SESSION' not in values['message']]
+        self.env['bus.bus'].sudo().search([('message', 'like', '%CLOSING_SESSION%')]).unlink()
         self.config.with_user(self.pos_user).open_ui()
         session = self.config.current_session_id
         self.assertEqual((paid | later).pos_order_id.session_id, session)
