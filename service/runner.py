@@ -226,7 +226,12 @@ class _Inbox:
 
     def join(self, timeout):
         """Wait for the thread; past ``timeout`` it stops retrying. True if all was stored."""
+        deadline = time.monotonic() + timeout
         self._thread.join(timeout)
+        # A catch-up pull on its way would still open a cursor once the runner stopped (seen in
+        # a test run: in the next test's transaction): it ends first, bounded by its own deadline.
+        if self._puller is not None:
+            self._puller.join(max(deadline - time.monotonic(), 0))
         if self._thread.is_alive():
             self._give_up.set()
             return False
