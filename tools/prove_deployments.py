@@ -265,6 +265,9 @@ def start_stand_in():
                                 cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait(lambda: requests.get(SIM + '/_sim/stats', params={'tenant': TENANT},
                               headers={'Authorization': 'Bearer ' + KEY}, timeout=1).ok, 10)
+    # What answered must be ours: another run's stand-in on this port would answer, then vanish.
+    if stand_in.poll() is not None:
+        raise SystemExit('the stand-in could not start on port %s (taken by another process?)' % SIM_PORT)
     return stand_in
 
 
