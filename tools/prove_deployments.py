@@ -14,6 +14,7 @@ these helpers.
 """
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -261,13 +262,16 @@ MODES = {'threaded': mode_threaded, 'prefork': mode_prefork, 'two-servers': mode
 
 
 def start_stand_in():
+    # The stand-in must be ours: another run's on this port would answer the checks, then vanish.
+    with socket.socket() as probe:
+        try:
+            probe.bind(('127.0.0.1', SIM_PORT))
+        except OSError:
+            raise SystemExit('port %s of the stand-in is taken by another process' % SIM_PORT) from None
     stand_in = subprocess.Popen([sys.executable, '-m', 'orderweb.simulator', '--port', str(SIM_PORT), '--empty'],
                                 cwd=HERE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait(lambda: requests.get(SIM + '/_sim/stats', params={'tenant': TENANT},
                               headers={'Authorization': 'Bearer ' + KEY}, timeout=1).ok, 10)
-    # What answered must be ours: another run's stand-in on this port would answer, then vanish.
-    if stand_in.poll() is not None:
-        raise SystemExit('the stand-in could not start on port %s (taken by another process?)' % SIM_PORT)
     return stand_in
 
 
