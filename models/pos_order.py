@@ -11,7 +11,7 @@ from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
-from ..compat import POS_ORDER_NOTE, pos_reference_values, sql_constraints
+from ..compat import POS_ORDER_NOTE, READ_POS_DATA_MODELS, pos_reference_values, sql_constraints
 from ..const import KITCHEN_CLAIM_TIMEOUT, ORDERWEB_STATUSES
 from .orderweb_order import ImportWaits
 
@@ -253,11 +253,9 @@ class PosOrder(models.Model):
         # has no screen and keeps only the ids (what other modules' sync_from_ui reads too).
         if not self._orderweb_origin_allowed():
             return super().read_pos_data(data, config_id)
-        return {
-            'pos.order': [{'id': order_id} for order_id in self.ids],
-            **{model: [] for model in ('pos.session', 'pos.payment', 'pos.order.line', 'pos.pack.operation.lot',
-                                       'product.attribute.custom.value')},
-        }
+        # Every model the series' answer holds (compat.py), empty but the orders' ids.
+        return {model: [] for model in READ_POS_DATA_MODELS} | {
+            'pos.order': [{'id': order_id} for order_id in self.ids]}
 
     # pos.order has no _load_pos_data_fields of its own (empty list = every field), so the
     # orderweb_* fields reach the POS screens without an override; extending that list

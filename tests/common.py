@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 
-from ..compat import SERIES, lend_test_lock
+from ..compat import SERIES_INFO, lend_test_lock
 from ..orderweb.const import SIMULATOR_API_KEY
 from ..orderweb.simulator.data import SAMPLE_ORDERS
 from ..service import intake
@@ -56,7 +56,7 @@ class OrderWebCommon(TestPoSCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls._orderweb_test_mode = False
-        if SERIES >= 19:
+        if not SERIES_INFO['registry_test_mode']:
             if not cls._registry_patched:  # an HttpCase is in test mode already
                 cls.registry_enter_test_mode_cls()
                 cls._orderweb_test_mode = True

@@ -16,9 +16,9 @@ import psutil
 
 from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import HttpCase, tagged
-from odoo.tools import config
 
 from .. import service
+from ..compat import config_list
 from ..orderweb.const import MAX_FRAME_BYTES, MSG_NEW_ORDER, PULL_RETRIES
 from ..orderweb.simulator import SimulatorThread
 from ..service import runner as runner_module
@@ -330,8 +330,7 @@ class TestListenerRunner(OrderWebCommon):
                 thread.join()
             print(psutil.Process().memory_info().vms - before)
         ''')
-        addons_path = config['addons_path']  # a list from 19.0 on
-        addons_path = addons_path if isinstance(addons_path, str) else ','.join(addons_path)
+        addons_path = ','.join(config_list('addons_path'))
         grown = int(subprocess.run([sys.executable, '-c', script, addons_path], check=True,
                                    capture_output=True, text=True, timeout=120).stdout.split()[-1])
         self.assertLess(grown, 300 * 2**20)

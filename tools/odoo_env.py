@@ -7,10 +7,12 @@ folder name). PostgreSQL comes from the usual ``PG*`` variables.
 
     eval "$(python3 tools/odoo_env.py)"   # exports ODOO_BIN ODOO_PYTHON OW_ADDONS OW_ADDONS_PATH
     python3 tools/odoo_env.py --series    # "18.0 /path/to/odoo" per series installed (.ci/run)
+    python3 tools/odoo_env.py --supported # "18.0 19.0": the series compat.py's SERIES_TABLE lists
 
 Runs on any Python 3 (standard library only). Exits 2 with one sentence when no Odoo is found.
 Scripts of this project import it (``odoo_env.addons_path()``, ``odoo_env.odoo_command()``).
 """
+import ast
 import hashlib
 import os
 import re
@@ -102,7 +104,22 @@ def odoo_command(*args):
             *(['--db_port', os.environ['PGPORT']] if os.environ.get('PGPORT') else []), *args]
 
 
-SERIES = ('18.0', '19.0')  # the Odoo series the addon claims
+def series_table():
+    """compat.py's SERIES_TABLE (what differs by series, keyed by the series supported), read
+    as the literal it is: this runs without Odoo, on any Python 3.
+
+    :return: {series (int): {key: value}}
+    """
+    with open(os.path.join(HERE, 'compat.py'), encoding='utf-8') as source:
+        tree = ast.parse(source.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(target, 'id', None) for target in node.targets] == ['SERIES_TABLE']:
+            return ast.literal_eval(node.value)
+    raise RuntimeError("compat.py has no SERIES_TABLE")
+
+
+SERIES_TABLE = series_table()
+SERIES = tuple('%s.0' % series for series in sorted(SERIES_TABLE))  # the Odoo series the addon claims, '18.0', ...
 
 
 def launcher_series(launcher):
@@ -140,20 +157,31 @@ def series_launchers():
     return found
 
 
+def series_info(series=None):
+    """The SERIES_TABLE entry of ``series`` (18, 19, ...; by default the Odoo found's)."""
+    series = series or odoo_series()
+    if series not in SERIES_TABLE:
+        raise OdooNotFound("Odoo %s.0 is not a series this addon supports (%s)" % (series, ', '.join(SERIES)))
+    return SERIES_TABLE[series]
+
+
 def demo_data_options():
-    """What installs demo data in a new database: 18.0 does by default, 19.0 on --with-demo."""
-    return ['--with-demo'] if odoo_series() >= 19 else []
+    """What installs demo data in a new database (18.0 does by default, 19.0 on --with-demo)."""
+    return list(series_info()['demo_data_options'])
 
 
 def no_demo_data_options():
-    """What keeps demo data out of a new database: 18.0 needs --without-demo, 19.0 loads none by default."""
-    return [] if odoo_series() >= 19 else ['--without-demo=all']
+    """What keeps demo data out of a new database (18.0 needs --without-demo, 19.0 loads none by default)."""
+    return list(series_info()['no_demo_data_options'])
 
 
 if __name__ == '__main__':
     if sys.argv[1:] == ['--series']:  # "SERIES LAUNCHER" per series found (.ci/run)
         for series, launcher in sorted(series_launchers().items()):
             print(series, launcher)
+        sys.exit(0)
+    if sys.argv[1:] == ['--supported']:  # the series the addon supports, found or not (.ci/run, .ci/lint)
+        print(*SERIES)
         sys.exit(0)
     if sys.argv[1:] == ['--demo-data-options']:
         print(*demo_data_options())
