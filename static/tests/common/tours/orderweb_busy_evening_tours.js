@@ -1,9 +1,6 @@
 import { registry } from "@web/core/registry";
+import { openRegister } from "@pos_orderweb/../tests/series_steps";
 import { click, statusIs } from "@pos_orderweb/../tests/common/tours/orderweb_tour_utils";
-
-// A busy evening, the same on every series: what differs (opening the register) is asked of the
-// series' tours by name.
-const seriesStep = (name) => registry.category("pos_orderweb_tour_steps").get(name);
 
 /** A card's text at ``selector`` shows ``expected`` and not ``unexpected`` (regular expressions). */
 function cardShows(selector, expected, unexpected, content) {
@@ -32,7 +29,7 @@ registry.category("web_tour.tours").add("pos_orderweb_busy_evening", {
                     }
                 },
             },
-            ...seriesStep("openRegister")(),
+            ...openRegister(),
             // KIT-5201 rang on opening; the test now receives KIT-5203, KIT-5204 and KIT-5205.
             {
                 content: "one alert for the four orders, naming three",

@@ -1,14 +1,12 @@
 import { registry } from "@web/core/registry";
+import { openRegister } from "@pos_orderweb/../tests/series_steps";
 import {
     click,
     detailHas,
+    kitchenTicketShows,
     notificationShown,
     statusIs,
 } from "@pos_orderweb/../tests/common/tours/orderweb_tour_utils";
-
-// The restaurant's evening, the same on every series: what differs (opening the register,
-// rendering a kitchen ticket) is asked of the series' tours by name.
-const seriesStep = (name) => registry.category("pos_orderweb_tour_steps").get(name);
 
 async function waitFor(condition, what, timeout = 30000) {
     const start = Date.now();
@@ -51,7 +49,7 @@ registry.category("web_tour.tours").add("pos_orderweb_auto_accept", {
                     countKitchenTickets(frame.contentWindow.posmodel, "second");
                 },
             },
-            ...seriesStep("openRegister")(),
+            ...openRegister(),
             // The test now receives KIT-5101; the shop accepts online orders automatically.
             ...notificationShown("KIT-5101", ["Ada Lovelace"]),
             {
@@ -79,7 +77,7 @@ registry.category("web_tour.tours").add("pos_orderweb_auto_accept", {
 registry.category("web_tour.tours").add("pos_orderweb_order_for_later", {
     steps: () =>
         [
-            ...seriesStep("openRegister")(),
+            ...openRegister(),
             click(".o_orderweb_navbar_button", "open the online orders"),
             {
                 content: "the order for later waits under Later",
@@ -128,7 +126,7 @@ function catchPrintedTickets() {
 registry.category("web_tour.tours").add("pos_orderweb_flagged_order", {
     steps: () =>
         [
-            ...seriesStep("openRegister")(),
+            ...openRegister(),
             catchPrintedTickets(),
             click(".o_orderweb_navbar_button", "open the online orders"),
             {
@@ -142,7 +140,7 @@ registry.category("web_tour.tours").add("pos_orderweb_flagged_order", {
             click(".o_orderweb_row[data-number='KIT-5103']", "open it"),
             detailHas(".o_orderweb_flags", "peanut"),
             detailHas("", "Sweet potato fries"),
-            seriesStep("kitchenTicketShows")("KIT-5103", ["RED FLAGS", "peanut"], null),
+            kitchenTicketShows("KIT-5103", ["RED FLAGS", "peanut"], null),
             {
                 content: "new and flagged: no Ready or Done past the acknowledgement, only Accept",
                 trigger: ".o_orderweb_detail:has(.o_orderweb_accept):not(:has(.o_orderweb_ready)):not(:has(.o_orderweb_done))",

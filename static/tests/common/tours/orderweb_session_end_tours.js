@@ -1,8 +1,6 @@
 import { registry } from "@web/core/registry";
+import { openRegister } from "@pos_orderweb/../tests/series_steps";
 import { click } from "@pos_orderweb/../tests/common/tours/orderweb_tour_utils";
-
-// Opening the register differs by series: asked of the series' tours by name.
-const seriesStep = (name) => registry.category("pos_orderweb_tour_steps").get(name);
 
 function rowShows(number, status, where = ".o_orderweb_list") {
     return {
@@ -16,7 +14,7 @@ function rowShows(number, status, where = ".o_orderweb_list") {
 registry.category("web_tour.tours").add("pos_orderweb_session_end", {
     steps: () =>
         [
-            ...seriesStep("openRegister")(),
+            ...openRegister(),
             click(".o_orderweb_navbar_button", "open the online orders"),
             rowShows("KIT-5201", "New"),
             rowShows("KIT-5202", "Accepted"),

@@ -1,4 +1,6 @@
-// Steps of the tours that only read the page (the same on every series).
+// Steps of the tours that only read the page (the same on every series; what differs is the
+// series' static/tests/<series>/tours/orderweb_series_steps.js, "@pos_orderweb/../tests/series_steps").
+import { renderKitchenTicket } from "@pos_orderweb/../tests/series_steps";
 
 // The test receives the OrderWeb order from Python once the register is open, while the
 // page runs: a flag set on the page before it must still be there when the order shows.
@@ -59,4 +61,26 @@ export function click(selector, content) {
 
 export function statusIs(label) {
     return detailHas(".o_orderweb_status", label);
+}
+
+/** The kitchen ticket of online order ``number`` shows ``texts``, and not ``addonLine`` (the add-on's own line). */
+export function kitchenTicketShows(number, texts, addonLine = "+ Extra cheese") {
+    return {
+        content: `the kitchen ticket of ${number} shows ${texts.join(", ")}`,
+        trigger: ".pos",
+        run: async () => {
+            const pos = window.posmodel;
+            const order = pos.models["pos.order"].find((o) => o.orderweb_number === number);
+            const ticket = await renderKitchenTicket(pos, order);
+            for (const text of texts) {
+                if (!ticket.textContent.includes(text)) {
+                    throw new Error(`The kitchen ticket lacks "${text}": ${ticket.textContent}`);
+                }
+            }
+            // The add-on is in its item's note ("With: ..."): its priced line is for the receipt.
+            if (addonLine && ticket.textContent.includes(addonLine)) {
+                throw new Error(`The kitchen ticket lists "${addonLine}" besides its item's note: ${ticket.textContent}`);
+            }
+        },
+    };
 }

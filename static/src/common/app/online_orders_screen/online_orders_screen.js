@@ -1,21 +1,34 @@
 import { Component, onMounted, useState } from "@odoo/owl";
 import { useService } from "@web/core/utils/hooks";
+import {
+    CenteredIcon,
+    orderInstructions,
+    orderLinesComponents,
+    orderTotal,
+    partnerPhone,
+    registerOnlineOrdersScreen,
+    useAsyncLockedMethod,
+    usePos,
+} from "@pos_orderweb/adapter";
+import { OnlineOrderTiming } from "@pos_orderweb/common/app/online_orders_screen/online_order_timing";
 
 /**
  * The online orders of the session: a list (number, customer, phone, type, scheduled
  * time, total, paid or to pay, status, red flags), the orders for later under it, and the
  * selected order with its lines, add-ons nested under their item, notes, special
- * instructions and flags, and the cashier's actions. static/src/<series>/app/
- * online_orders_screen/ gives it the series' components and names (OnlineOrdersScreen).
+ * instructions and flags, and the cashier's actions. The lines of the opened order are shown
+ * as the series shows an order's (pos_orderweb.OnlineOrderLines, static/src/<series>/).
  */
-export class OnlineOrdersScreenBase extends Component {
+export class OnlineOrdersScreen extends Component {
     static template = "pos_orderweb.OnlineOrdersScreen";
+    static components = { ...orderLinesComponents, CenteredIcon, OnlineOrderTiming };
     static props = { orderUuid: { type: String, optional: true } };
     // Leaving the screen returns to the order being rung up, not here.
     static storeOnOrder = false;
 
     setup() {
-        // this.pos: the series' usePos(), set by the subclass.
+        this.pos = usePos();
+        this.run = useAsyncLockedMethod(this.run);
         this.ui = useState(useService("ui"));
         this.state = useState({ selectedUuid: this.props.orderUuid || null });
         // Opening the screen is how the cashier sees the orders: stop ringing.
@@ -38,7 +51,16 @@ export class OnlineOrdersScreenBase extends Component {
         this.state.selectedUuid = null;
     }
     phone(order) {
-        return order.partner_id?.phone || order.partner_id?.mobile || "";
+        return partnerPhone(order.partner_id);
+    }
+    total(order) {
+        return this.env.utils.formatCurrency(orderTotal(order));
+    }
+    instructions(order) {
+        return orderInstructions(order);
+    }
+    back() {
+        this.pos.orderwebLeaveOrders();
     }
     statusClass(order) {
         return {
@@ -54,3 +76,5 @@ export class OnlineOrdersScreenBase extends Component {
         await this.pos[action](order);
     }
 }
+
+registerOnlineOrdersScreen(OnlineOrdersScreen);

@@ -1,5 +1,5 @@
-import { deserializeDateTime } from "@web/core/l10n/dates";
 import { _t } from "@web/core/l10n/translation";
+import { toDateTime } from "@pos_orderweb/adapter";
 
 const { DateTime } = luxon;
 
@@ -8,11 +8,8 @@ const { DateTime } = luxon;
  * the company's), whatever the zone of the device showing them.
  */
 
-/** A datetime field of a POS model as a luxon DateTime (null if unset). */
-export function toDateTime(value) {
-    // 19.0's POS models hold datetimes as DateTime already, 18.0's as the server's text.
-    return !value ? null : typeof value === "string" ? deserializeDateTime(value) : value;
-}
+/** A datetime field of a POS model as a luxon DateTime (null if unset): as the series holds it. */
+export { toDateTime };
 
 /** ``moment`` in the shop's time zone. */
 export function inShopZone(moment, config) {

@@ -1,18 +1,19 @@
 import { AlertDialog, ConfirmationDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { _t } from "@web/core/l10n/translation";
+import { patch } from "@web/core/utils/patch";
+import { PosStore } from "@pos_orderweb/adapter";
 
 // How often a screen looks for accepted orders whose kitchen ticket no screen sent (the one
 // that claimed it closed or reloaded mid-way: the server lets its claim lapse after 30 s).
 const KITCHEN_RETRY_MS = 20000;
 
 /**
- * What the POS store of every series gains (patched in by static/src/<series>/overrides/models/
- * pos_store.js, which also names what the series calls otherwise: orderwebShowOrders,
- * orderwebHasPrinters, orderwebSetOrder, orderwebFetchOrders (orders with their lines), and
- * what the kitchen ticket is given; and by
- * kitchen_ticket.js: orderwebRenderKitchenTicket).
+ * What the POS store of every series gains. The series' adapter (static/src/<series>/adapter.js)
+ * names what each series calls otherwise: orderwebShowOrders, orderwebLeaveOrders,
+ * orderwebHasPrinters, orderwebSetOrder, orderwebFetchOrders (orders with their lines),
+ * orderwebRenderKitchenTicket, and what the kitchen ticket is given.
  */
-export const OnlineOrderStore = {
+patch(PosStore.prototype, {
     async setup() {
         // One kitchen sending at a time on this screen, in the order asked.
         this.orderwebKitchenQueue = Promise.resolve();
@@ -225,4 +226,4 @@ export const OnlineOrderStore = {
             ),
         });
     },
-};
+});

@@ -1,5 +1,7 @@
 import { ConfirmationDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { _t } from "@web/core/l10n/translation";
+import { patch } from "@web/core/utils/patch";
+import { PosStore } from "@pos_orderweb/adapter";
 
 // A ringing tone made to loop (mail's incoming call), already bundled with the POS.
 const ORDERWEB_SOUND = "incoming-call";
@@ -8,11 +10,10 @@ const ORDERWEB_SOUND = "incoming-call";
 const ALERT_NUMBERS_MAX = 3;
 
 /**
- * What the POS store of every series gains for a busy evening (patched in by static/src/<series>/
- * overrides/models/pos_store_evening.js): one alert for all the online orders still ringing,
- * and accepting an order for later early.
+ * What the POS store of every series gains for a busy evening: one alert for all the online
+ * orders still ringing, and accepting an order for later early.
  */
-export const OnlineOrderEveningStore = {
+patch(PosStore.prototype, {
     async setup() {
         // The online orders still ringing, by id, in the order they came.
         this.orderwebRinging = new Map();
@@ -139,4 +140,4 @@ export const OnlineOrderEveningStore = {
             await this.orderwebAccept(order);
         }
     },
-};
+});

@@ -1,8 +1,9 @@
 import { AlertDialog } from "@web/core/confirmation_dialog/confirmation_dialog";
 import { _t } from "@web/core/l10n/translation";
+import { patch } from "@web/core/utils/patch";
+import { ClosePosPopup } from "@pos_orderweb/adapter";
 
-/** What the closing popup of every series gains (patched in by each series' closing_popup.js). */
-export const OnlineOrderClosingPopup = {
+patch(ClosePosPopup.prototype, {
     /** Online orders still to pay: they block closing, so the popup names them first. */
     get orderwebOpenOrders() {
         return this.pos.orderwebOrders.filter((order) => order.orderwebToPay);
@@ -26,4 +27,4 @@ export const OnlineOrderClosingPopup = {
             confirm: () => this.orderwebShowOrders(),
         });
     },
-};
+});

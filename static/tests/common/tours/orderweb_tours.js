@@ -1,12 +1,8 @@
-import * as Chrome from "@point_of_sale/../tests/tours/utils/chrome_util";
-import * as Dialog from "@point_of_sale/../tests/tours/utils/dialog_util";
-import * as PaymentScreen from "@point_of_sale/../tests/tours/utils/payment_screen_util";
-import * as ReceiptScreen from "@point_of_sale/../tests/tours/utils/receipt_screen_util";
-import { negate } from "@point_of_sale/../tests/tours/utils/common";
 import { registry } from "@web/core/registry";
 import {
     click,
     detailHas,
+    kitchenTicketShows,
     markPage,
     notificationShown,
     openFromNotification,
@@ -14,38 +10,14 @@ import {
     statusIs,
     waitingCountIs,
 } from "@pos_orderweb/../tests/common/tours/orderweb_tour_utils";
-
-function openRegister() {
-    return [Chrome.startPoS(), Dialog.confirm("Open Register")];
-}
-/** Render the kitchen ticket the order printers would get, as the POS builds it. */
-function kitchenTicketShows(number, texts, addonLine = "+ Extra cheese") {
-    return {
-        content: `the kitchen ticket of ${number} shows ${texts.join(", ")}`,
-        trigger: ".pos",
-        run: async () => {
-            // Looked up at run time: this file is also loaded by backend pages, where the POS
-            // modules are absent and a static import would break every backend tour.
-            const { changesToOrder } = odoo.loader.modules.get("@point_of_sale/app/models/utils/order_change");
-            const pos = window.posmodel;
-            const order = pos.models["pos.order"].find((o) => o.orderweb_number === number);
-            const changes = changesToOrder(order, false, pos.orderPreparationCategories);
-            const ticket = await pos.getRenderedReceipt(order, "New", changes.new, true);
-            for (const text of texts) {
-                if (!ticket.textContent.includes(text)) {
-                    throw new Error(`The kitchen ticket lacks "${text}": ${ticket.textContent}`);
-                }
-            }
-            // The add-on is in its item's note ("With: ..."): its priced line is for the receipt.
-            if (addonLine && ticket.textContent.includes(addonLine)) {
-                throw new Error(`The kitchen ticket lists "${addonLine}" besides its item's note: ${ticket.textContent}`);
-            }
-        },
-    };
-}
-
-// What the tours of every series (static/tests/common) ask of this one.
-registry.category("pos_orderweb_tour_steps").add("openRegister", openRegister).add("kitchenTicketShows", kitchenTicketShows);
+import {
+    Chrome,
+    negate,
+    openOrderList,
+    openRegister,
+    PaymentScreen,
+    ReceiptScreen,
+} from "@pos_orderweb/../tests/series_steps";
 
 registry.category("web_tour.tours").add("pos_orderweb_live_order", {
     steps: () =>
@@ -165,7 +137,7 @@ registry.category("web_tour.tours").add("pos_orderweb_guards", {
             ...openRegister(),
             // The test now receives KIT-5004, to pay at the counter.
             ...notificationShown("KIT-5004", ["Ada Lovelace"]),
-            Chrome.clickMenuOption("Orders"),
+            openOrderList(),
             {
                 content: "the online order is listed with its number, without a delete button",
                 trigger: ".ticket-screen .order-row:contains(KIT-5004):not(:has(.delete-button))",
