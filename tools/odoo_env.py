@@ -113,7 +113,8 @@ def series_table():
     with open(os.path.join(HERE, 'compat.py'), encoding='utf-8') as source:
         tree = ast.parse(source.read())
     for node in tree.body:
-        if isinstance(node, ast.Assign) and [getattr(target, 'id', None) for target in node.targets] == ['SERIES_TABLE']:
+        targets = [getattr(target, 'id', None) for target in getattr(node, 'targets', ())]
+        if isinstance(node, ast.Assign) and targets == ['SERIES_TABLE']:
             return ast.literal_eval(node.value)
     raise RuntimeError("compat.py has no SERIES_TABLE")
 
