@@ -65,8 +65,8 @@ SERIES_TABLE = {
 }
 
 SERIES = release.version_info[0]
-# The running series' entry; an unsupported series (the module refuses to install on it) reads
-# the newest entry's, so that its code still imports.
+# The running series' entry. A series not in the table reads the newest entry (the nearest
+# guess, as a newer series mostly keeps the last one's names) and gets no POS screen (POS_ASSETS).
 SERIES_INFO = SERIES_TABLE.get(SERIES) or SERIES_TABLE[max(SERIES_TABLE)]
 
 POS_ORDER_NOTE = SERIES_INFO['pos_order_note']
