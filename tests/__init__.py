@@ -21,3 +21,4 @@ from . import test_flags
 from . import test_money
 from . import test_safety
 from . import test_session_end
+from . import test_series
