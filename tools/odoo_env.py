@@ -23,9 +23,28 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-INSTALL_GUIDE = 'https://www.odoo.com/documentation/18.0/administration/on_premise.html'
-MISSING = ("No Odoo found: set ODOO_BIN to your odoo-bin of Odoo 18.0 (or put `odoo` on PATH); "
-           "to install Odoo, follow %s" % INSTALL_GUIDE)
+
+
+def series_table():
+    """compat.py's SERIES_TABLE (what differs by series, keyed by the series supported), read
+    as the literal it is: this runs without Odoo, on any Python 3.
+
+    :return: {series (int): {key: value}}
+    """
+    with open(os.path.join(HERE, 'compat.py'), encoding='utf-8') as source:
+        tree = ast.parse(source.read())
+    for node in tree.body:
+        targets = [getattr(target, 'id', None) for target in getattr(node, 'targets', ())]
+        if isinstance(node, ast.Assign) and targets == ['SERIES_TABLE']:
+            return ast.literal_eval(node.value)
+    raise RuntimeError("compat.py has no SERIES_TABLE")
+
+
+SERIES_TABLE = series_table()
+SERIES = tuple('%s.0' % series for series in sorted(SERIES_TABLE))  # the Odoo series the addon claims, '18.0', ...
+INSTALL_GUIDE = 'https://www.odoo.com/documentation/%s/administration/on_premise.html' % SERIES[0]
+MISSING = ("No Odoo found: set ODOO_BIN to your odoo-bin of Odoo %s (or put `odoo` on PATH); "
+           "to install Odoo, follow %s" % (' or '.join(SERIES), INSTALL_GUIDE))
 
 
 class OdooNotFound(RuntimeError):
@@ -102,25 +121,6 @@ def odoo_command(*args):
     return [env['ODOO_BIN'], '--addons-path=' + env['OW_ADDONS_PATH'],
             '--db_host', os.environ.get('PGHOST', '127.0.0.1'), '--db_user', os.environ.get('PGUSER', 'root'),
             *(['--db_port', os.environ['PGPORT']] if os.environ.get('PGPORT') else []), *args]
-
-
-def series_table():
-    """compat.py's SERIES_TABLE (what differs by series, keyed by the series supported), read
-    as the literal it is: this runs without Odoo, on any Python 3.
-
-    :return: {series (int): {key: value}}
-    """
-    with open(os.path.join(HERE, 'compat.py'), encoding='utf-8') as source:
-        tree = ast.parse(source.read())
-    for node in tree.body:
-        targets = [getattr(target, 'id', None) for target in getattr(node, 'targets', ())]
-        if isinstance(node, ast.Assign) and targets == ['SERIES_TABLE']:
-            return ast.literal_eval(node.value)
-    raise RuntimeError("compat.py has no SERIES_TABLE")
-
-
-SERIES_TABLE = series_table()
-SERIES = tuple('%s.0' % series for series in sorted(SERIES_TABLE))  # the Odoo series the addon claims, '18.0', ...
 
 
 def launcher_series(launcher):
