@@ -10,6 +10,13 @@ ORDERWEB_STATUSES = [
     ('done', "Done"),
 ]
 
+# When an online order reached each step on the POS screen, by the status it moved to.
+ORDERWEB_STEP_FIELDS = {
+    'accepted': 'orderweb_accepted_at',
+    'ready': 'orderweb_ready_at',
+    'done': 'orderweb_done_at',
+}
+
 # States of an online order (orderweb.order).
 ONLINE_ORDER_STATES = [
     ('received', "To Import"),
