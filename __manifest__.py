@@ -32,5 +32,6 @@
         'views/orderweb_connection_views.xml',
         'views/res_config_settings_views.xml',
     ],
+    'post_load': 'post_load',  # installs the log filter of utils.expected_sql_failures
     # No 'assets': the POS screen's files differ by Odoo series, see compat.py POS_ASSETS.
 }
