@@ -1,6 +1,6 @@
 {
     'name': 'OrderWeb Online Orders for Point of Sale',
-    'version': '1.4.0',  # no series: the same module installs on 18.0 and 19.0
+    'version': '1.5.0',  # no series: the same module installs on 18.0 and 19.0
     'category': 'Sales/Point of Sale',
     'summary': 'Receive OrderWeb online orders live in your POS and Sales, exactly once',
     'author': 'OrderWeb Connector Team',

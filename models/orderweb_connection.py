@@ -14,6 +14,7 @@ from ..compat import sql_constraints
 from ..const import (
     LIVE_IMPORT_GRACE,
     MAX_AUTO_ATTEMPTS,
+    NOTE_LOCK_TIMEOUT,
     PULL_LIMIT,
     STALE_AFTER,
 )
@@ -24,9 +25,6 @@ from ..utils import TRANSIENT_ERRORS, is_outage
 from .ir_cron import PULL_EVERY_COMPANY
 
 _logger = logging.getLogger(__name__)
-
-# Seconds a pull's note waits for its company's row: far more than another note holds it.
-NOTE_LOCK_TIMEOUT = 2
 
 
 @sql_constraints(

@@ -92,7 +92,7 @@ class OrderWebConnection(models.Model):
 
         return [
             ('orderweb_orders_received_total', 'counter',
-             "Online orders received, by channel (push: live, pull: periodic pull).",
+             "Online orders received, by channel (push: on the live WebSocket, pull: by any pull).",
              [('', labels(company, channel=channel), figures[company][channel])
               for company in companies for channel in ('push', 'pull')]),
             ('orderweb_orders_imported_total', 'counter', "Online orders imported into POS or Sales.",
@@ -161,12 +161,12 @@ class OrderWebConnection(models.Model):
         """{company: (count, sum of seconds, [cumulative count per bucket])} of the imported online
         orders, from their ``start`` (received_at or created_at) to their import; an OrderWeb time
         far from the receipt left out."""
-        self.env['orderweb.order'].flush_model(['company_id', 'state', start, 'received_at', 'processed_at'])
+        self.env['orderweb.order'].flush_model(['company_id', 'state', start, 'received_at', 'imported_at'])
         self.env.cr.execute(SQL(
             """SELECT company_id, count(*), coalesce(sum(seconds), 0), %(buckets)s
-                 FROM (SELECT company_id, greatest(extract(epoch FROM processed_at - %(start)s), 0) AS seconds
+                 FROM (SELECT company_id, greatest(extract(epoch FROM imported_at - %(start)s), 0) AS seconds
                          FROM orderweb_order
-                        WHERE state = 'done' AND processed_at IS NOT NULL AND %(start)s IS NOT NULL
+                        WHERE state = 'done' AND imported_at IS NOT NULL AND %(start)s IS NOT NULL
                           -- OrderWeb's time, far from when Odoo received it, is no measure of a delay.
                           AND abs(extract(epoch FROM received_at - %(start)s)) <= %(trusted)s) AS imported
                 GROUP BY company_id""",

@@ -35,14 +35,16 @@ class PosOrder(models.Model):
     _orderweb_origin_fields = (*ORDERWEB_ORIGIN_FIELDS, *ORDERWEB_STEP_FIELDS.values())
 
     orderweb_order_id = fields.Many2one(
-        'orderweb.order', string="OrderWeb Order", readonly=True, copy=False, index='btree_not_null',
+        'orderweb.order', string="Online Order", readonly=True, copy=False, index='btree_not_null',
         ondelete='restrict')
     orderweb_number = fields.Char(string="Online Order No.", readonly=True, copy=False, index='btree_not_null')
     orderweb_type = fields.Char(string="Online Order Type Sent", readonly=True, copy=False)
     orderweb_type_label = fields.Char(related='orderweb_order_id.order_type_label', string="Online Order Type")
     orderweb_scheduled_for = fields.Datetime(string="Scheduled For", readonly=True, copy=False)
     orderweb_prepaid = fields.Boolean(string="Paid Online", readonly=True, copy=False)
-    orderweb_status = fields.Selection(ORDERWEB_STATUSES, string="Online Order Status", readonly=True, copy=False)
+    orderweb_status = fields.Selection(
+        ORDERWEB_STATUSES, string="Online Order Status", readonly=True, copy=False,
+        help="Where the order stands on the POS screen; Done: handed over to the customer.")
     orderweb_accepted_at = fields.Datetime(string="Accepted At", readonly=True, copy=False)
     orderweb_ready_at = fields.Datetime(string="Ready At", readonly=True, copy=False)
     orderweb_done_at = fields.Datetime(string="Done At", readonly=True, copy=False)
@@ -65,7 +67,7 @@ class PosOrder(models.Model):
     # The steps before the POS, from its online order (the timeline on the form).
     orderweb_created_at = fields.Datetime(related='orderweb_order_id.created_at')
     orderweb_received_at = fields.Datetime(related='orderweb_order_id.received_at', string="Received At")
-    orderweb_imported_at = fields.Datetime(related='orderweb_order_id.processed_at', string="Imported At")
+    orderweb_imported_at = fields.Datetime(related='orderweb_order_id.imported_at', string="Imported At")
     # The customer's special instructions, in the note field of the series (compat.py).
     orderweb_instructions = fields.Text(related=POS_ORDER_NOTE, string="Special Instructions")
     # ------------------------------------------------------------------

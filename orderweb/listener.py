@@ -75,7 +75,7 @@ class ListenerStatus:
 class Listener:
     """Receives a tenant's pushed orders and keeps the connection alive.
 
-    ``on_order(order, raw)`` gets each order; ``on_invalid(raw, error)`` each
+    ``on_order(orderweb_order, raw)`` gets each order (its :class:`~.order.Order`); ``on_invalid(raw, error)`` each
     ``new_order`` whose data is not an order (``error`` a :class:`PayloadError`),
     and each message over ``MAX_FRAME_BYTES``: then ``raw`` is only a summary,
     ``{"frameBytes", "frameStart", "orderId"?, "orderNumber"?}`` (the ids as hints
@@ -306,7 +306,7 @@ class Listener:
 
     def _deliver(self, data: Any) -> None:
         try:
-            order = parse_order(data)
+            orderweb_order = parse_order(data)
         except PayloadError as exc:
             self._report(f"Order skipped: {exc}")
             self._call(self._on_invalid, data, exc)
@@ -317,7 +317,7 @@ class Listener:
             self._report(f"Order skipped: {error}")
             self._call(self._on_invalid, data, error)
             return
-        self._call(self._on_order, order, data)
+        self._call(self._on_order, orderweb_order, data)
 
     def _skip_oversized(self, frame: Message) -> None:
         """Report a message over MAX_FRAME_BYTES with what identifies it, not its content."""

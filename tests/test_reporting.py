@@ -185,7 +185,7 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         year_one = self.receive(new_order(createdAt='0001-01-01T00:00:00+00:00'))
         ahead = self.receive(new_order(createdAt=iso(now + timedelta(days=2))))
         online_orders = sane | year_one | ahead
-        online_orders.sudo().write({'received_at': now, 'processed_at': now})
+        online_orders.sudo().write({'received_at': now, 'imported_at': now})
         self.assertEqual(year_one.created_at, datetime(1, 1, 1), "kept as sent")
         self.env.flush_all()
         Report = self.env['orderweb.order.report']
@@ -205,7 +205,7 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         waiting = self.receive(new_order())
         accepted.pos_order_id.orderweb_accept(self.config.id)
         seven_minutes_ago = fields.Datetime.now().replace(microsecond=0) - timedelta(minutes=7)
-        waiting.sudo().processed_at = seven_minutes_ago
+        waiting.sudo().imported_at = seven_minutes_ago
         self.env.flush_all()
 
         def database_now():
