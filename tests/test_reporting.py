@@ -3,9 +3,9 @@ from datetime import datetime, timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tests import freeze_time, tagged
 
-from .common import OrderWebCommon, new_order
+from .common import OrderWebCommon, company_user, new_order
 
 
 def iso(moment):
@@ -231,8 +231,7 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         self.assertEqual((row.weekday, row.hour_of_day), ('2', 0))
 
     def test_managers_read_their_companies_only(self):
-        manager = new_test_user(self.env, 'manager-report', groups='point_of_sale.group_pos_manager',
-                                company_id=self.company.id, company_ids=self.company.ids)
+        manager = company_user(self.env, 'manager-report', self.company, 'point_of_sale.group_pos_manager')
         self.open_new_session()
         online_order = self.receive(new_order())
         self.env.flush_all()
@@ -241,7 +240,6 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         self.assertEqual(rows.company_id, self.company)
 
     def test_cashiers_do_not_read_the_analysis(self):
-        cashier = new_test_user(self.env, 'cashier-report', groups='point_of_sale.group_pos_user',
-                                company_id=self.company.id, company_ids=self.company.ids)
+        cashier = company_user(self.env, 'cashier-report', self.company, 'point_of_sale.group_pos_user')
         with self.assertRaises(AccessError):
             self.env['orderweb.order.report'].with_user(cashier).search([])
