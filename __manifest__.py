@@ -1,6 +1,6 @@
 {
     'name': 'OrderWeb Online Orders for Point of Sale',
-    'version': '1.4.0',  # no series: the same module installs on 18.0 and 19.0
+    'version': '1.5.0',  # no series: the same module installs on 18.0 and 19.0
     'category': 'Sales/Point of Sale',
     'summary': 'Receive OrderWeb online orders live in your POS and Sales, exactly once',
     'author': 'OrderWeb Connector Team',
@@ -32,5 +32,6 @@
         'views/orderweb_connection_views.xml',
         'views/res_config_settings_views.xml',
     ],
+    'post_load': 'post_load',  # installs the log filter of utils.expected_sql_failures
     # No 'assets': the POS screen's files differ by Odoo series, see compat.py POS_ASSETS.
 }

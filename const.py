@@ -1,7 +1,8 @@
 """Constants of the Odoo side of pos_orderweb (the wire's own live in orderweb/const.py)."""
 
-# Lifecycle of an online order on the POS screen, as the cashier moves it. An order for later
-# is held (scheduled) until its time comes (scheduled time - the shop's preparation minutes).
+# Status of the POS order of an online order on the POS screen, as the cashier moves it. An order
+# for later is held (scheduled) until its time comes (scheduled time - the shop's preparation
+# minutes). Its 'done' is the kitchen's: handed over; an online order's state 'done' is "Imported".
 ORDERWEB_STATUSES = [
     ('scheduled', "Later"),
     ('new', "New"),
@@ -10,7 +11,14 @@ ORDERWEB_STATUSES = [
     ('done', "Done"),
 ]
 
-# States of an online order (orderweb.order).
+# When an online order reached each step on the POS screen, by the status it moved to.
+ORDERWEB_STEP_FIELDS = {
+    'accepted': 'orderweb_accepted_at',
+    'ready': 'orderweb_ready_at',
+    'done': 'orderweb_done_at',
+}
+
+# State of an online order (orderweb.order) as the import moves it; 'done': imported into its target.
 ONLINE_ORDER_STATES = [
     ('received', "To Import"),
     ('waiting', "Waiting for POS Session"),
@@ -22,11 +30,18 @@ ORDERWEB_TARGETS = {
     'pos': ('pos.order', 'pos_order_id'),
     'sale': ('sale.order', 'sale_order_id'),
 }
-# How an online order reached Odoo: pushed on the live connection, or found by the catch-up pull.
+# Channel: how an online order reached Odoo, pushed on the live WebSocket or pulled (any pull:
+# the scheduled one, the catch-up after a (re)connection, a manager's Pull now).
 ONLINE_ORDER_CHANNELS = [
-    ('push', "Live"),
-    ('pull', "Catch-up"),
+    ('push', "Pushed"),
+    ('pull', "Pulled"),
 ]
+
+# The OrderWeb server a company's settings start with.
+DEFAULT_URL = 'wss://orderweb.net'
+
+# Seconds a pull's note waits for its company's row: far more than another note holds it.
+NOTE_LOCK_TIMEOUT = 2
 
 # How many times the pull cron retries a record in error by itself; Retry has no limit.
 MAX_AUTO_ATTEMPTS = 3

@@ -3,7 +3,8 @@
 The online order reads its payload once and resolves it here (customer, products, the
 customer's prices): ``pos.order`` and ``sale.order`` turn a :class:`PreparedOrder` into their
 own values, asking it for prices under their taxes and for the lines that bring their total
-to what the customer paid. The source checks the total of what they made.
+to what the customer paid. The source checks the total of what they made. Its red flags
+are the restaurant's policy, in flags.py.
 """
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -13,8 +14,8 @@ from odoo import fields
 from odoo.exceptions import UserError
 from odoo.tools import format_datetime
 
-from .const import ALLERGY_WORDS, FLAG_QUOTE_LENGTH, PRICE_TOLERANCE, SCHEDULE_HORIZON_DAYS, UNROUNDED_PRICE_PRECISION
-from .utils import words_found, words_pattern
+from .const import SCHEDULE_HORIZON_DAYS, UNROUNDED_PRICE_PRECISION
+from .flags import red_flags
 
 
 @dataclass(frozen=True)
@@ -71,78 +72,8 @@ class PreparedOrder:
 
     @cached_property
     def flags(self):
-        """What the kitchen must look at before cooking this order, as the receiving shop's
-        settings (else the defaults) say: an allergy word in the special instructions, an
-        item's notes or an add-on's name; an item Odoo does not know (imported as a
-        placeholder, also when only an archived product or one the shop does not sell has its
-        name); an item whose product is archived, not sold in the POS or unavailable in the
-        shop; an item priced off its product's price by more than the tolerance.
-        Flags never stop the import.
-
-        :return: tuple of translated texts, one per flag
-        """
-        env, orderweb_order = self.online_order.env, self.orderweb_order
-        _, shop, currency = env._, self.company.orderweb_pos_config_id, self.company.currency_id
-        tolerance = shop.orderweb_price_tolerance if shop else PRICE_TOLERANCE
-        allergy = words_pattern(shop.orderweb_allergy_words if shop else ALLERGY_WORDS)
-        flags = []
-        if allergy:
-            for where, text in ((_("special instructions"), orderweb_order.special_instructions),
-                                *((item.name, item.note) for item in orderweb_order.items),
-                                *((item.name, addon.name) for item in orderweb_order.items for addon in item.addons)):
-                found = words_found(allergy, text)
-                if found:
-                    flags.append(_("Allergy (%(words)s) in %(where)s: “%(text)s”",
-                                   words=", ".join(found), where=where, text=flag_quote(text)))
-        for line, (source, _is_addon) in zip(self.lines, line_sources(orderweb_order), strict=True):
-            product = line.product
-            if line.placeholder:
-                flags.append(self._placeholder_flag(line, source.name))
-                continue
-            if not product.active:
-                flags.append(_("%(item)s: its product %(product)s is archived", item=line.name, product=product.name))
-            elif product in shop.orderweb_unavailable_product_ids:
-                flags.append(_("%(item)s: %(product)s is unavailable in %(shop)s",
-                               item=line.name, product=product.name, shop=shop.name))
-            elif self.online_order._target_model() == 'pos.order' and not product.available_in_pos:
-                flags.append(_("%(item)s: %(product)s is not sold in the POS", item=line.name, product=product.name))
-            if line.item is None:
-                odoo_price = product.lst_price
-                taxes = product.taxes_id._filter_taxes_by_company(self.company)
-                if taxes:
-                    odoo_price = taxes.compute_all(odoo_price, currency, 1.0, product=product)['total_included']
-                if currency.compare_amounts(abs(line.price - odoo_price), tolerance) > 0:
-                    flags.append(_("%(item)s: priced %(price)s online, %(odoo_price)s in Odoo",
-                                   item=line.name, price=currency.format(line.price),
-                                   odoo_price=currency.format(odoo_price)))
-        return tuple(flags)
-
-    def _placeholder_flag(self, line, name):
-        """The flag of a line imported as a placeholder for the item or add-on ``name``: the
-        kitchen may not know it. A product of that name that was not taken (archived, or not
-        sold where the order goes) is named, so that a manager sees why."""
-        _ = self.online_order.env._
-        unsold = self._unsold_by_name.get(name)
-        if unsold and not unsold.active:
-            return _("%(item)s: its product %(product)s is archived; imported as “%(placeholder)s”",
-                     item=line.name, product=unsold.display_name, placeholder=line.product.name)
-        if unsold:
-            return _("%(item)s: %(product)s is not sold here; imported as “%(placeholder)s”",
-                     item=line.name, product=unsold.display_name, placeholder=line.product.name)
-        return _("%(item)s: unknown to Odoo, imported as “%(placeholder)s”: check what it is before cooking it",
-                 item=line.name, placeholder=line.product.name)
-
-    @cached_property
-    def _unsold_by_name(self):
-        """{name: product} of the products, archived ones included, that have the name of an
-        item imported as a placeholder: the match the import could not take."""
-        names = {source.name for line, (source, _is_addon) in zip(self.lines, line_sources(self.orderweb_order),
-                                                                  strict=True) if line.placeholder}
-        if not names:
-            return {}
-        Product = self.online_order.env['product.product'].with_company(self.company).with_context(active_test=False)
-        return {product.name: product for product in Product.search(
-            [('name', 'in', list(names)), *Product._check_company_domain(self.company)], order='active, id desc')}
+        """The red flags of this order (``flags.red_flags``): tuple of translated texts."""
+        return red_flags(self.online_order, self.orderweb_order, self.lines, line_sources(self.orderweb_order))
 
     @cached_property
     def adjustment_product(self):
@@ -242,13 +173,6 @@ def prepared_lines(env, orderweb_order, products):
                           price=float(addon.price), item=item_index)
                      for addon in item.addons)
     return tuple(lines)
-
-
-def flag_quote(text):
-    """``text`` as a flag quotes it: on one line (a flag is a line), and at most FLAG_QUOTE_LENGTH
-    characters; the whole text is on the order, where it belongs."""
-    text = " ".join(text.split())
-    return text if len(text) <= FLAG_QUOTE_LENGTH else text[:FLAG_QUOTE_LENGTH - 1] + "…"
 
 
 def line_sources(orderweb_order):

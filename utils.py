@@ -32,13 +32,21 @@ class _OwnFailedStatements(logging.Filter):
         return not (getattr(_own_statements, 'expected', 0) and str(record.msg).startswith('bad query'))
 
 
-logging.getLogger('odoo.sql_db').addFilter(_OwnFailedStatements())
+_OWN_FAILED_STATEMENTS = _OwnFailedStatements()
+
+
+def install_log_filter():
+    """Install the filter of :func:`expected_sql_failures` on ``odoo.sql_db``: called by the
+    addon's ``post_load`` (__init__.py), when Odoo loads it, before any import of an online
+    order. Installing it again changes nothing (a logger keeps a filter once)."""
+    logging.getLogger('odoo.sql_db').addFilter(_OWN_FAILED_STATEMENTS)
 
 
 @contextlib.contextmanager
 def expected_sql_failures():
-    """Within this block, a failing statement of this thread is not logged by Odoo: the caller
-    handles the error, and logs it if it must, without the statement's data.
+    """Within this block, a failing statement of this thread is not logged by Odoo (once
+    :func:`install_log_filter` ran): the caller handles the error, and logs it if it must,
+    without the statement's data.
 
     :return: a context manager
     """

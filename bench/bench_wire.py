@@ -40,10 +40,10 @@ class Arrivals:
         self.times = defaultdict(list)
         self.changed = threading.Condition()
 
-    def on_order(self, order, raw) -> None:
+    def on_order(self, orderweb_order, raw) -> None:
         now = time.perf_counter()
         with self.changed:
-            self.times[order.order_id].append(now)
+            self.times[orderweb_order.order_id].append(now)
             self.changed.notify_all()
 
     def wait(self, predicate, timeout: float) -> bool:

@@ -6,10 +6,13 @@ from . import orderweb_product_map
 from . import orderweb_order
 from . import pos_config
 from . import pos_order
+from . import pos_order_screen
+from . import pos_order_backend
 from . import pos_order_line
 from . import pos_session
 from . import sale_order
 from . import sale_order_line
 from . import orderweb_connection
+from . import orderweb_connection_health
 from . import ir_cron
 from . import ir_asset

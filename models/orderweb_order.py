@@ -78,7 +78,7 @@ class OrderWebOrder(models.Model):
     created_at = fields.Datetime(string="Created on OrderWeb", readonly=True,
                                  help="When the customer placed the order, as OrderWeb says.")
     received_at = fields.Datetime(string="Received", required=True, readonly=True, default=fields.Datetime.now)
-    processed_at = fields.Datetime(string="Imported", readonly=True)
+    imported_at = fields.Datetime(readonly=True)
     attempt_count = fields.Integer(string="Import Tries", readonly=True)
     # What the list shows of the payload, read once when it is stored.
     customer_name = fields.Char(string="Customer", readonly=True)
@@ -446,7 +446,7 @@ class OrderWebOrder(models.Model):
             self._orderweb_as_import().with_context(mail_notrack=self.state == 'received').write({
                 'state': 'done',
                 'error': False,
-                'processed_at': fields.Datetime.now(),
+                'imported_at': fields.Datetime.now(),
                 'attempt_count': self.attempt_count + 1,
                 self._target_link_field(): target.id,
                 # Written only when there are some: an imported order is never imported again.

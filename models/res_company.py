@@ -4,12 +4,12 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..compat import sql_constraints
+from ..const import DEFAULT_URL
 from ..orderweb.const import LOOPBACK_HOSTS
 from ..orderweb.pull import PullClient
 from ..orderweb.utils import endpoints, server_identity
 from ..utils import translated
 
-DEFAULT_URL = 'wss://orderweb.net'
 # The addon's products that stand in for what the menu sends: VAT is due on them as on any item.
 TAXED_PRODUCTS = ('pos_orderweb.product_orderweb_item', 'pos_orderweb.product_orderweb_addon',
                   'pos_orderweb.product_orderweb_adjustment')

@@ -16,7 +16,7 @@ class SaleOrder(models.Model):
     _orderweb_origin_fields = ('orderweb_order_id',)
 
     orderweb_order_id = fields.Many2one(
-        'orderweb.order', string="OrderWeb Order", readonly=True, copy=False, index='btree_not_null',
+        'orderweb.order', string="Online Order", readonly=True, copy=False, index='btree_not_null',
         ondelete='restrict')
 
     # ------------------------------------------------------------------

@@ -42,6 +42,10 @@ MAX_REMEMBERED_UNKNOWN_TYPES = 64
 MAX_FRAME_BYTES = 1024 * 1024
 # Of an oversized message, only this beginning is kept, to tell which order it was.
 OVERSIZED_FRAME_KEEP = 512
+# Bytes asked of the socket per read of a frame.
+FRAME_READ_CHUNK = 65536
+# A control frame's payload is at most this long (RFC 6455, 5.5).
+MAX_CONTROL_PAYLOAD = 125
 # Fragments one message may come in; more drops the link (its order comes with the pull).
 MAX_FRAGMENTS = 1024
 
@@ -85,6 +89,8 @@ PULL_READ_CHUNK = 65536
 # --- Order payloads -----------------------------------------------------------
 SHAPE_PUSH = "push"
 SHAPE_PULL = "pull"
+# A timestamp written longer than this is no ISO 8601 time.
+MAX_TIMESTAMP_LENGTH = 64
 # Identifiers longer than this are rejected (truncating one could merge orders).
 MAX_ID_LENGTH = 128
 # Free text longer than this is truncated, ending with TRUNCATION_MARK.

@@ -13,10 +13,8 @@ from dataclasses import dataclass
 
 from websocket import ABNF, WebSocketConnectionClosedException, WebSocketProtocolException
 
-from .const import MAX_FRAGMENTS
+from .const import FRAME_READ_CHUNK, MAX_CONTROL_PAYLOAD, MAX_FRAGMENTS
 
-READ_CHUNK = 65536
-MAX_CONTROL_PAYLOAD = 125
 DATA_OPCODES = (ABNF.OPCODE_TEXT, ABNF.OPCODE_BINARY)
 CONTROL_OPCODES = (ABNF.OPCODE_CLOSE, ABNF.OPCODE_PING, ABNF.OPCODE_PONG)
 
@@ -102,7 +100,7 @@ class FrameReader:
     def _exact(self, count: int) -> bytes:
         chunks = []
         while count:
-            chunk = self._sock.recv(min(count, READ_CHUNK))
+            chunk = self._sock.recv(min(count, FRAME_READ_CHUNK))
             if not chunk:
                 raise WebSocketConnectionClosedException("the connection closed in the middle of a frame")
             chunks.append(chunk)
@@ -111,7 +109,7 @@ class FrameReader:
 
     def _skip(self, count: int) -> None:
         while count:
-            chunk = self._sock.recv(min(count, READ_CHUNK))
+            chunk = self._sock.recv(min(count, FRAME_READ_CHUNK))
             if not chunk:
                 raise WebSocketConnectionClosedException("the connection closed in the middle of a frame")
             count -= len(chunk)

@@ -6,18 +6,15 @@ refused) and a new attempt, until :meth:`Listener.stop`. Waits are on a wake-up
 socket pair and the stop event, and blocking handshakes are cut by shutting the
 socket down, so ``stop()`` is prompt in every phase.
 
-The TCP connection (and TLS for ``wss``) is opened here rather than by
-websocket-client so that it can be interrupted; proxies are therefore not used.
-websocket-client does the handshake and sends; frames are read by
-:class:`~.frames.FrameReader`, which keeps no more than ``MAX_FRAME_BYTES`` of one.
+How a connection is opened is in :mod:`.connect`, what a data message says in
+:mod:`.messages`; frames are read by :class:`~.frames.FrameReader`, which keeps no
+more than ``MAX_FRAME_BYTES`` of one. This module holds the thread: its status, its
+backoff, and the loop of one connection (pings, frames, their delivery).
 """
 
-import errno
 import json
 import logging
-import os
 import random
-import re
 import select
 import socket
 import ssl
@@ -27,12 +24,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from http import HTTPStatus
 from typing import Any, NoReturn
-from urllib.parse import urlsplit
 
 import websocket
 
+from .connect import Connecting, Refused, Stopped
 from .const import (
     BACKOFF_CAP,
     BACKOFF_FIRST,
@@ -48,7 +44,6 @@ from .const import (
     PING_INTERVAL,
     PONG_TIMEOUT,
     REFUSED_CLOSE_CODES,
-    REFUSED_HTTP_STATUSES,
     REFUSED_RETRY,
     STABLE_AFTER,
     STATE_CONNECTED,
@@ -59,15 +54,13 @@ from .const import (
     STOP_TIMEOUT,
 )
 from .frames import FrameReader, Message
+from .messages import Malformed, decode, oversized_summary, type_label
 from .order import Order, PayloadError, parse_order
-from .utils import _, check_tenant, endpoints, is_storable_text, mask_key, ws_url
+from .utils import _, check_tenant, endpoints, mask_key, ws_url
 
 logger = logging.getLogger(__name__)
 
 PING_FRAME = json.dumps({"type": MSG_PING})
-# What tells an oversized order apart, found in the beginning kept of it: a hint only.
-OVERSIZED_HINTS = {key: re.compile(rf'"{key}"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)')
-                   for key in ("orderId", "orderNumber")}
 
 
 @dataclass(frozen=True)
@@ -79,22 +72,10 @@ class ListenerStatus:
     reconnect_count: int  # successful connections after the first one
 
 
-class _Stopped(Exception):
-    """stop() was called while connecting."""
-
-
-class _Refused(Exception):
-    """The server refused the API key."""
-
-
-class _Malformed(Exception):
-    """A frame that is not a JSON object; reported and skipped."""
-
-
 class Listener:
     """Receives a tenant's pushed orders and keeps the connection alive.
 
-    ``on_order(order, raw)`` gets each order; ``on_invalid(raw, error)`` each
+    ``on_order(orderweb_order, raw)`` gets each order (its :class:`~.order.Order`); ``on_invalid(raw, error)`` each
     ``new_order`` whose data is not an order (``error`` a :class:`PayloadError`),
     and each message over ``MAX_FRAME_BYTES``: then ``raw`` is only a summary,
     ``{"frameBytes", "frameStart", "orderId"?, "orderNumber"?}`` (the ids as hints
@@ -190,9 +171,9 @@ class Listener:
                 began = time.monotonic()
                 try:
                     self._connect_and_listen()
-                except _Stopped:
+                except Stopped:
                     break
-                except _Refused as exc:
+                except Refused as exc:
                     self._update(state=STATE_KEY_REFUSED, connected_since=None, last_error=str(exc))
                     self._wait(self.refused_retry)
                     continue
@@ -248,77 +229,17 @@ class Listener:
             ws.shutdown()  # closes the socket even when close() had nothing to send
 
     def _connect(self) -> websocket.WebSocket:
-        deadline = time.monotonic() + self.connect_timeout
-        parts = urlsplit(self.url)
-        port = parts.port or (443 if parts.scheme == "wss" else 80)
-        sock = self._open_tcp(parts.hostname, port, deadline)
-        try:
-            if parts.scheme == "wss":  # certificate and host name are verified
-                sock = ssl.create_default_context().wrap_socket(sock, server_hostname=parts.hostname)
-                with self._lock:
-                    self._sock = sock
-            ws = websocket.create_connection(
-                self.url,
-                socket=sock,
-                header=[f"X-API-Key: {self._api_key}"],
-                redirect_limit=0,  # following a redirect would hand the key to another URL
-            )
-            if ws.getstatus() != HTTPStatus.SWITCHING_PROTOCOLS:
-                ws.shutdown()
-                raise ConnectionError(
-                    f"WebSocket upgrade answered HTTP {ws.getstatus()} (redirects are not followed)")
-            return ws
-        except websocket.WebSocketBadStatusException as exc:
-            sock.close()
-            self._raise_if_stopping()
-            if exc.status_code in REFUSED_HTTP_STATUSES:
-                raise _Refused(f"OrderWeb refused the API key {mask_key(self._api_key)} "
-                               f"for tenant {self.tenant} (HTTP {exc.status_code})") from None
-            raise ConnectionError(f"WebSocket upgrade answered HTTP {exc.status_code}") from None
-        except BaseException:
-            sock.close()
-            self._raise_if_stopping()
-            raise
+        connecting = Connecting(self._wake_recv, self._stopping, self._hold)
+        return connecting.websocket(self.url, self.tenant, self._api_key, self.connect_timeout)
 
-    def _open_tcp(self, host: str, port: int, deadline: float) -> socket.socket:
-        """Non-blocking connect, so that stop() can interrupt it."""
-        last_error: OSError | None = None
-        for family, kind, proto, _name, address in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
-            sock = socket.socket(family, kind, proto)
-            with self._lock:
-                self._sock = sock
-            try:
-                sock.setblocking(False)
-                code = sock.connect_ex(address)
-                if code not in (0, errno.EINPROGRESS, errno.EWOULDBLOCK):
-                    raise OSError(code, os.strerror(code))
-                while code != 0:
-                    remaining = deadline - time.monotonic()
-                    if remaining <= 0:
-                        raise TimeoutError(f"connect timed out after {self.connect_timeout} s")
-                    _, writable, _ = select.select([self._wake_recv], [sock], [], remaining)
-                    self._raise_if_stopping()
-                    if writable:
-                        code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                        if code:
-                            raise OSError(code, os.strerror(code))
-                        break
-                # Bounds the TLS and upgrade handshakes that follow on this socket.
-                sock.settimeout(max(deadline - time.monotonic(), 0.001))
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # orders are small frames
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-                return sock
-            except _Stopped:
-                sock.close()
-                raise
-            except OSError as exc:
-                sock.close()
-                last_error = exc
-        raise last_error or OSError(f"no address found for {host}")
+    def _hold(self, sock: socket.socket) -> None:
+        """The socket being connected, which stop() shuts down."""
+        with self._lock:
+            self._sock = sock
 
     def _raise_if_stopping(self) -> None:
         if self._stopping.is_set():
-            raise _Stopped
+            raise Stopped
 
     def _listen(self, ws: websocket.WebSocket) -> NoReturn:
         """Receive frames and ping until the link drops, goes silent, or stop()."""
@@ -354,7 +275,7 @@ class Listener:
                 payload = frame.payload
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
                 if not got_first_message and code in REFUSED_CLOSE_CODES:
-                    raise _Refused(f"OrderWeb closed the connection with code {code} right after "
+                    raise Refused(f"OrderWeb closed the connection with code {code} right after "
                                    f"the upgrade: API key {mask_key(self._api_key)} refused")
                 raise ConnectionError(f"closed by OrderWeb (code {code})")
             got_first_message = True
@@ -373,8 +294,8 @@ class Listener:
             self._skip_oversized(frame)
             return
         try:
-            message = _decode(frame.opcode, frame.payload)
-        except _Malformed as exc:
+            message = decode(frame.opcode, frame.payload)
+        except Malformed as exc:
             self._report(f"Malformed frame skipped: {exc}")
             return
         kind = message.get("type")
@@ -385,7 +306,7 @@ class Listener:
 
     def _deliver(self, data: Any) -> None:
         try:
-            order = parse_order(data)
+            orderweb_order = parse_order(data)
         except PayloadError as exc:
             self._report(f"Order skipped: {exc}")
             self._call(self._on_invalid, data, exc)
@@ -396,32 +317,16 @@ class Listener:
             self._report(f"Order skipped: {error}")
             self._call(self._on_invalid, data, error)
             return
-        self._call(self._on_order, order, data)
+        self._call(self._on_order, orderweb_order, data)
 
     def _skip_oversized(self, frame: Message) -> None:
         """Report a message over MAX_FRAME_BYTES with what identifies it, not its content."""
-        # Kept as storable text: invalid bytes and NUL become U+FFFD.
-        start = frame.payload.decode("utf-8", "replace").replace("\x00", "\ufffd")
-        summary = {"frameBytes": frame.size, "frameStart": start}
-        for key, pattern in OVERSIZED_HINTS.items():
-            match = pattern.search(start)
-            try:
-                value = json.loads(match.group(1)) if match else None
-            except ValueError:  # a bad escape: no usable hint
-                value = None
-            if isinstance(value, int) or (isinstance(value, str) and is_storable_text(value)):
-                summary[key] = value
-        number = summary.get("orderNumber")
-        error = PayloadError(
-            "frame", _("is %(size)s bytes, over the limit of %(limit)s: it was not read, only its first "
-                       "%(kept)s bytes are kept"),
-            None if number is None else str(number), size=frame.size, limit=MAX_FRAME_BYTES, kept=len(frame.payload))
+        summary, error = oversized_summary(frame)
         self._report(f"Oversized frame skipped: {error}")
         self._call(self._on_invalid, summary, error)
 
     def _note_unknown(self, kind: Any) -> None:
-        # repr() of a deeply nested value could recurse past the limit.
-        label = repr(kind)[:80] if isinstance(kind, (str, int, float, bool)) else f"<{_type_label(kind)}>"
+        label = type_label(kind)
         if label not in self._unknown_types and len(self._unknown_types) < MAX_REMEMBERED_UNKNOWN_TYPES:
             self._unknown_types.add(label)
             logger.debug("Listener %s ignores messages of type %s", self._label, label)
@@ -450,24 +355,6 @@ class Listener:
                         f" ({new.last_error})" if because else "")
         if new != old and set(changes) != {"last_message_at"}:
             self._call(self._on_status, new)
-
-
-def _decode(opcode: int, payload: bytes) -> dict:
-    if opcode != websocket.ABNF.OPCODE_TEXT:
-        raise _Malformed(f"binary frame of {len(payload)} bytes")
-    try:
-        message = json.loads(payload.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise _Malformed("text frame that is not valid UTF-8") from None
-    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
-        raise _Malformed(f"not JSON ({type(exc).__name__}: {exc})") from None
-    if not isinstance(message, dict):
-        raise _Malformed(f"JSON {type(message).__name__} instead of an object")
-    return message
-
-
-def _type_label(value: Any) -> str:
-    return "null" if value is None else type(value).__name__
 
 
 def _shutdown(sock: socket.socket) -> None:

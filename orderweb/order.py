@@ -50,13 +50,13 @@ from .const import (
     MAX_ORDER_LINES,
     MAX_QUANTITY,
     MAX_SHORT_TEXT,
+    MAX_TIMESTAMP_LENGTH,
     SHAPE_PULL,
     SHAPE_PUSH,
     TRUNCATION_MARK,
 )
 from .utils import MessageError, _, is_storable_text
 
-MAX_TIMESTAMP_LENGTH = 64
 ORDER_FIELDS = {
     "orderNumber", "customerName", "customerPhone", "customerEmail", "orderType",
     "orderSource", "status", "items", "specialInstructions", "scheduledFor", "createdAt",

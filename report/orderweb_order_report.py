@@ -115,16 +115,16 @@ class OrderWebOrderReport(models.Model):
                 extract(epoch FROM po.orderweb_ready_at - oo.received_at) / 60 AS minutes_to_ready,
                 extract(epoch FROM po.orderweb_done_at - oo.received_at) / 60 AS minutes_to_done,
                 CASE WHEN NOT %(doubtful)s
-                    THEN extract(epoch FROM oo.processed_at - oo.created_at) / 60 END AS minutes_created_to_imported,
+                    THEN extract(epoch FROM oo.imported_at - oo.created_at) / 60 END AS minutes_created_to_imported,
                 %(doubtful)s AS created_at_doubtful,
                 CASE WHEN %(doubtful)s THEN 1 ELSE 0 END AS created_at_doubtful_count,
                 -- An order for later waits for the kitchen from its firing, as kept when it fired.
-                extract(epoch FROM po.orderweb_accepted_at - coalesce(po.orderweb_fired_at, oo.processed_at)) / 60
+                extract(epoch FROM po.orderweb_accepted_at - coalesce(po.orderweb_fired_at, oo.imported_at)) / 60
                     AS minutes_imported_to_accepted,
                 CASE WHEN po.orderweb_accepted_at IS NOT NULL THEN 1 ELSE 0 END AS accepted_count,
                 CASE WHEN po.orderweb_status = 'new' THEN 1 ELSE 0 END AS waiting_count,
                 CASE WHEN po.orderweb_status = 'new' THEN extract(epoch FROM
-                    timezone('UTC', statement_timestamp()) - coalesce(po.orderweb_fired_at, oo.processed_at)) / 60
+                    timezone('UTC', statement_timestamp()) - coalesce(po.orderweb_fired_at, oo.imported_at)) / 60
                 END AS minutes_waiting,
                 extract(epoch FROM po.orderweb_ready_at - po.orderweb_accepted_at) / 60 AS minutes_accepted_to_ready,
                 CASE WHEN oo.channel = 'pull' THEN 100.0 ELSE 0.0 END AS pulled_rate,

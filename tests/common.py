@@ -3,11 +3,16 @@ import uuid
 from decimal import Decimal
 
 from odoo.addons.point_of_sale.tests.common import TestPoSCommon
+from odoo.tests import new_test_user
 
 from ..compat import SERIES_INFO, lend_test_lock
 from ..orderweb.const import SIMULATOR_API_KEY
 from ..orderweb.simulator.data import SAMPLE_ORDERS
 from ..service import intake
+
+# The groups of a shop's staff, as new_test_user takes them.
+CASHIER = 'base.group_user,point_of_sale.group_pos_user'
+POS_MANAGER = 'base.group_user,point_of_sale.group_pos_manager'
 
 # Nothing listens on the discard port: a pull there fails at once.
 UNREACHABLE_URL = 'http://127.0.0.1:9'
@@ -30,6 +35,11 @@ def new_order(**values):
     }
     order.update(values)
     return order
+
+
+def company_user(env, login, company, groups=CASHIER):
+    """A user of ``company`` alone (its current and only allowed company), in ``groups``."""
+    return new_test_user(env, login, groups=groups, company_id=company.id, company_ids=company.ids)
 
 
 def orderweb_settings(config, url=UNREACHABLE_URL):

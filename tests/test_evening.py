@@ -220,7 +220,7 @@ class TestHowLate(OrderWebCommon):
         self.assertEqual(online_order.created_at, created)
         pos_order = online_order.pos_order_id
         online_order.sudo().write({'received_at': created + timedelta(minutes=1),
-                            'processed_at': created + timedelta(minutes=2)})
+                            'imported_at': created + timedelta(minutes=2)})
         pos_order.orderweb_accept(self.config.id)
         pos_order.orderweb_kitchen_claim()
         pos_order.orderweb_kitchen_sent()
@@ -232,7 +232,7 @@ class TestHowLate(OrderWebCommon):
         # The order alone tells its evening.
         self.assertEqual(
             [bool(online_order[name]) for name in
-             ('created_at', 'received_at', 'processed_at', 'accepted_at', 'sent_at', 'ready_at')], [True] * 6)
+             ('created_at', 'received_at', 'imported_at', 'accepted_at', 'sent_at', 'ready_at')], [True] * 6)
         self.assertEqual(pos_order.orderweb_created_at, created)
         self.env.flush_all()
         rows = self.env['orderweb.order.report'].search([('online_order_id', 'in', (online_order | pulled).ids)])

@@ -1,10 +1,10 @@
 """A cashier, over the same JSON-RPC as the POS screen, tries to take an online order's place."""
 import uuid
 
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
-from .common import OrderWebCommon, new_order
+from .common import OrderWebCommon, company_user, new_order
 
 
 @tagged('post_install', '-at_install')
@@ -16,9 +16,7 @@ class TestCashierCannotHideAnOnlineOrder(OrderWebCommon, HttpCase):
         # Another shop of the company, whose cashier knows the online order's number and id.
         cls.counter = cls.env['pos.config'].create({
             'name': "Takeaway Counter", 'payment_method_ids': [(6, 0, cls.bank_pm1.ids)]})
-        cls.cashier = new_test_user(
-            cls.env, 'ow_counter_cashier', groups='base.group_user,point_of_sale.group_pos_user',
-            company_id=cls.company.id, company_ids=[cls.company.id])
+        cls.cashier = company_user(cls.env, 'ow_counter_cashier', cls.company)
         cls.counter.with_user(cls.cashier).open_ui()
 
     def sync_over_rpc(self, order_uuid):
@@ -39,26 +37,39 @@ class TestCashierCannotHideAnOnlineOrder(OrderWebCommon, HttpCase):
         })
         return self.env['pos.order'].browse(result['pos.order'][0]['id'])
 
+    def uuid_of_an_import(self, raw_order):
+        """The uuid of the POS order that importing ``raw_order`` makes now, the import then
+        undone: what the database holds once an order is imported, seen from outside."""
+        savepoint = self.env.cr.savepoint()
+        try:
+            self.open_new_session()
+            online = self.receive(raw_order)
+            self.assertEqual(online.state, 'done', online.error)
+            return online.pos_order_id.uuid
+        finally:
+            savepoint.close(rollback=True)
+            self.env.invalidate_all()
+
     def test_the_pos_order_uuid_cannot_be_predicted(self):
         # All a cashier knows of an online order (its company, number, OrderWeb id) does not
         # give its POS order's uuid: the database's secret does, which they cannot read.
-        self.open_new_session()
-        online = self.receive(new_order())
-        self.assertEqual(online.state, 'done', online.error)
-        PosOrder = self.env['pos.order']
-        made = online.pos_order_id.uuid
-        self.assertEqual(PosOrder._orderweb_uuid(online), made, "a re-import finds what the import made")
+        raw_order = new_order()
+        made = self.uuid_of_an_import(raw_order)
+        self.assertEqual(self.uuid_of_an_import(raw_order), made, "a re-import finds what the import made")
         self.authenticate(self.cashier.login, self.cashier.login)
         with self.assertRaisesRegex(Exception, 'AccessError|not allowed'), mute_logger('odoo.http'):
             self.make_jsonrpc_request('/web/dataset/call_kw/ir.config_parameter/get_param', {
                 'model': 'ir.config_parameter', 'method': 'get_param', 'args': ['database.secret'], 'kwargs': {}})
         self.env['ir.config_parameter'].set_param('database.secret', str(uuid.uuid4()))
-        self.assertNotEqual(PosOrder._orderweb_uuid(online), made, "another secret, another uuid")
+        self.assertNotEqual(self.uuid_of_an_import(raw_order), made, "another secret, another uuid")
 
     def test_an_order_the_import_did_not_make_is_never_taken_for_it(self):
-        # Even with the uuid leaked, the import takes as already made only an order it marked itself.
-        online = self.receive(new_order(orderNumber='KIT-7001'))
-        decoy = self.sync_over_rpc(self.env['pos.order']._orderweb_uuid(online))
+        # Even with the uuid leaked (a backup, a screen's logs), the import takes as already
+        # made only an order it marked itself.
+        raw_order = new_order(orderNumber='KIT-7001')
+        decoy = self.sync_over_rpc(self.uuid_of_an_import(raw_order))
+        online = self.receive(raw_order)
+        self.assertEqual(online.state, 'waiting')
 
         self.open_new_session()
         online.action_retry()

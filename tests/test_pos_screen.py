@@ -174,12 +174,21 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         self.assertEqual(order.state, 'paid', "a prepaid order needs no payment at the counter")
 
     def test_guards_on_screen(self):
+        """The screen offers no deletion of an online order, and its closing names the online
+        orders still open rather than cancelling them: after the tour the order is whole."""
         self.config.with_user(self.pos_user).open_ui()
-        thread, _result = self._receive_once_register_open(online_order('KIT-5004'))
+        thread, result = self._receive_once_register_open(online_order('KIT-5004'))
         try:
             self.start_pos_tour('pos_orderweb_guards')
         finally:
             thread.join()
+        self.env.invalidate_all()
+        order = self.env['pos.order'].browse(result['pos_order_id']).exists()
+        self.assertTrue(order, "the online order's POS order is still there")
+        self.assertEqual((order.state, order.orderweb_status), ('draft', 'new'), "neither cancelled nor moved")
+        self.assertEqual(order.session_id.state, 'opened', "the register stays open over it")
+        answer = order.session_id._cannot_close_session()
+        self.assertEqual(answer['orderweb_order_ids'], order.ids, "the closing names it, as the popup did")
 
     def test_online_order_guards(self):
         """No deletion by mistake; closing names the open online orders instead of cancelling them."""

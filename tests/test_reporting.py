@@ -3,9 +3,9 @@ from datetime import datetime, timedelta
 
 from odoo import fields
 from odoo.exceptions import AccessError
-from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tests import freeze_time, tagged
 
-from .common import OrderWebCommon, new_order
+from .common import OrderWebCommon, company_user, new_order
 
 
 def iso(moment):
@@ -185,7 +185,7 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         year_one = self.receive(new_order(createdAt='0001-01-01T00:00:00+00:00'))
         ahead = self.receive(new_order(createdAt=iso(now + timedelta(days=2))))
         online_orders = sane | year_one | ahead
-        online_orders.sudo().write({'received_at': now, 'processed_at': now})
+        online_orders.sudo().write({'received_at': now, 'imported_at': now})
         self.assertEqual(year_one.created_at, datetime(1, 1, 1), "kept as sent")
         self.env.flush_all()
         Report = self.env['orderweb.order.report']
@@ -205,7 +205,7 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         waiting = self.receive(new_order())
         accepted.pos_order_id.orderweb_accept(self.config.id)
         seven_minutes_ago = fields.Datetime.now().replace(microsecond=0) - timedelta(minutes=7)
-        waiting.sudo().processed_at = seven_minutes_ago
+        waiting.sudo().imported_at = seven_minutes_ago
         self.env.flush_all()
 
         def database_now():
@@ -231,8 +231,7 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         self.assertEqual((row.weekday, row.hour_of_day), ('2', 0))
 
     def test_managers_read_their_companies_only(self):
-        manager = new_test_user(self.env, 'manager-report', groups='point_of_sale.group_pos_manager',
-                                company_id=self.company.id, company_ids=self.company.ids)
+        manager = company_user(self.env, 'manager-report', self.company, 'point_of_sale.group_pos_manager')
         self.open_new_session()
         online_order = self.receive(new_order())
         self.env.flush_all()
@@ -241,7 +240,6 @@ class TestOnlineOrdersAnalysis(OrderWebCommon):
         self.assertEqual(rows.company_id, self.company)
 
     def test_cashiers_do_not_read_the_analysis(self):
-        cashier = new_test_user(self.env, 'cashier-report', groups='point_of_sale.group_pos_user',
-                                company_id=self.company.id, company_ids=self.company.ids)
+        cashier = company_user(self.env, 'cashier-report', self.company, 'point_of_sale.group_pos_user')
         with self.assertRaises(AccessError):
             self.env['orderweb.order.report'].with_user(cashier).search([])

@@ -9,9 +9,9 @@ from contextlib import closing
 from odoo import SUPERUSER_ID, api, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.sql_db import db_connect
-from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tests import TransactionCase, tagged
 
-from .common import OrderWebCommon, new_order
+from .common import OrderWebCommon, company_user, new_order
 
 ALLERGY = "Severe PEANUT allergy, table of Mrs Smith"
 
@@ -24,17 +24,12 @@ class TestWhoMovesAnOnlineOrder(OrderWebCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.cashier = new_test_user(cls.env, 'ow_safe_cashier', groups='base.group_user,point_of_sale.group_pos_user',
-                                    company_id=cls.company.id, company_ids=cls.company.ids)
+        cls.cashier = company_user(cls.env, 'ow_safe_cashier', cls.company)
         other = cls.env['res.company'].create({'name': "Other Restaurant"})
         cls.outsiders = {
-            'portal': new_test_user(cls.env, 'ow_safe_portal', groups='base.group_portal',
-                                    company_id=cls.company.id, company_ids=cls.company.ids),
-            'internal': new_test_user(cls.env, 'ow_safe_internal', groups='base.group_user',
-                                      company_id=cls.company.id, company_ids=cls.company.ids),
-            'other company': new_test_user(cls.env, 'ow_safe_other',
-                                           groups='base.group_user,point_of_sale.group_pos_user',
-                                           company_id=other.id, company_ids=other.ids),
+            'portal': company_user(cls.env, 'ow_safe_portal', cls.company, 'base.group_portal'),
+            'internal': company_user(cls.env, 'ow_safe_internal', cls.company, 'base.group_user'),
+            'other company': company_user(cls.env, 'ow_safe_other', other),
         }
 
     def setUp(self):
@@ -82,11 +77,8 @@ class TestNoPathPastTheAcknowledgement(OrderWebCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.cashier = new_test_user(cls.env, 'ow_ack_cashier', groups='base.group_user,point_of_sale.group_pos_user',
-                                    company_id=cls.company.id, company_ids=cls.company.ids)
-        cls.colleague = new_test_user(cls.env, 'ow_ack_colleague',
-                                      groups='base.group_user,point_of_sale.group_pos_user',
-                                      company_id=cls.company.id, company_ids=cls.company.ids)
+        cls.cashier = company_user(cls.env, 'ow_ack_cashier', cls.company)
+        cls.colleague = company_user(cls.env, 'ow_ack_colleague', cls.company)
 
     def setUp(self):
         super().setUp()

@@ -2,10 +2,10 @@ import uuid
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.modules.neutralize import neutralize_database
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from ..orderweb.simulator import SimulatorThread
-from .common import OrderWebCommon, new_order
+from .common import POS_MANAGER, OrderWebCommon, company_user, new_order
 
 
 @tagged('post_install', '-at_install')
@@ -32,10 +32,8 @@ class TestSettingsAndSecurity(OrderWebCommon):
                          'orderweb_enabled': True, 'orderweb_target': 'sale', 'orderweb_api_key': 'pos_fake'})
 
     def test_only_settings_admins_see_the_key(self):
-        cashier = new_test_user(self.env, 'ow_cashier', groups='base.group_user,point_of_sale.group_pos_user',
-                                company_id=self.company.id)
-        manager = new_test_user(self.env, 'ow_manager', groups='base.group_user,point_of_sale.group_pos_manager',
-                                company_id=self.company.id)
+        cashier = company_user(self.env, 'ow_cashier', self.company)
+        manager = company_user(self.env, 'ow_manager', self.company, POS_MANAGER)
         for user in (cashier, manager):
             with self.assertRaises(AccessError):
                 self.company.with_user(user).read(['orderweb_api_key'])
@@ -47,8 +45,7 @@ class TestSettingsAndSecurity(OrderWebCommon):
         mine = self.receive(raw_order)
         theirs = self.OnlineOrder.with_company(other)._store(other, [raw_order], 'push')
         self.assertNotEqual(mine, theirs, "one record per platform order per company")
-        cashier = new_test_user(self.env, 'ow_cashier2', groups='base.group_user,point_of_sale.group_pos_user',
-                                company_id=other.id, company_ids=[other.id])
+        cashier = company_user(self.env, 'ow_cashier2', other)
         visible = self.OnlineOrder.with_user(cashier).search([('orderweb_id', '=', raw_order['orderId'])])
         self.assertEqual(visible, theirs)
 
@@ -72,11 +69,8 @@ class TestSafetySettingsAndOnlineOrdersAreGuarded(OrderWebCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.cashier = new_test_user(cls.env, 'ow_guard_cashier', groups='base.group_user,point_of_sale.group_pos_user',
-                                    company_id=cls.company.id, company_ids=cls.company.ids)
-        cls.manager = new_test_user(cls.env, 'ow_guard_manager',
-                                    groups='base.group_user,point_of_sale.group_pos_manager',
-                                    company_id=cls.company.id, company_ids=cls.company.ids)
+        cls.cashier = company_user(cls.env, 'ow_guard_cashier', cls.company)
+        cls.manager = company_user(cls.env, 'ow_guard_manager', cls.company, POS_MANAGER)
 
     def test_only_managers_change_what_flags_an_order(self):
         changes = {
@@ -136,9 +130,7 @@ class TestOnlineOrderLink(OrderWebCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.cashier = new_test_user(
-            cls.env, 'ow_link_cashier', groups='base.group_user,point_of_sale.group_pos_user',
-            company_id=cls.company.id, company_ids=[cls.company.id])
+        cls.cashier = company_user(cls.env, 'ow_link_cashier', cls.company)
 
     def test_pos_users_cannot_point_an_order_at_an_online_order(self):
         pending = self.receive(new_order())
@@ -147,9 +139,7 @@ class TestOnlineOrderLink(OrderWebCommon):
         # Another company's cashier, in a shop and session of their own.
         other_data = self.setup_other_company(name="Other Restaurant")
         other = other_data['company']
-        other_cashier = new_test_user(
-            self.env, 'ow_link_other_cashier', groups='base.group_user,point_of_sale.group_pos_user',
-            company_id=other.id, company_ids=[other.id])
+        other_cashier = company_user(self.env, 'ow_link_other_cashier', other)
         other_config = self.env['pos.config'].with_company(other).create({
             'name': "Other Shop",
             'journal_id': other_data['default_journal_sale'].id,
@@ -198,8 +188,8 @@ class TestOnlineOrderLink(OrderWebCommon):
         pending = self.OnlineOrder.create({
             'name': 'KIT-CLAIM', 'orderweb_id': str(uuid.uuid4()), 'company_id': self.company.id,
             'payload': '{}', 'channel': 'push'})
-        salesman = new_test_user(self.env, 'ow_link_salesman', groups='base.group_user,sales_team.group_sale_salesman',
-                                 company_id=self.company.id)
+        salesman = company_user(self.env, 'ow_link_salesman', self.company,
+                                'base.group_user,sales_team.group_sale_salesman')
         sale = self.env['sale.order'].with_user(salesman).create({
             'partner_id': salesman.partner_id.id, 'orderweb_order_id': pending.id})
         self.assertFalse(sale.orderweb_order_id)

@@ -1,5 +1,6 @@
 import json
 import logging
+import select
 import socket
 import threading
 import time
@@ -46,11 +47,20 @@ def test_every_connected_listener_gets_every_order(sim, listen):
     assert wait_for(lambda: len(first_seen.orders) == 1 and len(second_seen.orders) == 1)
 
 
-def test_wrong_key_is_reported_and_retried_slowly(sim, listen, caplog):
+def test_wrong_key_is_reported_and_retried_slowly(sim, listen, caplog, monkeypatch):
     caplog.set_level(logging.DEBUG)
+    waits = []  # the seconds of each wait between two connections (on the wake-up socket alone)
+    real_select = select.select
+
+    def recording_select(rlist, wlist, xlist, timeout=None):
+        if len(rlist) == 1 and not wlist:
+            waits.append(timeout)
+        return real_select(rlist, wlist, xlist, timeout)
+
+    monkeypatch.setattr(listener_module.select, "select", recording_select)
     listener, seen = listen(api_key=WRONG_KEY, refused_retry=30.0)
-    assert wait_for(lambda: listener.status().state == "key_refused")
-    time.sleep(1.0)  # a hot loop would pile up attempts here
+    # Seen waiting refused_retry, not the reconnection backoff: no attempt comes before it ends.
+    assert wait_for(lambda: 30.0 in waits)
     assert sim.stats(TENANT)["refused"] == 1
     assert listener.status().state == "key_refused"
     assert "HTTP 401" in listener.status().last_error and "pos_…2222" in listener.status().last_error
@@ -104,10 +114,13 @@ def test_orders_arriving_keep_a_link_alive_whose_pong_is_late(sim, listen):
 
 
 def test_a_server_ping_is_answered_and_the_link_stays(sim, listen):
-    listener, seen = listen(ping_interval=5.0, pong_timeout=0.5)
+    listener, seen = listen(ping_interval=0.2, pong_timeout=0.5)
     assert wait_for(lambda: connected(listener))
     sim.ping_clients(TENANT)
-    time.sleep(1.2)  # longer than the read deadline: a read stuck after the ping would have failed
+    # The listener's own pings go on after the server's: a read left waiting for a data frame
+    # would send none until its deadline dropped the link (a reconnection, counted below).
+    pings = sim.stats(TENANT)["pings"]
+    assert wait_for(lambda: sim.stats(TENANT)["pings"] >= pings + 3)
     sim.push_order(TENANT)
     assert wait_for(lambda: len(seen.orders) == 1)
     assert (listener.status().state, listener.status().reconnect_count) == ("connected", 0)
