@@ -4,6 +4,9 @@ The online order reads its payload once and resolves it here (customer, products
 customer's prices): ``pos.order`` and ``sale.order`` turn a :class:`PreparedOrder` into their
 own values, asking it for prices under their taxes and for the lines that bring their total
 to what the customer paid. The source checks the total of what they made.
+
+Plain values travel, never the online order itself: a target needs not know its source
+(and imports nothing of it), only what it is told here.
 """
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -31,18 +34,26 @@ class PreparedLine:
     price_unit: float = 0.0  # once priced: the unit price before those taxes
 
 
+class ImportWaits(Exception):
+    """The online order is fine but its target cannot be made yet (no open POS session)."""
+
+
 @dataclass(frozen=True)
 class PreparedOrder:
     """An OrderWeb order ready to be imported: what the targets need, resolved once."""
-    online_order: object  # orderweb.order
+    company: object  # res.company receiving it, in the import's environment
+    online_order_id: int  # the id of its online order (orderweb.order), which the target links to
+    orderweb_id: str  # OrderWeb's id of the order, unique in the company
+    number: str  # its number, as the shop and the customer call it
+    for_pos: bool  # made into a POS order (else a sales order)
     orderweb_order: object  # orderweb.order.Order, the parsed payload
     customer: object  # res.partner, empty without customer details
     lines: tuple  # PreparedLine
     unmapped: object  # orderweb.product.map of the items imported as placeholders
 
     @property
-    def company(self):
-        return self.online_order.company_id
+    def env(self):
+        return self.company.env
 
     @cached_property
     def later(self):
@@ -60,7 +71,7 @@ class PreparedOrder:
         scheduled_for = self.orderweb_order.scheduled_for
         if not scheduled_for or self.later:
             return None
-        env = self.online_order.env
+        env = self.env
         when = format_datetime(env, scheduled_for.replace(tzinfo=None),
                                tz=self.company.partner_id.tz or env.user.tz or 'UTC', dt_format='short')
         if scheduled_for.replace(tzinfo=None) <= fields.Datetime.now():
@@ -81,7 +92,7 @@ class PreparedOrder:
 
         :return: tuple of translated texts, one per flag
         """
-        env, orderweb_order = self.online_order.env, self.orderweb_order
+        env, orderweb_order = self.env, self.orderweb_order
         _, shop, currency = env._, self.company.orderweb_pos_config_id, self.company.currency_id
         tolerance = shop.orderweb_price_tolerance if shop else PRICE_TOLERANCE
         allergy = words_pattern(shop.orderweb_allergy_words if shop else ALLERGY_WORDS)
@@ -104,7 +115,7 @@ class PreparedOrder:
             elif product in shop.orderweb_unavailable_product_ids:
                 flags.append(_("%(item)s: %(product)s is unavailable in %(shop)s",
                                item=line.name, product=product.name, shop=shop.name))
-            elif self.online_order._target_model() == 'pos.order' and not product.available_in_pos:
+            elif self.for_pos and not product.available_in_pos:
                 flags.append(_("%(item)s: %(product)s is not sold in the POS", item=line.name, product=product.name))
             if line.item is None:
                 odoo_price = product.lst_price
@@ -121,7 +132,7 @@ class PreparedOrder:
         """The flag of a line imported as a placeholder for the item or add-on ``name``: the
         kitchen may not know it. A product of that name that was not taken (archived, or not
         sold where the order goes) is named, so that a manager sees why."""
-        _ = self.online_order.env._
+        _ = self.env._
         unsold = self._unsold_by_name.get(name)
         if unsold and not unsold.active:
             return _("%(item)s: its product %(product)s is archived; imported as “%(placeholder)s”",
@@ -140,14 +151,14 @@ class PreparedOrder:
                                                                   strict=True) if line.placeholder}
         if not names:
             return {}
-        Product = self.online_order.env['product.product'].with_company(self.company).with_context(active_test=False)
+        Product = self.env['product.product'].with_company(self.company).with_context(active_test=False)
         return {product.name: product for product in Product.search(
             [('name', 'in', list(names)), *Product._check_company_domain(self.company)], order='active, id desc')}
 
     @cached_property
     def adjustment_product(self):
         """The product of the lines for charges, discounts and rounding (only read when one is needed)."""
-        return self.company.orderweb_adjustment_product_id or self.online_order.env.ref(
+        return self.company.orderweb_adjustment_product_id or self.env.ref(
             'pos_orderweb.product_orderweb_adjustment')
 
     def priced_lines(self, fiscal_position, currency):
@@ -166,7 +177,7 @@ class PreparedOrder:
 
         :return: list of PreparedLine, empty when the customer paid the items' total
         """
-        orderweb_order, _ = self.orderweb_order, self.online_order.env._
+        orderweb_order, _ = self.orderweb_order, self.env._
         if orderweb_order.total is None:
             return []
         charges = currency.round(float(orderweb_order.total - orderweb_order.items_total))
@@ -198,7 +209,7 @@ class PreparedOrder:
         rounding = currency.round(float(total) - odoo_total)
         if abs(rounding) > currency.rounding * (len(self.lines) + 1) * 2:
             # More than pennies: prices were changed on the way (pricelist, mixed taxes), not rounded.
-            _ = self.online_order.env._
+            _ = self.env._
             raise UserError(_(
                 "Odoo prices the order at %(odoo)s where the customer paid %(orderweb)s; "
                 "check the taxes and pricelist of the products.",
@@ -209,7 +220,7 @@ class PreparedOrder:
         """:raise UserError: ``odoo_total`` is not what the customer paid"""
         total = self.orderweb_order.total
         if total is not None and not currency.is_zero(odoo_total - float(total)):
-            raise UserError(self.online_order.env._(
+            raise UserError(self.env._(
                 "The Odoo total %(odoo)s differs from the OrderWeb total %(orderweb)s.",
                 odoo=currency.format(odoo_total), orderweb=currency.format(float(total))))
 

@@ -7,7 +7,7 @@ from odoo.addons.point_of_sale.tests.common import TestPoSCommon
 from ..compat import SERIES, lend_test_lock
 from ..orderweb.const import SIMULATOR_API_KEY
 from ..orderweb.simulator.data import SAMPLE_ORDERS
-from ..service import intake
+from ..service import importer
 
 # Nothing listens on the discard port: a pull there fails at once.
 UNREACHABLE_URL = 'http://127.0.0.1:9'
@@ -47,7 +47,7 @@ def orderweb_settings(config, url=UNREACHABLE_URL):
 class OrderWebCommon(TestPoSCommon):
     """A company with taxes, a POS shop and OrderWeb enabled, in registry test mode.
 
-    The intake (service/intake.py) and the runner open their own cursors (payloads are committed
+    The importer (service/importer.py) and the runner open their own cursors (payloads are committed
     before the import): test mode makes those cursors share the test transaction, so each test
     still rolls back; the runner's threads take the test lock for each cursor (compat).
     """
@@ -106,4 +106,4 @@ class OrderWebCommon(TestPoSCommon):
     def receive(self, *raw_orders, channel='push', company=None):
         # Ingestion reads through its own cursors: what the test changed must be in the database.
         self.env.flush_all()
-        return intake.receive(self.env, company or self.company, list(raw_orders), channel)
+        return importer.receive(self.env, company or self.company, list(raw_orders), channel)

@@ -47,18 +47,19 @@ class TestCashierCannotHideAnOnlineOrder(OrderWebCommon, HttpCase):
         self.assertEqual(online.state, 'done', online.error)
         PosOrder = self.env['pos.order']
         made = online.pos_order_id.uuid
-        self.assertEqual(PosOrder._orderweb_uuid(online), made, "a re-import finds what the import made")
+        uuid_of = lambda online: PosOrder._orderweb_uuid(online.company_id, online.orderweb_id)  # noqa: E731
+        self.assertEqual(uuid_of(online), made, "a re-import finds what the import made")
         self.authenticate(self.cashier.login, self.cashier.login)
         with self.assertRaisesRegex(Exception, 'AccessError|not allowed'), mute_logger('odoo.http'):
             self.make_jsonrpc_request('/web/dataset/call_kw/ir.config_parameter/get_param', {
                 'model': 'ir.config_parameter', 'method': 'get_param', 'args': ['database.secret'], 'kwargs': {}})
         self.env['ir.config_parameter'].set_param('database.secret', str(uuid.uuid4()))
-        self.assertNotEqual(PosOrder._orderweb_uuid(online), made, "another secret, another uuid")
+        self.assertNotEqual(uuid_of(online), made, "another secret, another uuid")
 
     def test_an_order_the_import_did_not_make_is_never_taken_for_it(self):
         # Even with the uuid leaked, the import takes as already made only an order it marked itself.
         online = self.receive(new_order(orderNumber='KIT-7001'))
-        decoy = self.sync_over_rpc(self.env['pos.order']._orderweb_uuid(online))
+        decoy = self.sync_over_rpc(self.env['pos.order']._orderweb_uuid(online.company_id, online.orderweb_id))
 
         self.open_new_session()
         online.action_retry()

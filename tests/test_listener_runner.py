@@ -6,6 +6,7 @@ sharing the test transaction and its lock, so this thread reads only under
 database need committed data: that proof is tools/prove_deployments.py.
 """
 import json
+import queue
 import subprocess
 import sys
 import textwrap
@@ -21,7 +22,9 @@ from odoo.tools import config
 from .. import service
 from ..orderweb.const import MAX_FRAME_BYTES, MSG_NEW_ORDER, PULL_RETRIES
 from ..orderweb.simulator import SimulatorThread
-from ..service import runner as runner_module
+from ..service import threads
+from ..service.inbox import Inbox
+from ..service.locks import LockConnection
 from ..service.runner import Runner
 from .common import OrderWebCommon, new_order
 
@@ -221,9 +224,9 @@ class TestListenerRunner(OrderWebCommon):
         self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
         taken = 0
         try:
-            while runner_module._db_slots.acquire(blocking=False):
+            while threads.db_slots.acquire(blocking=False):
                 taken += 1
-            self.assertEqual(taken, runner_module.DB_SLOTS)
+            self.assertEqual(taken, threads.DB_SLOTS)
             order = self.sim.push_order(TENANT, new_order())
             time.sleep(1.0)
             self.assertFalse(self.in_transaction(lambda env: env['orderweb.order'].search_count(
@@ -234,7 +237,7 @@ class TestListenerRunner(OrderWebCommon):
                           message="the reconnection waited for an inbox's slot")
         finally:
             for _i in range(taken):
-                runner_module._db_slots.release()
+                threads.db_slots.release()
         self.wait_for(lambda env: env['orderweb.order'].search_count(
             [('orderweb_id', '=', order['orderId']), ('pos_order_id', '!=', False)]),
             message="not imported once a slot was free")
@@ -242,8 +245,8 @@ class TestListenerRunner(OrderWebCommon):
     def test_orders_gathered_for_a_batch_leave_other_jobs_in_order(self):
         # While an inbox gathers received orders (for a batch, or during a catch-up), a pull
         # or an unreadable order queued among them is held, handled next, and never dropped.
-        inbox = runner_module._Inbox.__new__(runner_module._Inbox)  # its queue, without its thread
-        inbox._jobs, inbox._held, inbox._busy = runner_module.queue.SimpleQueue(), None, False
+        inbox = Inbox.__new__(Inbox)  # its queue, without its thread
+        inbox._jobs, inbox._held, inbox._busy, inbox._more = queue.SimpleQueue(), None, False, False
         for job in [('push', 1), ('push', 2), ('pull', None), ('push', 3)]:
             inbox._jobs.put(job)
         self.assertEqual(inbox._take_received(10), [1, 2])
@@ -267,13 +270,13 @@ class TestListenerRunner(OrderWebCommon):
         standby = Runner([dbname], tick=0)
         self.addCleanup(standby.close)
         standby_queries = []
-        real_query = runner_module._LockConnection._query
+        real_query = LockConnection._query
 
         def counted_query(connection, query, params=()):
             if standby._locks.get(dbname) is connection:
                 standby_queries.append(query)
             return real_query(connection, query, params)
-        self.patch(runner_module._LockConnection, '_query', counted_query)
+        self.patch(LockConnection, '_query', counted_query)
 
         def pass_queries(companies):
             runner.tick()
@@ -299,7 +302,7 @@ class TestListenerRunner(OrderWebCommon):
         # space each, Odoo's memory limits (on address space) stop or restart the process.
         process = psutil.Process()
         before = process.memory_info().vms
-        inboxes = [runner_module._Inbox(self.env.cr.dbname, -number) for number in range(1, 51)]
+        inboxes = [Inbox(self.env.cr.dbname, -number) for number in range(1, 51)]
         grown = process.memory_info().vms - before
         for inbox in inboxes:
             inbox.stop()
