@@ -120,7 +120,7 @@ class OrderWebOrder(models.Model):
         return self.with_context(orderweb_origin_writer=IMPORT_TOKEN)
 
     def write(self, vals):
-        # What OrderWeb sent, and what the import made of it, is written by the intake only (its
+        # What OrderWeb sent, and what the import made of it, is written by the import only (its
         # own context, or the superuser): no person rewrites an order, a POS manager included.
         # What a person may write (followers, their own messages) is the chatter's.
         if not (self.env.su or self.env.context.get('orderweb_origin_writer') is IMPORT_TOKEN):

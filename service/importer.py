@@ -34,8 +34,8 @@ PENDING = {
     # and those waiting for a session (a pull, which may bring one of them back)
     'waiting': SQL("state IN ('received', 'waiting')"),
     # and those in error a few times (the cron's safety net)
-    'auto': SQL("(state IN ('received', 'waiting') OR (state = 'error' AND attempt_count < %s AND set_aside IS NOT TRUE))",
-                MAX_AUTO_ATTEMPTS),
+    'auto': SQL("(state IN ('received', 'waiting') OR "
+                "(state = 'error' AND attempt_count < %s AND set_aside IS NOT TRUE))", MAX_AUTO_ATTEMPTS),
     # a manager's Retry, on the orders chosen: whatever they are in, but done or set aside
     'retry': SQL("state IN ('received', 'waiting', 'error') AND set_aside IS NOT TRUE"),
 }

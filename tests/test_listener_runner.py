@@ -6,7 +6,6 @@ sharing the test transaction and its lock, so this thread reads only under
 database need committed data: that proof is tools/prove_deployments.py.
 """
 import json
-import queue
 import subprocess
 import sys
 import textwrap
@@ -20,6 +19,8 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
 from .. import service
+from ..orderweb import listener as listener_module
+from ..orderweb import order as order_module
 from ..orderweb.const import MAX_FRAME_BYTES, MSG_NEW_ORDER, PULL_RETRIES
 from ..orderweb.simulator import SimulatorThread
 from ..service import threads
@@ -242,18 +243,52 @@ class TestListenerRunner(OrderWebCommon):
             [('orderweb_id', '=', order['orderId']), ('pos_order_id', '!=', False)]),
             message="not imported once a slot was free")
 
-    def test_orders_gathered_for_a_batch_leave_other_jobs_in_order(self):
-        # While an inbox gathers received orders (for a batch, or during a catch-up), a pull
-        # or an unreadable order queued among them is held, handled next, and never dropped.
-        inbox = Inbox.__new__(Inbox)  # its queue, without its thread
-        inbox._jobs, inbox._held, inbox._busy, inbox._more = queue.SimpleQueue(), None, False, False
-        for job in [('push', 1), ('push', 2), ('pull', None), ('push', 3)]:
-            inbox._jobs.put(job)
-        self.assertEqual(inbox._take_received(10), [1, 2])
-        self.assertEqual(inbox._held, ('pull', None))
-        self.assertEqual(inbox._take_received(10), [], "nothing passes the held job")
-        self.assertFalse(inbox.idle())
-        self.assertEqual(inbox.pending(), 2)
+    def test_what_queued_behind_a_busy_database_is_all_stored_and_imported(self):
+        # Received orders, an unreadable one and a catch-up pull queue up while the inbox waits
+        # for the database; once it answers, each is stored (the unreadable one with its
+        # reason) and the orders imported: nothing queued among the others is dropped.
+        self.start_runner()
+        self.wait_connected()
+        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        # The test's cursor held: the runner's threads wait for the database (the test lock).
+        with self.registry.cursor():
+            first = [self.sim.push_order(TENANT, new_order()) for _i in range(3)]
+            unreadable = new_order(items='not a list')
+            self.sim.send_raw(TENANT, json.dumps({'type': MSG_NEW_ORDER, 'data': unreadable}))
+            missed = self.sim.push_order(TENANT, new_order(), push=False)  # only the catch-up pull brings it
+            self.assertEqual(self.sim.drop(TENANT), 1)
+        orders = [*first, missed]
+        self.wait_for(lambda env: env['orderweb.order'].search_count(
+            [('orderweb_id', 'in', [order['orderId'] for order in orders]), ('state', '=', 'done')]) == len(orders),
+            message="not every order was stored and imported")
+        self.assertEqual(self.in_transaction(lambda env: env['orderweb.order'].search(
+            [('orderweb_id', '=', unreadable['orderId'])]).mapped('state')), ['error'])
+
+    def test_a_pushed_order_is_parsed_once_by_the_listener_and_once_by_the_import(self):
+        # The listener's parse is what the order is stored with; the import reads the stored
+        # payload, the truth, once. Its shop's screens are rung once, by the POS order's side.
+        parsed = []
+
+        def counting(parse):
+            def parse_order(raw):
+                parsed.append(raw.get('orderId'))
+                return parse(raw)
+            return parse_order
+        self.patch(listener_module, 'parse_order', counting(listener_module.parse_order))
+        self.patch(order_module, 'parse_order', counting(order_module.parse_order))
+        self.start_runner()
+        self.wait_connected()
+        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        order = self.sim.push_order(TENANT, new_order())
+        pos_order_id = self.wait_for(lambda env: env['orderweb.order'].search(
+            [('orderweb_id', '=', order['orderId'])]).pos_order_id.id)
+        self.assertEqual(parsed.count(order['orderId']), 2)
+
+        def rung(env):
+            messages = env['bus.bus'].sudo().search([('channel', 'like', self.config.access_token)]).mapped('message')
+            return [json.loads(message)['payload']['order_ids'] for message in messages
+                    if 'ORDERWEB_NEW_ORDER' in message]
+        self.assertEqual(self.in_transaction(rung), [[pos_order_id]])
 
     def test_pass_cost_does_not_grow_with_companies(self):
         # A hundred companies of one database are a hundred links: their heartbeats are
