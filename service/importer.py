@@ -13,8 +13,12 @@ each importing other orders, which is how a catch-up gets parallel help. The ord
 imported by ``orderweb.order._import`` (each payload parsed once, the batch's customers at
 once, one savepoint per order) and committed.
 
-Cursors and commits of the import live here (and those of storing, :func:`store_committed`);
-the models run in the transaction they are given.
+The import's transactions are opened and committed here only, as are those of the pulls'
+and Retry's storing (:func:`store_committed`); the inbox stores what it received in a
+transaction of its own (service/inbox.py). The models run in the transaction they are given.
+
+Not here: the fire cron (``pos.order._cron_orderweb_fire``), which sends the orders for later
+to the kitchen on time: a step of the POS order's life once imported, not an import.
 """
 import logging
 import random
