@@ -89,7 +89,7 @@ def import_pending(env, company_ids, ids=None, batches=None, include='received')
     :return: how many orders were taken
     """
     tried = []
-    count = 0
+    count = raced = 0
     while batches is None or count < batches:
         query = SQL(
             "SELECT id FROM orderweb_order WHERE company_id = ANY(%s) AND %s AND id != ALL(%s)%s "
@@ -97,6 +97,9 @@ def import_pending(env, company_ids, ids=None, batches=None, include='received')
             list(company_ids), PENDING[include], tried,
             SQL(" AND id = ANY(%s)", list(ids)) if ids is not None else SQL(), IMPORT_BATCH)
         taken, conflicted = _import_once(env, query, include)
+        if taken is None and raced < CONFLICT_RETRIES:
+            raced += 1  # the batch's own query met a concurrent import: taken again at once
+            continue
         if not taken:
             break
         tried += taken
@@ -138,9 +141,10 @@ def _locking(online_order_ids, include):
 def _import_once(env, query, include):
     """Lock the online orders ``query`` selects and import them, in one transaction.
 
-    :return: (ids taken, ids of those that met a concurrent update: to import again)
+    :return: (ids taken, ids of those that met a concurrent update: to import again); ids
+        taken None when ``query`` itself met a concurrent update
     """
-    taken = []
+    taken = None
     try:
         with env.registry.cursor() as cr:
             # Importing only: its commit need not wait for the disk. A crash that loses it
@@ -159,7 +163,7 @@ def _import_once(env, query, include):
     except TRANSIENT_ERRORS:
         # Outside any order's savepoint (an order changed since the transaction began, the
         # batch's customers): nothing was committed, all of them again.
-        return taken, taken
+        return taken, taken or []
     except Exception as error:
         if is_outage(error) or not taken:
             raise
