@@ -318,6 +318,8 @@ class TestListenerRunner(OrderWebCommon):
             self.wait_for(lambda env: env['orderweb.connection'].search_count(
                 [('company_id', 'in', companies.ids), ('state', '=', 'connected')]) == len(companies) and all(
                 env['res.company'].browse(companies.ids).mapped('orderweb_last_pull_at')))
+            # Their catch-up pulls' answers imported: the inboxes' work shares the test cursor.
+            self.wait_for(lambda env: all(inbox.idle() for inbox in runner._inboxes.values()))
             for link in runner._links.values():
                 link._beat = 0.0  # heartbeat due
             counted = self.cr.sql_log_count
