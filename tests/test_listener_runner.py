@@ -48,7 +48,13 @@ class TestListenerRunner(OrderWebCommon):
         runner = Runner([self.env.cr.dbname], tick=0.3, backoff_first=0.2, backoff_cap=1.0, refused_retry=1.0)
         runner.start()
         self.addCleanup(runner.stop)
+        self.runner = runner
         return runner
+
+    def wait_caught_up(self):
+        """The catch-up pull of the connection is done and its answer imported: what follows comes after it."""
+        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at and all(
+            inbox.idle() for inbox in self.runner._inboxes.values()))
 
     def wait_for(self, condition, timeout=SETTINGS_DEADLINE, message=""):
         """Poll ``condition(env)`` under the test lock; return its first truthy value."""
@@ -110,7 +116,7 @@ class TestListenerRunner(OrderWebCommon):
         self.start_runner()
         self.wait_connected()
         # the catch-up pull of the connection is done: it cannot list the order first
-        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        self.wait_caught_up()
         pushed_at = time.monotonic()
         order = self.sim.push_order(TENANT, new_order())
         imported = self.wait_for(lambda env: [
@@ -126,7 +132,7 @@ class TestListenerRunner(OrderWebCommon):
         self.start_runner()
         self.wait_connected()
         # The catch-up pull of the first connection is done: what follows comes after it.
-        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        self.wait_caught_up()
         # Orders OrderWeb holds but never pushes to this client: only the pull brings them.
         missed = [self.sim.push_order(TENANT, new_order(), push=False) for _i in range(2)]
         self.assertEqual(self.sim.drop(TENANT), 1)
@@ -141,7 +147,7 @@ class TestListenerRunner(OrderWebCommon):
     def test_failed_catch_up_pull_is_retried(self):
         self.start_runner()
         self.wait_connected()
-        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        self.wait_caught_up()
         self.sim.set_faults(TENANT, pull_error_status=500)
         missed = self.sim.push_order(TENANT, new_order(), push=False)  # only a pull brings it
         pulls = self.sim.stats(TENANT)['pulls']
@@ -222,7 +228,7 @@ class TestListenerRunner(OrderWebCommon):
         # has: received orders are stored when one of the process's few slots is free.
         self.start_runner()
         self.wait_connected()
-        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        self.wait_caught_up()
         taken = 0
         try:
             while threads.db_slots.acquire(blocking=False):
@@ -249,7 +255,7 @@ class TestListenerRunner(OrderWebCommon):
         # reason) and the orders imported: nothing queued among the others is dropped.
         self.start_runner()
         self.wait_connected()
-        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        self.wait_caught_up()
         # The test's cursor held: the runner's threads wait for the database (the test lock).
         with self.registry.cursor():
             first = [self.sim.push_order(TENANT, new_order()) for _i in range(3)]
@@ -278,7 +284,7 @@ class TestListenerRunner(OrderWebCommon):
         self.patch(order_module, 'parse_order', counting(order_module.parse_order))
         self.start_runner()
         self.wait_connected()
-        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        self.wait_caught_up()
         order = self.sim.push_order(TENANT, new_order())
         pos_order_id = self.wait_for(lambda env: env['orderweb.order'].search(
             [('orderweb_id', '=', order['orderId'])]).pos_order_id.id)
