@@ -108,13 +108,13 @@ def import_pending(env, company_ids, ids=None, batches=None, include='received')
         if len(taken) < IMPORT_BATCH:
             break  # none was left to take (others were locked: another worker imports them)
         if batches is not None and count == batches:
-            _ask_for_help(env)
+            ask_for_help(env)
     if tried:
         env['orderweb.order'].invalidate_model()
     return len(tried)
 
 
-def _ask_for_help(env):
+def ask_for_help(env):
     """More than the batches asked for may be waiting: the import cron's workers help."""
     with env.registry.cursor() as cr:
         env(cr=cr).ref('pos_orderweb.ir_cron_orderweb_import').sudo()._trigger()

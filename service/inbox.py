@@ -175,6 +175,8 @@ class Inbox:
             if received:
                 if not self._until_done('push', self._store_received, received):
                     return
+                if len(received) > IMPORT_BATCH:  # more than this inbox's next batch: help at once
+                    self._until_done('help', importer.ask_for_help, self._env)
                 received = []
                 self._more = True
             if not self._more:
