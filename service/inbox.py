@@ -25,7 +25,8 @@ class Inbox:
     (``service.importer``), then stores what queued meanwhile, then the next batch...: a
     received order never waits unstored behind a long import, and nothing calls back into
     the inbox. When a whole batch was imported, more may wait: the job also wakes the import
-    cron, whose workers help (SKIP LOCKED gives each its own orders).
+    cron, whose workers help (SKIP LOCKED gives each its own orders); so does a store of more than
+    one batch, at once.
 
     The runner's, not the link's: when the database stops answering, the failed pass drops
     the links (their locks are gone with the connection), but what they received stays
