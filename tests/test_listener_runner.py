@@ -19,6 +19,7 @@ from odoo.tests import HttpCase, tagged
 from odoo.tools import config
 
 from .. import service
+from ..const import IMPORT_BATCH
 from ..orderweb import listener as listener_module
 from ..orderweb import order as order_module
 from ..orderweb.const import MAX_FRAME_BYTES, MSG_NEW_ORDER, PULL_RETRIES
@@ -269,6 +270,27 @@ class TestListenerRunner(OrderWebCommon):
             message="not every order was stored and imported")
         self.assertEqual(self.in_transaction(lambda env: env['orderweb.order'].search(
             [('orderweb_id', '=', unreadable['orderId'])]).mapped('state')), ['error'])
+
+    def test_a_burst_longer_than_a_batch_wakes_the_import_cron_at_once(self):
+        # More than one batch stored at once: the import cron's workers are woken when they are
+        # stored, not only each time the inbox imported a whole batch (twice for 2 batches and 1).
+        self.start_runner()
+        self.wait_connected()
+        self.wait_caught_up()
+        cron = self.env.ref('pos_orderweb.ir_cron_orderweb_import')
+
+        def triggers(env):
+            return env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)])
+        before = self.in_transaction(triggers)
+        inbox = self.runner._inboxes[self.env.cr.dbname, self.company.id]
+        # The inbox waits for the database meanwhile: whatever it took first, one of its stores
+        # holds more than a batch.
+        with self.registry.cursor():
+            burst = [self.sim.push_order(TENANT, new_order()) for _i in range(2 * IMPORT_BATCH + 1)]
+        self.wait_for(lambda env: env['orderweb.order'].search_count(
+            [('orderweb_id', 'in', [order['orderId'] for order in burst]), ('state', '=', 'done')]) == len(burst))
+        self.wait_for(lambda env: inbox.idle())
+        self.assertGreaterEqual(self.in_transaction(triggers), before + 3)
 
     def test_a_pushed_order_is_parsed_once_by_the_listener_and_once_by_the_import(self):
         # The listener's parse is what the order is stored with; the import reads the stored
