@@ -43,22 +43,18 @@ DEFAULT_URL = 'wss://orderweb.net'
 # Seconds a pull's note waits for its company's row: far more than another note holds it.
 NOTE_LOCK_TIMEOUT = 2
 
-# How many times the pull cron retries a record in error by itself; Retry has no limit.
+# How many times the import cron retries a record in error by itself; Retry has no limit.
 MAX_AUTO_ATTEMPTS = 3
-# An order stored less than this long ago (seconds) is being imported by the live listener's worker:
-# the cron leaves it alone rather than import a burst in parallel with it (bench/PROFILE.md).
-LIVE_IMPORT_GRACE = 60
-# Online orders imported per transaction in a catch-up (a burst, a pull), each in a savepoint of its
-# own: one commit and one notification of the shop per batch. Small: a batch holds its customers'
-# locks and its snapshot until it commits.
+# Online orders the import job (service/importer.py) takes per transaction, each in a savepoint of
+# its own: one commit and one notification of the shop per batch. Small: a batch holds its orders'
+# and customers' locks and its snapshot until it commits. A live order waits behind at most one
+# (the inbox stores what it received between two batches; cron workers take the next ones).
 IMPORT_BATCH = 50
 # An online order that met a concurrent import (push and pull, two servers) is imported again at
 # once, in a fresh transaction, up to this many times, after about this many seconds times the
 # attempt: the race is over within seconds, not left for the next scheduled pull.
 CONFLICT_RETRIES = 4
 CONFLICT_RETRY_DELAY = 0.25
-# Threads importing a catch-up's batches at once: one's Python runs while another waits on PostgreSQL.
-IMPORT_WORKERS = 2
 
 # A payload longer than this (characters of its JSON text) is kept in error, not imported:
 # an order ten times the largest real one would hold the company's queue for minutes.
@@ -137,7 +133,7 @@ CREATED_TO_IMPORTED_BUCKETS = (5, 10, 30, 60, 120, 300, 600, 1800, 3600)
 HEARTBEAT = 30
 STALE_AFTER = 2 * HEARTBEAT + 10
 
-# --- The runner (service/runner.py): a listener and an inbox per company ---------------------
+# --- The runner (service/runner.py, inbox.py, link.py): a listener and an inbox per company ---------------------
 
 # Seconds between two passes of the runner (databases, companies, settings, heartbeats).
 TICK = 5.0
@@ -160,8 +156,8 @@ RECHECK_IDLE = 600.0
 # 'OW' in ASCII, so that ops can spot it in pg_locks (classid = 20311).
 LOCK_CLASS = 0x4F57
 # Inboxes working in the database at once in this process (storing and importing received
-# orders, catch-up pulls): each holds up to three of Odoo's pooled connections meanwhile
-# (db_maxconn, shared with a threaded server's HTTP threads) and more would not go faster on
+# orders, catch-up pulls): each holds one of Odoo's pooled connections meanwhile, two while a
+# pull's answer is stored (db_maxconn, shared with a threaded server's HTTP threads), and more would not go faster on
 # a few cores. Without a bound, a burst to a hundred companies asks for hundreds of
 # connections at once, and a full pool fails imports.
 DB_WORKERS = 4

@@ -5,7 +5,7 @@ from .const import ALLERGY_WORDS, FLAG_QUOTE_LENGTH, PRICE_TOLERANCE
 from .utils import words_found, words_pattern
 
 
-def red_flags(online_order, orderweb_order, lines, sources):
+def red_flags(company, for_pos, orderweb_order, lines, sources):
     """What the kitchen must look at before cooking this order, as the receiving shop's
     settings (else the defaults) say: an allergy word in the special instructions, an
     item's notes or an add-on's name; an item Odoo does not know (imported as a
@@ -14,13 +14,14 @@ def red_flags(online_order, orderweb_order, lines, sources):
     shop; an item priced off its product's price by more than the tolerance.
     Flags never stop the import.
 
-    :param online_order: the orderweb.order
+    :param company: the receiving company (res.company), in the import's environment
+    :param for_pos: whether the order becomes a POS order (else a sales order)
     :param orderweb_order: its parsed payload (``orderweb.order.Order``)
     :param lines: its ``prepared.PreparedLine``s, the products resolved
     :param sources: (item or add-on, is_addon) of each line (``prepared.line_sources``)
     :return: tuple of translated texts, one per flag
     """
-    env, company = online_order.env, online_order.company_id
+    env = company.env
     _, shop, currency = env._, company.orderweb_pos_config_id, company.currency_id
     tolerance = shop.orderweb_price_tolerance if shop else PRICE_TOLERANCE
     allergy = words_pattern(shop.orderweb_allergy_words if shop else ALLERGY_WORDS)
@@ -38,7 +39,7 @@ def red_flags(online_order, orderweb_order, lines, sources):
         product = line.product
         if line.placeholder:
             if unsold_by_name is None:
-                unsold_by_name = _unsold_by_name(online_order, lines, sources)
+                unsold_by_name = _unsold_by_name(company, lines, sources)
             flags.append(_placeholder_flag(env, line, unsold_by_name.get(source.name)))
             continue
         if not product.active:
@@ -46,7 +47,7 @@ def red_flags(online_order, orderweb_order, lines, sources):
         elif product in shop.orderweb_unavailable_product_ids:
             flags.append(_("%(item)s: %(product)s is unavailable in %(shop)s",
                            item=line.name, product=product.name, shop=shop.name))
-        elif online_order._target_model() == 'pos.order' and not product.available_in_pos:
+        elif for_pos and not product.available_in_pos:
             flags.append(_("%(item)s: %(product)s is not sold in the POS", item=line.name, product=product.name))
         if line.item is None:
             odoo_price = product.lst_price
@@ -75,14 +76,13 @@ def _placeholder_flag(env, line, unsold):
              item=line.name, placeholder=line.product.name)
 
 
-def _unsold_by_name(online_order, lines, sources):
+def _unsold_by_name(company, lines, sources):
     """{name: product} of the products, archived ones included, that have the name of an
     item imported as a placeholder: the match the import could not take."""
     names = {source.name for line, (source, _is_addon) in zip(lines, sources, strict=True) if line.placeholder}
     if not names:
         return {}
-    company = online_order.company_id
-    Product = online_order.env['product.product'].with_company(company).with_context(active_test=False)
+    Product = company.env['product.product'].with_company(company).with_context(active_test=False)
     return {product.name: product for product in Product.search(
         [('name', 'in', list(names)), *Product._check_company_domain(company)], order='active, id desc')}
 

@@ -5,6 +5,9 @@ customer's prices): ``pos.order`` and ``sale.order`` turn a :class:`PreparedOrde
 own values, asking it for prices under their taxes and for the lines that bring their total
 to what the customer paid. The source checks the total of what they made. Its red flags
 are the restaurant's policy, in flags.py.
+
+Plain values travel, never the online order itself: a target needs not know its source
+(and imports nothing of it), only what it is told here.
 """
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -32,18 +35,26 @@ class PreparedLine:
     price_unit: float = 0.0  # once priced: the unit price before those taxes
 
 
+class ImportWaits(Exception):
+    """The online order is fine but its target cannot be made yet (no open POS session)."""
+
+
 @dataclass(frozen=True)
 class PreparedOrder:
     """An OrderWeb order ready to be imported: what the targets need, resolved once."""
-    online_order: object  # orderweb.order
+    company: object  # res.company receiving it, in the import's environment
+    online_order_id: int  # the id of its online order (orderweb.order), which the target links to
+    orderweb_id: str  # OrderWeb's id of the order, unique in the company
+    number: str  # its number, as the shop and the customer call it
+    for_pos: bool  # made into a POS order (else a sales order)
     orderweb_order: object  # orderweb.order.Order, the parsed payload
     customer: object  # res.partner, empty without customer details
     lines: tuple  # PreparedLine
     unmapped: object  # orderweb.product.map of the items imported as placeholders
 
     @property
-    def company(self):
-        return self.online_order.company_id
+    def env(self):
+        return self.company.env
 
     @cached_property
     def later(self):
@@ -61,7 +72,7 @@ class PreparedOrder:
         scheduled_for = self.orderweb_order.scheduled_for
         if not scheduled_for or self.later:
             return None
-        env = self.online_order.env
+        env = self.env
         when = format_datetime(env, scheduled_for.replace(tzinfo=None),
                                tz=self.company.partner_id.tz or env.user.tz or 'UTC', dt_format='short')
         if scheduled_for.replace(tzinfo=None) <= fields.Datetime.now():
@@ -73,12 +84,12 @@ class PreparedOrder:
     @cached_property
     def flags(self):
         """The red flags of this order (``flags.red_flags``): tuple of translated texts."""
-        return red_flags(self.online_order, self.orderweb_order, self.lines, line_sources(self.orderweb_order))
+        return red_flags(self.company, self.for_pos, self.orderweb_order, self.lines, line_sources(self.orderweb_order))
 
     @cached_property
     def adjustment_product(self):
         """The product of the lines for charges, discounts and rounding (only read when one is needed)."""
-        return self.company.orderweb_adjustment_product_id or self.online_order.env.ref(
+        return self.company.orderweb_adjustment_product_id or self.env.ref(
             'pos_orderweb.product_orderweb_adjustment')
 
     def priced_lines(self, fiscal_position, currency):
@@ -97,7 +108,7 @@ class PreparedOrder:
 
         :return: list of PreparedLine, empty when the customer paid the items' total
         """
-        orderweb_order, _ = self.orderweb_order, self.online_order.env._
+        orderweb_order, _ = self.orderweb_order, self.env._
         if orderweb_order.total is None:
             return []
         charges = currency.round(float(orderweb_order.total - orderweb_order.items_total))
@@ -129,7 +140,7 @@ class PreparedOrder:
         rounding = currency.round(float(total) - odoo_total)
         if abs(rounding) > currency.rounding * (len(self.lines) + 1) * 2:
             # More than pennies: prices were changed on the way (pricelist, mixed taxes), not rounded.
-            _ = self.online_order.env._
+            _ = self.env._
             raise UserError(_(
                 "Odoo prices the order at %(odoo)s where the customer paid %(orderweb)s; "
                 "check the taxes and pricelist of the products.",
@@ -140,7 +151,7 @@ class PreparedOrder:
         """:raise UserError: ``odoo_total`` is not what the customer paid"""
         total = self.orderweb_order.total
         if total is not None and not currency.is_zero(odoo_total - float(total)):
-            raise UserError(self.online_order.env._(
+            raise UserError(self.env._(
                 "The Odoo total %(odoo)s differs from the OrderWeb total %(orderweb)s.",
                 odoo=currency.format(odoo_total), orderweb=currency.format(float(total))))
 

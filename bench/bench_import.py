@@ -81,7 +81,7 @@ def main():
     ensure_database(args.db)
     odoo.tools.config.parse_config([*odoo_env.odoo_command('--log-level=warn')[1:]])
     registry = Registry(args.db)
-    from odoo.addons.pos_orderweb.service import intake
+    from odoo.addons.pos_orderweb.service import importer
     with registry.cursor() as cr:
         # The administrator, as a manager opening the shop: the superuser has no POS rights.
         uid = api.Environment(cr, odoo.SUPERUSER_ID, {}).ref('base.user_admin').id
@@ -98,7 +98,7 @@ def main():
             env = api.Environment(cr, uid, {})
             company = env['res.company'].browse(company_id)
             started = time.perf_counter()
-            log = intake.receive(env, company, [platform_order(number)], 'push')
+            log = importer.receive(env, company, [platform_order(number)], 'push')
             elapsed_ours = time.perf_counter() - started
             assert log.state == 'done', log.error
         with registry.cursor() as cr:

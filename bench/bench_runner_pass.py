@@ -99,7 +99,7 @@ def main():
             figures.append((time.monotonic() - started, opened[0]))
             if index == 0:
                 say('first pass: %.3f s, %d connections opened, %d databases with pos_orderweb',
-                    figures[0][0], figures[0][1], len(runner._databases()))
+                    figures[0][0], figures[0][1], len(runner.databases.find()))
                 opened[0] = 0  # that listing is not part of a pass
                 opened_on.clear()
             time.sleep(0.2)

@@ -6,8 +6,8 @@
 A real server cannot be traced from outside (bench/bench_memory.py only sees its RSS), so this
 runs the same parts in its own process: the runner of service/runner.py (lock, listener thread,
 inbox thread) on the database, the listener reading the stand-in's WebSocket (the stand-in in a
-process of its own, as in bench_memory.py), the inbox storing and mapping each order through
-``service.intake.receive``; orders pushed as bench_memory.py pushes them. Not here: the server's
+process of its own, as in bench_memory.py), the inbox storing each order and importing it
+through ``service.importer.import_pending``; orders pushed as bench_memory.py pushes them. Not here: the server's
 cron and HTTP threads. Do not run it while a server holds the company's WebSocket.
 
 After ``--warmup`` orders tracemalloc starts (``--frames`` frames a trace) and a snapshot is taken

@@ -12,7 +12,8 @@ _logger = logging.getLogger(__name__)
 # wrote, and neither would ever end.
 PULL_EVERY_COMPANY = ContextVar('pos_orderweb_pull_every_company', default=False)
 
-ORDERWEB_CRONS = ('pos_orderweb.ir_cron_orderweb_pull', 'pos_orderweb.ir_cron_orderweb_fire')
+ORDERWEB_CRONS = ('pos_orderweb.ir_cron_orderweb_pull', 'pos_orderweb.ir_cron_orderweb_import',
+                  'pos_orderweb.ir_cron_orderweb_fire')
 
 
 class IrCron(models.Model):

@@ -12,15 +12,13 @@ from odoo.exceptions import UserError
 
 from ..compat import sql_constraints
 from ..const import (
-    LIVE_IMPORT_GRACE,
-    MAX_AUTO_ATTEMPTS,
     NOTE_LOCK_TIMEOUT,
     PULL_LIMIT,
     STALE_AFTER,
 )
 from ..orderweb.pull import OrderWebError
 from ..orderweb.utils import storable_text
-from ..service import intake
+from ..service import importer
 from ..utils import TRANSIENT_ERRORS, is_outage
 from .ir_cron import PULL_EVERY_COMPANY
 
@@ -204,20 +202,20 @@ class OrderWebConnection(models.Model):
 
     @api.model
     def _orderweb_receive_pulled(self, company, result):
-        """Store and import what a pull of ``company`` answered (``service.intake``), and note
-        that it worked (``_orderweb_note_pull``).
+        """Store what a pull of ``company`` answered, committed, note that it worked
+        (``_orderweb_note_pull``), then run the import job for the company (``service.importer``).
 
         :param result: an ``orderweb.pull.PullResult``
         :return: the online orders of the answer
         """
-        online_orders = intake.receive_pulled(self.env, company, result)
+        online_orders = importer.receive(self.env, company, result.orders, 'pull', unreadable=result.unreadable)
         self._orderweb_note_pull(company)
         return online_orders
 
     @api.model
     def _cron_pull(self):
-        """Pull each enabled company whose interval has passed, then retry what waits: the
-        orders waiting for a session, those the live intake left, those in error (a few times)."""
+        """Pull each enabled company whose interval has passed, and import what it stored. Only
+        pulls: what waits (a session, a retry) is the import cron's (``orderweb.order``)."""
         now = fields.Datetime.now()
         companies = self.env['res.company'].sudo().search([('orderweb_enabled', '=', True)])
         for company in companies:
@@ -236,15 +234,9 @@ class OrderWebConnection(models.Model):
             except Exception as error:
                 if is_outage(error):
                     raise
-                # Nor anything an answer holds: the others' pulls and the retries below go on.
+                # Nor anything an answer holds: the others' pulls go on.
                 _logger.exception("OrderWeb pull for %s failed unexpectedly", company.name)
                 self._orderweb_note_pull(company, error)
-        intake.import_each_committed(self.env['orderweb.order'].search([
-            ('company_id', 'in', companies.ids),
-            '|', '|', ('state', '=', 'waiting'),
-            '&', ('state', '=', 'received'), ('received_at', '<', now - timedelta(seconds=LIVE_IMPORT_GRACE)),
-            '&', '&', ('state', '=', 'error'), ('attempt_count', '<', MAX_AUTO_ATTEMPTS), ('set_aside', '=', False),
-        ]))
 
     def action_pull_now(self):
         self.ensure_one()
@@ -263,7 +255,7 @@ class OrderWebConnection(models.Model):
             self._orderweb_note_pull(company, error)
             raise UserError(_("The pull from OrderWeb failed: %(error)s", error=error)) from error
         labels = dict(self.env['orderweb.order']._fields['state']._description_selection(self.env))
-        # The intake committed them after this transaction's snapshot: read them as they are now.
+        # The importer committed them after this transaction's snapshot: read them as they are now.
         with self.env.registry.cursor() as cr:
             counts = Counter(records.with_env(records.env(cr=cr)).mapped('state'))
         message = _(

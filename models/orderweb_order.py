@@ -20,16 +20,12 @@ from ..const import (
 from ..orderweb.const import MAX_ID_LENGTH
 from ..orderweb.order import PayloadError, read_order
 from ..orderweb.utils import is_storable_text, json_text, pretty_json, storable_text
-from ..prepared import PreparedOrder, line_sources, prepared_lines
-from ..service import intake
+from ..prepared import ImportWaits, PreparedOrder, line_sources, prepared_lines
+from ..service import importer
 from ..utils import TRANSIENT_ERRORS, error_summary, expected_sql_failures, is_outage, translated
 from .orderweb_origin_mixin import IMPORT_TOKEN
 
 _logger = logging.getLogger(__name__)
-
-
-class ImportWaits(Exception):
-    """The online order is fine but cannot be imported yet (no open POS session)."""
 
 
 @sql_constraints(
@@ -44,14 +40,17 @@ class OrderWebOrder(models.Model):
     **stored** first, verbatim, one record per OrderWeb order and company (the same order
     again, from either channel, is the same record), then **imported**: its payload read
     once into an *OrderWeb order* (``orderweb.order.Order``), resolved once
-    (``prepared.PreparedOrder``: customer, products, prices) and made into the target of
-    the company's settings, a ``pos.order`` or a ``sale.order``. ``service/intake.py``
-    gives each step its transaction; the methods here run in the one they are given.
+    (``prepared.PreparedOrder``: plain values, customer, products, prices) and made into the
+    target of the company's settings, a ``pos.order`` or a ``sale.order``, which tells its
+    own users (the POS screens ring). The flow: frame (the listener decodes and parses it,
+    the order is stored with that parse) → stored payload (the truth) → parsed once by the
+    import → target values → the target's notification. ``service/importer.py`` gives
+    storing and importing their transactions; the methods here run in the one they are given.
 
     ``state`` says where it stands: *received* (to import), *waiting* (for a POS session
     to open: imported when one does), *done* (imported), *error* (with its reason).
     A payload that cannot even be stored as usual is **set aside**: kept in error with its
-    raw text only, never imported. Orders in error are retried by the pull cron, at most
+    raw text only, never imported. Orders in error are retried by the import cron, at most
     ``MAX_AUTO_ATTEMPTS`` times; a POS manager's Retry has no limit.
     """
     _name = 'orderweb.order'
@@ -121,7 +120,7 @@ class OrderWebOrder(models.Model):
         return self.with_context(orderweb_origin_writer=IMPORT_TOKEN)
 
     def write(self, vals):
-        # What OrderWeb sent, and what the import made of it, is written by the intake only (its
+        # What OrderWeb sent, and what the import made of it, is written by the import only (its
         # own context, or the superuser): no person rewrites an order, a POS manager included.
         # What a person may write (followers, their own messages) is the chatter's.
         if not (self.env.su or self.env.context.get('orderweb_origin_writer') is IMPORT_TOKEN):
@@ -165,7 +164,7 @@ class OrderWebOrder(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _store(self, company, raw_orders, channel):
+    def _store(self, company, raw_orders, channel, parsed=None):
         """Store the raw orders, all at once when none stands in the way, else each in its own
         savepoint: one order can never block another.
 
@@ -173,22 +172,25 @@ class OrderWebOrder(models.Model):
 
         :param raw_orders: the orders as decoded from the wire
         :param channel: 'push' or 'pull'
+        :param parsed: the ``orderweb.order.Order`` of each raw order, when the caller parsed
+            them already (the listener): not parsed again to be stored
         :return: the online orders (new or already stored)
         """
+        parsed = parsed or [None] * len(raw_orders)
         if len(raw_orders) > 1:
             try:
                 with expected_sql_failures(), self.env.cr.savepoint():
-                    return self._store_at_once(company, raw_orders, channel)
+                    return self._store_at_once(company, raw_orders, channel, parsed)
             except Exception as error:
                 if is_outage(error):
                     raise
                 # One of them cannot be stored as usual, or another transaction stored one meanwhile:
                 # one by one then, so that only that one is set aside or left to its owner.
         online_orders = self.browse()
-        for raw in raw_orders:
+        for raw, orderweb_order in zip(raw_orders, parsed, strict=True):
             try:
                 with expected_sql_failures(), self.env.cr.savepoint():
-                    online_order = self._store_one(company, raw, channel)
+                    online_order = self._store_one(company, raw, channel, orderweb_order)
             except psycopg2.errors.UniqueViolation:
                 # Another transaction stored it first and owns it; this snapshot may not even see it.
                 continue
@@ -200,11 +202,12 @@ class OrderWebOrder(models.Model):
         return online_orders
 
     @api.model
-    def _store_at_once(self, company, raw_orders, channel):
+    def _store_at_once(self, company, raw_orders, channel, parsed):
         """Store the raw orders not stored yet in one ``create()``, the other copies (a resend,
-        the other channel, a second copy in this lot) as ``_store_payload`` does, with one
+        the other channel, a second copy in this lot) as ``_store_copy`` does, with one
         search for all. Raises if any fails."""
-        vals_list = [self._prepare_values(company, raw, channel) for raw in raw_orders]
+        vals_list = [self._prepare_values(company, raw, channel, orderweb_order)
+                     for raw, orderweb_order in zip(raw_orders, parsed, strict=True)]
         stored = {online_order.orderweb_id: online_order for online_order in self.search([
             ('orderweb_id', 'in', [vals['orderweb_id'] for vals in vals_list]), ('company_id', '=', company.id)])}
         new = {}
@@ -222,8 +225,8 @@ class OrderWebOrder(models.Model):
         return online_orders
 
     @api.model
-    def _store_one(self, company, raw, channel):
-        vals = self._prepare_values(company, raw, channel)
+    def _store_one(self, company, raw, channel, orderweb_order=None):
+        vals = self._prepare_values(company, raw, channel, orderweb_order)
         online_order = self.search(
             [('orderweb_id', '=', vals['orderweb_id']), ('company_id', '=', company.id)], limit=1)
         if not online_order:
@@ -293,7 +296,8 @@ class OrderWebOrder(models.Model):
             return self.browse()
 
     @api.model
-    def _prepare_values(self, company, raw, channel):
+    def _prepare_values(self, company, raw, channel, orderweb_order=None):
+        """:param orderweb_order: ``raw`` as the caller parsed it, else parsed here"""
         payload = json_text(raw)
         vals = {
             'company_id': company.id,
@@ -301,7 +305,8 @@ class OrderWebOrder(models.Model):
             'payload': payload,
         }
         try:
-            orderweb_order = self._read(payload, raw)
+            if orderweb_order is None or len(payload) > MAX_PAYLOAD_LENGTH:
+                orderweb_order = self._read(payload, raw)
         except PayloadError as error:
             raw_id = raw.get('orderId' if 'orderId' in raw else 'id') if isinstance(raw, dict) else None
             raw_number = raw.get('orderNumber') if isinstance(raw, dict) else None
@@ -365,15 +370,17 @@ class OrderWebOrder(models.Model):
         The orders are locked first, in this transaction: orders another process is importing
         (it holds their lock) are left to it, and what became of each order is written under
         its lock, which no savepoint rolled back can release. Each order is imported in a
-        savepoint: one that fails, even on a conflict, undoes only its own work. The POS shops
-        are told of all the new orders at once, at the end.
+        savepoint: one that fails, even on a conflict, undoes only its own work. The targets
+        made are handed to their model at the end (``_orderweb_imported``), which tells its
+        users of them all at once (the POS screens ring once per shop and batch).
 
         :return: the online orders that met a concurrent update, left as they were: the
             caller imports them again in a fresh transaction
         :raise TRANSIENT_ERRORS: one of them changed since this transaction began (repeatable
             read): the caller imports them all again in a fresh transaction
         """
-        imported = conflicted = self.browse()
+        conflicted = self.browse()
+        targets = {}  # model -> the records made
         self.env.cr.execute(
             "SELECT id FROM orderweb_order WHERE id = ANY(%s) AND state != 'done' FOR NO KEY UPDATE SKIP LOCKED",
             [self.ids], log_exceptions=False)
@@ -392,13 +399,15 @@ class OrderWebOrder(models.Model):
                 if online_order.company_id == company and not isinstance(orderweb_order, Exception)}))
         for online_order in locked:
             try:
-                if online_order._import_locked(read[online_order], customers.get(online_order)):
-                    imported |= online_order
+                target = online_order._import_locked(read[online_order], customers.get(online_order))
+                if target:
+                    targets[target._name] = targets.get(target._name, target.browse()) | target
             except TRANSIENT_ERRORS:
                 # A conflict with another transaction, not a fault of the order: imported again at once.
                 _logger.info("OrderWeb order %s met a concurrent update; imported again", online_order.name)
                 conflicted |= online_order
-        imported.pos_order_id._orderweb_send_notification()
+        for made in targets.values():
+            made._orderweb_imported()
         return conflicted
 
     def _import_locked(self, orderweb_order, customer=None):
@@ -406,7 +415,7 @@ class OrderWebOrder(models.Model):
 
         :param orderweb_order: its payload as read (``_read``), or the error reading it raised
         :param customer: its customer, found or made with its batch's; else looked up here
-        :return: whether it was imported
+        :return: the target made (``pos.order`` or ``sale.order``), or None when not imported
         :raise TRANSIENT_ERRORS: it met a concurrent update; nothing of it was written
         """
         self.ensure_one()
@@ -454,8 +463,8 @@ class OrderWebOrder(models.Model):
                 **({'flags': "\n".join(prepared.flags)} if prepared.flags else {}),
                 **({'schedule_note': prepared.schedule_note} if prepared.schedule_note else {}),
             })
-            return True
-        return False
+            return target
+        return None
 
     def _target_model(self):
         return ORDERWEB_TARGETS[self.company_id.orderweb_target][0]
@@ -476,7 +485,11 @@ class OrderWebOrder(models.Model):
         products, unmapped = self.env['orderweb.product.map']._orderweb_products(
             company, line_sources(orderweb_order), for_pos=self._target_model() == 'pos.order')
         return PreparedOrder(
-            online_order=self,
+            company=company,
+            online_order_id=self.id,
+            orderweb_id=self.orderweb_id,
+            number=self.name,
+            for_pos=self._target_model() == 'pos.order',
             orderweb_order=orderweb_order,
             customer=customer,
             lines=prepared_lines(self.env, orderweb_order, products),
@@ -495,7 +508,17 @@ class OrderWebOrder(models.Model):
                                  and not online_order.set_aside)
         if not to_retry:
             raise UserError(_("Only orders in error or waiting for a POS session can be retried."))
-        self.env.flush_all()  # each import reads through a cursor of its own
-        intake.import_each_committed(to_retry.sudo())
-        self.invalidate_model()
+        self.env.flush_all()  # the import reads through cursors of its own
+        importer.import_pending(self.sudo().env, to_retry.company_id.ids, ids=to_retry.ids, include='retry')
         return True
+
+    @api.model
+    def _cron_orderweb_import(self):
+        """The import cron: the import job for every enabled company, with the orders waiting
+        for a session and those in error (``MAX_AUTO_ATTEMPTS`` times). Every minute as a
+        safety net (an order stored by a process that died before importing it, a session
+        opened while its order was being imported), and triggered at once when a session
+        opens or a catch-up is longer than the batch its inbox imports at a time."""
+        companies = self.env['res.company'].sudo().search([('orderweb_enabled', '=', True)])
+        if companies:
+            importer.import_pending(self.sudo().env, companies.ids, include='auto')

@@ -12,7 +12,7 @@ from odoo.exceptions import UserError
 
 from ..compat import POS_ORDER_NOTE, READ_POS_DATA_MODELS, pos_reference_values, sql_constraints
 from ..const import ORDERWEB_STATUSES, ORDERWEB_STEP_FIELDS
-from .orderweb_order import ImportWaits
+from ..prepared import ImportWaits
 
 ORDERWEB_ORIGIN_FIELDS = (
     'orderweb_order_id', 'orderweb_number', 'orderweb_type', 'orderweb_scheduled_for',
@@ -82,7 +82,7 @@ class PosOrder(models.Model):
         :param prepared: the ``prepared.PreparedOrder`` of the online order
         :raise ImportWaits: no session of the shop is open
         """
-        online_order, company = prepared.online_order, prepared.company
+        company = prepared.company
         config = company.orderweb_pos_config_id
         if not config:
             raise UserError(_("No receiving POS shop is set in the OrderWeb settings."))
@@ -113,14 +113,14 @@ class PosOrder(models.Model):
             # Made by this import before (a crash lost the link, not the order): link, never redo.
             # Only what the import itself marked counts; the marks are out of any client's
             # reach (orderweb.origin.mixin), the uuid too (_orderweb_uuid).
-            if made.company_id != company or made.orderweb_number != online_order.name \
-                    or made.orderweb_order_id not in (online_order, self.env['orderweb.order']):
+            if made.company_id != company or made.orderweb_number != prepared.number \
+                    or made.orderweb_order_id.id not in (prepared.online_order_id, False):
                 raise UserError(_(
                     "The POS order %(order)s of %(shop)s already holds the reference reserved for this "
                     "online order, but the import did not make it: check that order (it may have been "
                     "made on purpose to hide this one), then cancel it and retry.",
                     order=made.name, shop=made.config_id.name))
-            made.orderweb_order_id = online_order
+            made.orderweb_order_id = prepared.online_order_id
             return made
         result = PosOrder.sync_from_ui([order_vals])
         pos_order = PosOrder.browse(result['pos.order'][0]['id'])
@@ -150,11 +150,11 @@ class PosOrder(models.Model):
 
         :param prepared: the ``prepared.PreparedOrder`` of the online order
         """
-        online_order, orderweb_order = prepared.online_order, prepared.orderweb_order
+        orderweb_order, number = prepared.orderweb_order, prepared.number
         config = session.config_id
         currency = config.currency_id
         fiscal_position = config.default_fiscal_position_id
-        order_uuid = self._orderweb_uuid(online_order)
+        order_uuid = self._orderweb_uuid(prepared.company, prepared.orderweb_id)
         PosOrderLine = self.env['pos.order.line']
         line_vals = [
             PosOrderLine._prepare_orderweb_line_values(
@@ -166,14 +166,14 @@ class PosOrder(models.Model):
             PosOrderLine._prepare_orderweb_line_values(line, f'{order_uuid}:adjustment:{index}', currency)
             for index, line in enumerate(prepared.priced_charges(fiscal_position, currency))
         ]
-        digits = re.findall(r'\d+', online_order.name)
+        digits = re.findall(r'\d+', number)
         scheduled_for = orderweb_order.scheduled_for
         # An order for later is held until its time (_cron_orderweb_fire), a trusted one for now
         # accepted at once if the shop says so; a flagged one always waits for the cashier.
         status = 'scheduled' if prepared.later and self._orderweb_fire_at(prepared, config) > fields.Datetime.now() \
             else 'accepted' if config.orderweb_auto_accept and not prepared.flags else 'new'
         return {
-            **pos_reference_values(_("OrderWeb %(number)s", number=online_order.name), online_order.name),
+            **pos_reference_values(_("OrderWeb %(number)s", number=number), number),
             'uuid': order_uuid,
             'session_id': session.id,
             'sequence_number': int(digits[-1][-6:]) if digits else 0,
@@ -191,8 +191,8 @@ class PosOrder(models.Model):
             'amount_tax': currency.round(
                 sum(vals['price_subtotal_incl'] - vals['price_subtotal'] for vals in line_vals)),
             'amount_total': currency.round(sum(vals['price_subtotal_incl'] for vals in line_vals)),
-            'orderweb_order_id': online_order.id,
-            'orderweb_number': online_order.name,
+            'orderweb_order_id': prepared.online_order_id,
+            'orderweb_number': number,
             'orderweb_type': orderweb_order.order_type,
             'orderweb_scheduled_for': scheduled_for and scheduled_for.replace(tzinfo=None),
             'orderweb_prepaid': bool(prepared.company.orderweb_payment_method_id),
@@ -206,14 +206,14 @@ class PosOrder(models.Model):
             minutes=config.orderweb_preparation_minutes)
 
     @api.model
-    def _orderweb_uuid(self, online_order):
-        """The uuid of the POS order of ``online_order``: always the same for one OrderWeb order
-        and company (a re-import finds what an interrupted one made), and out of any client's
-        reach: keyed by the database secret, so that no cashier can take it first with an
-        order of their own (``sync_from_ui`` would then update theirs, or the import link it).
+    def _orderweb_uuid(self, company, orderweb_id):
+        """The uuid of the POS order of the OrderWeb order ``orderweb_id`` of ``company``: always
+        the same for one OrderWeb order and company (a re-import finds what an interrupted one
+        made), and out of any client's reach: keyed by the database secret, so that no cashier
+        can take it first with an order of their own (``sync_from_ui`` would then update theirs, or the import link it).
         """
         secret = self.env['ir.config_parameter'].sudo().get_param('database.secret')
-        digest = hmac.new(secret.encode(), f'pos_orderweb:{online_order.company_id.id}:{online_order.orderweb_id}'
+        digest = hmac.new(secret.encode(), f'pos_orderweb:{company.id}:{orderweb_id}'
                           .encode(), hashlib.sha256).digest()
         return str(uuid.UUID(bytes=digest[:16], version=4))
 
@@ -246,6 +246,11 @@ class PosOrder(models.Model):
     # pos.order has no _load_pos_data_fields of its own (empty list = every field), so the
     # orderweb_* fields reach the POS screens without an override; extending that list
     # would restrict the POS to the fields named in it.
+
+    def _orderweb_imported(self):
+        """These POS orders were just imported (``orderweb.order._import``, once per batch and
+        transaction, only those whose import went through): the shops' screens are told."""
+        self._orderweb_send_notification()
 
     def _orderweb_send_notification(self):
         """Alert the open POS screens of each shop that online orders arrived.

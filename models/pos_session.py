@@ -8,10 +8,11 @@ class PosSession(models.Model):
     def create(self, vals_list):
         sessions = super().create(vals_list)
         sessions._orderweb_take_over()
-        # Online orders that waited for a session are imported right away by the pull cron.
+        # Online orders that waited for a session are imported right away by the import cron
+        # (service/importer.py), once this transaction made the session visible to it.
         if self.env['orderweb.order'].sudo().search_count(
                 [('state', '=', 'waiting'), ('company_id', 'in', sessions.company_id.ids)], limit=1):
-            self.env.ref('pos_orderweb.ir_cron_orderweb_pull').sudo()._trigger()
+            self.env.ref('pos_orderweb.ir_cron_orderweb_import').sudo()._trigger()
         return sessions
 
     # ------------------------------------------------------------------

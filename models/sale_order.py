@@ -52,15 +52,18 @@ class SaleOrder(models.Model):
     @api.model
     def _prepare_orderweb_values(self, prepared):
         """Values of the sales order of an online order, without its lines."""
-        online_order, scheduled_for = prepared.online_order, prepared.orderweb_order.scheduled_for
+        scheduled_for = prepared.orderweb_order.scheduled_for
         return {
             'company_id': prepared.company.id,
             'partner_id': (prepared.customer or self.env.ref('pos_orderweb.partner_orderweb_guest')).id,
-            'client_order_ref': online_order.name,
+            'client_order_ref': prepared.number,
             'origin': _("OrderWeb"),
             'commitment_date': scheduled_for and scheduled_for.replace(tzinfo=None),
-            'orderweb_order_id': online_order.id,
+            'orderweb_order_id': prepared.online_order_id,
         }
+
+    def _orderweb_imported(self):
+        """These sales orders were just imported: nobody waits on a screen for them."""
 
     def _orderweb_add_instructions(self, instructions):
         """Add the customer's special instructions to the terms of this order.

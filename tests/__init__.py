@@ -9,7 +9,7 @@ from . import test_listener_runner
 from . import test_health
 from . import test_reporting
 from . import test_pos_screen
-from . import test_cron_grace
+from . import test_import_cron
 from . import test_import_batch
 from . import test_import_cost
 from . import test_insider

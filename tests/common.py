@@ -8,7 +8,7 @@ from odoo.tests import new_test_user
 from ..compat import SERIES_INFO, lend_test_lock
 from ..orderweb.const import SIMULATOR_API_KEY
 from ..orderweb.simulator.data import SAMPLE_ORDERS
-from ..service import intake
+from ..service import importer
 
 # The groups of a shop's staff, as new_test_user takes them.
 CASHIER = 'base.group_user,point_of_sale.group_pos_user'
@@ -57,7 +57,7 @@ def orderweb_settings(config, url=UNREACHABLE_URL):
 class OrderWebCommon(TestPoSCommon):
     """A company with taxes, a POS shop and OrderWeb enabled, in registry test mode.
 
-    The intake (service/intake.py) and the runner open their own cursors (payloads are committed
+    The importer (service/importer.py) and the runner open their own cursors (payloads are committed
     before the import): test mode makes those cursors share the test transaction, so each test
     still rolls back; the runner's threads take the test lock for each cursor (compat).
     """
@@ -116,4 +116,4 @@ class OrderWebCommon(TestPoSCommon):
     def receive(self, *raw_orders, channel='push', company=None):
         # Ingestion reads through its own cursors: what the test changed must be in the database.
         self.env.flush_all()
-        return intake.receive(self.env, company or self.company, list(raw_orders), channel)
+        return importer.receive(self.env, company or self.company, list(raw_orders), channel)

@@ -18,7 +18,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from ..orderweb.order import parse_order
-from ..service import intake
+from ..service import importer
 from .common import new_order
 
 
@@ -179,7 +179,7 @@ class TestConcurrentBatch(TransactionCase):
             thread_a = threading.Timer(1, cr_a.commit)
             thread_a.start()
             try:
-                intake.import_each_committed(env_b['orderweb.order'].browse(stored.ids))
+                importer.import_pending(env_b, stored.company_id.ids, ids=stored.ids)
             finally:
                 thread_a.join()
             env_b.cr.rollback()  # a fresh snapshot, that sees the retry's commit
@@ -318,7 +318,7 @@ class TestConcurrentWriteAfterFailure(TransactionCase):
         try:
             OnlineOrder._prepare_import = prepare_or_fail
             try:
-                intake.import_each_committed(env_b['orderweb.order'].browse(stored.ids))
+                importer.import_pending(env_b, stored.company_id.ids, ids=stored.ids)
             finally:
                 OnlineOrder._prepare_import = original_prepare
                 for thread in other:

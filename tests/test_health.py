@@ -7,7 +7,7 @@ from odoo.tests import HttpCase, tagged
 
 from ..const import HEALTH_TOKEN_PARAM
 from ..controllers.main import prometheus_text
-from ..service import intake
+from ..service import importer
 from .common import OrderWebCommon, new_order, orderweb_settings
 
 TOKEN = 'test-health-token-7f3a9c'
@@ -61,7 +61,7 @@ class TestHealthEndpoints(HttpCase):
 
     def receive(self, *raw_orders, channel='push'):
         self.env.flush_all()
-        return intake.receive(self.env, self.company, list(raw_orders), channel)
+        return importer.receive(self.env, self.company, list(raw_orders), channel)
 
     def test_token(self):
         self.report()

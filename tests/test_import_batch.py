@@ -3,7 +3,6 @@ import json
 from odoo.tests import tagged
 
 from ..const import IMPORT_BATCH
-from ..service import intake
 from .common import OrderWebCommon, new_order
 
 
@@ -58,22 +57,3 @@ class TestImportBatch(OrderWebCommon):
         online_order = self.receive(new_order())
         self.assertEqual(online_order.state, 'done')
         self.assertEqual(self.new_order_notifications()[before:], [online_order.pos_order_id.ids])
-
-    def test_orders_received_during_a_catch_up_are_stored_before_the_next_batch(self):
-        self.open_new_session()
-        live_orders = [[new_order(orderNumber='LIVE-%s' % index)] for index in range(3)]
-        stored_when_asked = []
-
-        def received_since():
-            stored_when_asked.append(self.OnlineOrder.search_count([('name', '=like', 'LIVE-%')]))
-            return live_orders.pop(0) if live_orders else []
-
-        catch_up = [new_order(orderNumber='KIT-%04d' % index) for index in range(2 * IMPORT_BATCH + 1)]
-        online_orders = intake.receive(self.env, self.company, catch_up, 'pull', received_since=received_since)
-
-        # Asked after each batch; each answer stored before the next batch was imported.
-        self.assertEqual(stored_when_asked[:4], [0, 1, 2, 3])
-        self.assertEqual(len(online_orders), 2 * IMPORT_BATCH + 4)
-        self.assertEqual(set(online_orders.mapped('state')), {'done'})
-        live = online_orders.filtered(lambda online_order: online_order.name.startswith('LIVE-'))
-        self.assertEqual(live.mapped('channel'), ['push'] * 3)

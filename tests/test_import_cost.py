@@ -1,7 +1,7 @@
 from odoo.tests import tagged
 
 from ..compat import SERIES_INFO
-from ..service import intake
+from ..service import importer
 from .common import OrderWebCommon, new_order
 
 
@@ -14,7 +14,7 @@ class TestImportCost(OrderWebCommon):
         super().setUp()
         self.open_new_session()
         # As the runner calls it: superuser, the company, none of the tests' mail-muting context.
-        self.flush_and_receive = lambda *orders: self.env.flush_all() or intake.receive(self.env(
+        self.flush_and_receive = lambda *orders: self.env.flush_all() or importer.receive(self.env(
             context={'allowed_company_ids': [self.company.id]}, su=True),
             self.company, list(orders), 'push')
         self.flush_and_receive(new_order())  # the returning customer exists and the caches are warm

@@ -12,7 +12,7 @@ from odoo.tools.translate import code_translations
 from ..const import MAX_AUTO_ATTEMPTS, MAX_PAYLOAD_LENGTH, PAYLOAD_DISPLAY_MAX_LENGTH
 from ..orderweb.simulator import SimulatorThread
 from ..orderweb.simulator.data import nested
-from ..service import intake
+from ..service import importer
 from ..utils import is_outage
 from .common import OrderWebCommon, new_order
 
@@ -48,7 +48,7 @@ class TestPoisonOrders(OrderWebCommon):
             "is longer than %(limit)s characters": "dépasse %(limit)s caractères",
         }
         with patch.dict(code_translations.python_translations, {('pos_orderweb', 'fr_FR'): catalogue}):
-            online_order = intake.receive(self.env(context={'lang': 'fr_FR'}), self.company,
+            online_order = importer.receive(self.env(context={'lang': 'fr_FR'}), self.company,
                                           [new_order(orderId='x' * 200)], 'push')
         self.assertEqual(online_order.error, "OrderWeb a envoyé une commande illisible : son champ « orderId » "
                                              "dépasse 128 caractères.")
@@ -202,9 +202,8 @@ class TestBoundedRetries(OrderWebCommon):
     def test_cron_retries_are_bounded_and_quiet(self):
         online_order = self.receive(self.failing_order())
         messages = self.messages(online_order)
-        self.company.orderweb_last_pull_at = '2100-01-01'  # not due: the cron only retries
         for _run in range(MAX_AUTO_ATTEMPTS + 2):
-            self.env['orderweb.connection']._cron_pull()
+            self.env['orderweb.order']._cron_orderweb_import()
         self.assertEqual((online_order.state, online_order.attempt_count), ('error', MAX_AUTO_ATTEMPTS))
         self.assertEqual(self.messages(online_order), messages, "the same reason again is not news")
 

@@ -19,9 +19,14 @@ from odoo.tests import HttpCase, tagged
 
 from .. import service
 from ..compat import config_list
+from ..const import IMPORT_BATCH
+from ..orderweb import listener as listener_module
+from ..orderweb import order as order_module
 from ..orderweb.const import MAX_FRAME_BYTES, MSG_NEW_ORDER, PULL_RETRIES
 from ..orderweb.simulator import SimulatorThread
-from ..service import runner as runner_module
+from ..service import threads
+from ..service.inbox import Inbox
+from ..service.locks import LockConnection
 from ..service.runner import Runner
 from .common import OrderWebCommon, new_order
 
@@ -44,7 +49,13 @@ class TestListenerRunner(OrderWebCommon):
         runner = Runner([self.env.cr.dbname], tick=0.3, backoff_first=0.2, backoff_cap=1.0, refused_retry=1.0)
         runner.start()
         self.addCleanup(runner.stop)
+        self.runner = runner
         return runner
+
+    def wait_caught_up(self):
+        """The catch-up pull of the connection is done and its answer imported: what follows comes after it."""
+        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at and all(
+            inbox.idle() for inbox in self.runner._inboxes.values()))
 
     def wait_for(self, condition, timeout=SETTINGS_DEADLINE, message=""):
         """Poll ``condition(env)`` under the test lock; return its first truthy value."""
@@ -106,7 +117,7 @@ class TestListenerRunner(OrderWebCommon):
         self.start_runner()
         self.wait_connected()
         # the catch-up pull of the connection is done: it cannot list the order first
-        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        self.wait_caught_up()
         pushed_at = time.monotonic()
         order = self.sim.push_order(TENANT, new_order())
         imported = self.wait_for(lambda env: [
@@ -122,7 +133,7 @@ class TestListenerRunner(OrderWebCommon):
         self.start_runner()
         self.wait_connected()
         # The catch-up pull of the first connection is done: what follows comes after it.
-        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        self.wait_caught_up()
         # Orders OrderWeb holds but never pushes to this client: only the pull brings them.
         missed = [self.sim.push_order(TENANT, new_order(), push=False) for _i in range(2)]
         self.assertEqual(self.sim.drop(TENANT), 1)
@@ -137,7 +148,7 @@ class TestListenerRunner(OrderWebCommon):
     def test_failed_catch_up_pull_is_retried(self):
         self.start_runner()
         self.wait_connected()
-        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        self.wait_caught_up()
         self.sim.set_faults(TENANT, pull_error_status=500)
         missed = self.sim.push_order(TENANT, new_order(), push=False)  # only a pull brings it
         pulls = self.sim.stats(TENANT)['pulls']
@@ -218,12 +229,12 @@ class TestListenerRunner(OrderWebCommon):
         # has: received orders are stored when one of the process's few slots is free.
         self.start_runner()
         self.wait_connected()
-        self.wait_for(lambda env: env['res.company'].browse(self.company.id).orderweb_last_pull_at)
+        self.wait_caught_up()
         taken = 0
         try:
-            while runner_module._db_slots.acquire(blocking=False):
+            while threads.db_slots.acquire(blocking=False):
                 taken += 1
-            self.assertEqual(taken, runner_module.DB_SLOTS)
+            self.assertEqual(taken, threads.DB_SLOTS)
             order = self.sim.push_order(TENANT, new_order())
             time.sleep(1.0)
             self.assertFalse(self.in_transaction(lambda env: env['orderweb.order'].search_count(
@@ -234,23 +245,78 @@ class TestListenerRunner(OrderWebCommon):
                           message="the reconnection waited for an inbox's slot")
         finally:
             for _i in range(taken):
-                runner_module._db_slots.release()
+                threads.db_slots.release()
         self.wait_for(lambda env: env['orderweb.order'].search_count(
             [('orderweb_id', '=', order['orderId']), ('pos_order_id', '!=', False)]),
             message="not imported once a slot was free")
 
-    def test_orders_gathered_for_a_batch_leave_other_jobs_in_order(self):
-        # While an inbox gathers received orders (for a batch, or during a catch-up), a pull
-        # or an unreadable order queued among them is held, handled next, and never dropped.
-        inbox = runner_module._Inbox.__new__(runner_module._Inbox)  # its queue, without its thread
-        inbox._jobs, inbox._held, inbox._busy = runner_module.queue.SimpleQueue(), None, False
-        for job in [('push', 1), ('push', 2), ('pull', None), ('push', 3)]:
-            inbox._jobs.put(job)
-        self.assertEqual(inbox._take_received(10), [1, 2])
-        self.assertEqual(inbox._held, ('pull', None))
-        self.assertEqual(inbox._take_received(10), [], "nothing passes the held job")
-        self.assertFalse(inbox.idle())
-        self.assertEqual(inbox.pending(), 2)
+    def test_what_queued_behind_a_busy_database_is_all_stored_and_imported(self):
+        # Received orders, an unreadable one and a catch-up pull queue up while the inbox waits
+        # for the database; once it answers, each is stored (the unreadable one with its
+        # reason) and the orders imported: nothing queued among the others is dropped.
+        self.start_runner()
+        self.wait_connected()
+        self.wait_caught_up()
+        # The test's cursor held: the runner's threads wait for the database (the test lock).
+        with self.registry.cursor():
+            first = [self.sim.push_order(TENANT, new_order()) for _i in range(3)]
+            unreadable = new_order(items='not a list')
+            self.sim.send_raw(TENANT, json.dumps({'type': MSG_NEW_ORDER, 'data': unreadable}))
+            missed = self.sim.push_order(TENANT, new_order(), push=False)  # only the catch-up pull brings it
+            self.assertEqual(self.sim.drop(TENANT), 1)
+        orders = [*first, missed]
+        self.wait_for(lambda env: env['orderweb.order'].search_count(
+            [('orderweb_id', 'in', [order['orderId'] for order in orders]), ('state', '=', 'done')]) == len(orders),
+            message="not every order was stored and imported")
+        self.assertEqual(self.in_transaction(lambda env: env['orderweb.order'].search(
+            [('orderweb_id', '=', unreadable['orderId'])]).mapped('state')), ['error'])
+
+    def test_a_burst_longer_than_a_batch_wakes_the_import_cron_at_once(self):
+        # More than one batch stored at once: the import cron's workers are woken when they are
+        # stored, not only each time the inbox imported a whole batch (twice for 2 batches and 1).
+        self.start_runner()
+        self.wait_connected()
+        self.wait_caught_up()
+        cron = self.env.ref('pos_orderweb.ir_cron_orderweb_import')
+
+        def triggers(env):
+            return env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)])
+        before = self.in_transaction(triggers)
+        inbox = self.runner._inboxes[self.env.cr.dbname, self.company.id]
+        # The inbox waits for the database meanwhile: whatever it took first, one of its stores
+        # holds more than a batch.
+        with self.registry.cursor():
+            burst = [self.sim.push_order(TENANT, new_order()) for _i in range(2 * IMPORT_BATCH + 1)]
+        self.wait_for(lambda env: env['orderweb.order'].search_count(
+            [('orderweb_id', 'in', [order['orderId'] for order in burst]), ('state', '=', 'done')]) == len(burst))
+        self.wait_for(lambda env: inbox.idle())
+        self.assertGreaterEqual(self.in_transaction(triggers), before + 3)
+
+    def test_a_pushed_order_is_parsed_once_by_the_listener_and_once_by_the_import(self):
+        # The listener's parse is what the order is stored with; the import reads the stored
+        # payload, the truth, once. Its shop's screens are rung once, by the POS order's side.
+        parsed = []
+
+        def counting(parse):
+            def parse_order(raw):
+                parsed.append(raw.get('orderId'))
+                return parse(raw)
+            return parse_order
+        self.patch(listener_module, 'parse_order', counting(listener_module.parse_order))
+        self.patch(order_module, 'parse_order', counting(order_module.parse_order))
+        self.start_runner()
+        self.wait_connected()
+        self.wait_caught_up()
+        order = self.sim.push_order(TENANT, new_order())
+        pos_order_id = self.wait_for(lambda env: env['orderweb.order'].search(
+            [('orderweb_id', '=', order['orderId'])]).pos_order_id.id)
+        self.assertEqual(parsed.count(order['orderId']), 2)
+
+        def rung(env):
+            messages = env['bus.bus'].sudo().search([('channel', 'like', self.config.access_token)]).mapped('message')
+            return [json.loads(message)['payload']['order_ids'] for message in messages
+                    if 'ORDERWEB_NEW_ORDER' in message]
+        self.assertEqual(self.in_transaction(rung), [[pos_order_id]])
 
     def test_pass_cost_does_not_grow_with_companies(self):
         # A hundred companies of one database are a hundred links: their heartbeats are
@@ -267,19 +333,21 @@ class TestListenerRunner(OrderWebCommon):
         standby = Runner([dbname], tick=0)
         self.addCleanup(standby.close)
         standby_queries = []
-        real_query = runner_module._LockConnection._query
+        real_query = LockConnection._query
 
         def counted_query(connection, query, params=()):
             if standby._locks.get(dbname) is connection:
                 standby_queries.append(query)
             return real_query(connection, query, params)
-        self.patch(runner_module._LockConnection, '_query', counted_query)
+        self.patch(LockConnection, '_query', counted_query)
 
         def pass_queries(companies):
             runner.tick()
             self.wait_for(lambda env: env['orderweb.connection'].search_count(
                 [('company_id', 'in', companies.ids), ('state', '=', 'connected')]) == len(companies) and all(
                 env['res.company'].browse(companies.ids).mapped('orderweb_last_pull_at')))
+            # Their catch-up pulls' answers imported: the inboxes' work shares the test cursor.
+            self.wait_for(lambda env: all(inbox.idle() for inbox in runner._inboxes.values()))
             for link in runner._links.values():
                 link._beat = 0.0  # heartbeat due
             counted = self.cr.sql_log_count
@@ -299,7 +367,7 @@ class TestListenerRunner(OrderWebCommon):
         # space each, Odoo's memory limits (on address space) stop or restart the process.
         process = psutil.Process()
         before = process.memory_info().vms
-        inboxes = [runner_module._Inbox(self.env.cr.dbname, -number) for number in range(1, 51)]
+        inboxes = [Inbox(self.env.cr.dbname, -number) for number in range(1, 51)]
         grown = process.memory_info().vms - before
         for inbox in inboxes:
             inbox.stop()

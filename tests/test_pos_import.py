@@ -133,13 +133,12 @@ class TestPosImportWithoutSession(OrderWebCommon):
         online_order = self.receive(self.sample('KIT-4227'))
         self.assertEqual(online_order.state, 'waiting')
         self.assertIn(self.config.name, online_order.error)
-        cron = self.env.ref('pos_orderweb.ir_cron_orderweb_pull')
+        cron = self.env.ref('pos_orderweb.ir_cron_orderweb_import')
         triggers = self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)])
         session = self.open_new_session()
         self.assertGreater(self.env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)]), triggers,
                            "opening a session wakes the import up")
-        self.company.orderweb_last_pull_at = '2100-01-01'  # not due: this run only retries
-        self.env['orderweb.connection']._cron_pull()
+        self.env['orderweb.order']._cron_orderweb_import()
         self.assertEqual(online_order.state, 'done')
         self.assertEqual(online_order.pos_order_id.session_id, session)
 

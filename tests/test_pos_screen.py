@@ -1,7 +1,7 @@
 """The POS screen side of online orders, in Chromium: live arrival, list, accept, pay.
 
 The tours run against the real intake: once a tour has opened the register, a thread of
-the test calls ``service.intake.receive`` (the path the live listener and the pull use),
+the test calls ``service.importer.receive`` (the path the live listener and the pull use),
 while the page keeps running, then wakes the bus websockets up as Odoo's own bus tests do
 (the post-commit hook that normally wakes them does not run in tests).
 """
@@ -23,7 +23,7 @@ from odoo.exceptions import UserError
 from odoo.tests import tagged
 from odoo.tests.common import ChromeBrowser
 
-from ..service import intake
+from ..service import importer
 from .common import new_order, orderweb_settings
 
 # README pictures, refreshed on demand only (a test run should not rewrite the repository):
@@ -82,7 +82,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         result = {}
 
         def receive(env):
-            online_orders = intake.receive(env, env['res.company'].browse(company_id), [raw_order], 'push')
+            online_orders = importer.receive(env, env['res.company'].browse(company_id), [raw_order], 'push')
             result['pos_order_id'] = online_orders.pos_order_id.id
 
         return self._once_register_open(receive), result
@@ -194,7 +194,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         """No deletion by mistake; closing names the open online orders instead of cancelling them."""
         self.config.open_ui()
         session = self.config.current_session_id
-        online_orders = intake.receive(self.env, self.company, [online_order('KIT-5003')], 'push')
+        online_orders = importer.receive(self.env, self.company, [online_order('KIT-5003')], 'push')
         pos_order = online_orders.pos_order_id
         self.assertEqual((pos_order.state, pos_order.orderweb_status), ('draft', 'new'))
         with self.assertRaises(UserError):
@@ -233,7 +233,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         london = ZoneInfo('Europe/London')
         tomorrow = (datetime.now(london) + timedelta(days=1)).date()
         scheduled = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 18, 36, tzinfo=london)
-        received = intake.receive(self.env, self.company, [
+        received = importer.receive(self.env, self.company, [
             online_order('KIT-5201'),
             online_order('KIT-5202', scheduledFor=scheduled.astimezone(ZoneInfo('UTC')).strftime('%Y-%m-%dT%H:%M:%SZ')),
         ], 'push')
@@ -243,7 +243,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         waiting.date_order = fields.Datetime.now() - timedelta(minutes=125)
         self.env.flush_all()
         company_id = self.company.id
-        thread = self._once_register_open(lambda env: intake.receive(
+        thread = self._once_register_open(lambda env: importer.receive(
             env, env['res.company'].browse(company_id),
             [online_order(number) for number in ('KIT-5203', 'KIT-5204', 'KIT-5205')], 'push'))
         try:
@@ -276,7 +276,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         self.config.with_user(self.pos_user).open_ui()
         self.env.flush_all()  # the intake reads through a cursor of its own
         fire_at = fields.Datetime.now() + timedelta(seconds=20)
-        [online] = intake.receive(self.env, self.company, [online_order(
+        [online] = importer.receive(self.env, self.company, [online_order(
             'KIT-5102', scheduledFor=(fire_at + timedelta(minutes=1)).strftime('%Y-%m-%dT%H:%M:%SZ'))], 'push')
         pos_order = online.pos_order_id
         self.assertEqual(pos_order.orderweb_status, 'scheduled')
@@ -297,7 +297,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         self.company.orderweb_payment_method_id = self.bank_payment_method  # Done needs no payment
         self.config.with_user(self.pos_user).open_ui()
         self.env.flush_all()  # the intake reads through a cursor of its own
-        [online] = intake.receive(self.env, self.company, [online_order(
+        [online] = importer.receive(self.env, self.company, [online_order(
             'KIT-5103', specialInstructions="Severe peanut allergy")], 'push')
         pos_order = online.pos_order_id
         self.assertTrue(pos_order.orderweb_flagged)
@@ -316,14 +316,14 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         tomorrow = (fields.Datetime.now() + timedelta(days=1)).strftime('%Y-%m-%dT%H:%M:%SZ')
         self.company.orderweb_payment_method_id = self.bank_payment_method
         self.env.flush_all()  # the intake reads through cursors of its own
-        paid = intake.receive(self.env, self.company, [online_order('KIT-5201'), online_order('KIT-5202')], 'push')
+        paid = importer.receive(self.env, self.company, [online_order('KIT-5201'), online_order('KIT-5202')], 'push')
         accepted = paid.pos_order_id.filtered(lambda order: order.orderweb_number == 'KIT-5202')
         accepted.orderweb_accept(self.config.id)
         accepted.orderweb_kitchen_claim()
         accepted.orderweb_kitchen_sent()  # by the screen open then
         self.company.orderweb_payment_method_id = False
         self.env.flush_all()
-        later = intake.receive(self.env, self.company, [online_order('KIT-5203', scheduledFor=tomorrow)], 'push')
+        later = importer.receive(self.env, self.company, [online_order('KIT-5203', scheduledFor=tomorrow)], 'push')
         self.assertTrue(closed.close_session_from_ui()['successful'])
         # The closing was yesterday: a screen opened within a minute of a closing replays its
         # CLOSING_SESSION message and reloads once (Odoo 18's own behaviour), mid-tour here.

@@ -35,7 +35,7 @@ class TestPullFaults(OrderWebCommon):
                     if entry['company_id'] == company.id)
 
     def test_a_deep_order_in_an_answer_stops_nobody(self):
-        # An order in error whose cause was fixed since: the cron's retries must still run.
+        # An order in error whose cause was fixed since: the import cron's retries still run.
         self.company.orderweb_item_product_id = False
         fallback = self.env.ref('pos_orderweb.product_orderweb_item')
         fallback.active = False
@@ -58,6 +58,7 @@ class TestPullFaults(OrderWebCommon):
         self.assertIn('deep-5000', deep.payload)
         bistro = self.OnlineOrder.search([('company_id', '=', self.bistro.id)])
         self.assertEqual(bistro.mapped('orderweb_id'), [bistro_order['orderId']], "the next company was pulled")
+        self.env['orderweb.order']._cron_orderweb_import()
         self.assertEqual(left.state, 'done', "the retries ran")
 
     def test_health_is_degraded_while_pulls_keep_failing(self):

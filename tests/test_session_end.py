@@ -11,7 +11,7 @@ from odoo.modules.registry import DummyRLock, Registry
 from odoo.sql_db import db_connect
 from odoo.tests import TransactionCase, freeze_time, tagged
 
-from ..service import intake
+from ..service import importer
 from .common import OrderWebCommon, new_order, orderweb_settings
 
 # A bound for a hang, far above what an import takes.
@@ -161,7 +161,7 @@ class TestImportMeetsTheClosing(TransactionCase):
         closing_pid = env.cr._cnx.get_backend_pid()
         # Meanwhile the order arrives, in a transaction begun before the closing commits.
         importing = threading.Thread(
-            target=intake.import_committed, args=(self.env, online_order.ids, intake.TO_IMPORT), daemon=True)
+            target=importer.import_pending, args=(self.env, company.ids, online_order.ids), daemon=True)
         importing.start()
         with closing(db_connect(dbname).cursor()) as cr:
             deadline = time.monotonic() + DEADLINE

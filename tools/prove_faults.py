@@ -407,7 +407,7 @@ class Matrix:
     def row_race(self):
         """The same new customers' orders pushed and pulled at once: whichever path loses a race
         on an order or a customer imports it again at once; none waits for the next scheduled pull
-        (nor the cron's grace of a minute for received orders)."""
+        (nor the import cron's next run)."""
         connection = self.rpc('orderweb.connection', 'search', [('company_id', '=', self.company_id)])
         interval = self.rpc('res.company', 'read', [self.company_id], ['orderweb_pull_interval'])[0][
             'orderweb_pull_interval']
