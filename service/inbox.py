@@ -44,6 +44,7 @@ class Inbox:
         self.dbname = dbname
         self.company_id = company_id
         self.last_order_at = None  # when this inbox last stored an order
+        self.received = 0  # orders the listener handed over (read orders or not), since it started
         # ('push', (Order, raw order)) | ('invalid', (raw, reason)) | ('pull', None)
         # | ('pulled', PullResult) | ('wake', None) | (STOP, None)
         self._jobs = queue.SimpleQueue()
@@ -82,6 +83,7 @@ class Inbox:
                           MAX_PENDING, raw.get('orderId') if isinstance(raw, dict) else '?')
             return
         self._jobs.put((kind, job))
+        self.received += 1  # written by the listener's thread only
 
     # --- the runner's thread --------------------------------------------------------
 

@@ -283,10 +283,14 @@ class TestListenerRunner(OrderWebCommon):
             return env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)])
         before = self.in_transaction(triggers)
         inbox = self.runner._inboxes[self.env.cr.dbname, self.company.id]
-        # The inbox waits for the database meanwhile: whatever it took first, one of its stores
-        # holds more than a batch.
         with self.registry.cursor():
+            received = inbox.received
+            # An unreadable order first: the inbox waits for the database to store it, and the
+            # whole burst queues behind it (the listener needs no database), to be stored at once.
+            # A loaded machine's listener would otherwise hand a burst over in smaller stores.
+            self.sim.send_raw(TENANT, json.dumps({'type': MSG_NEW_ORDER, 'data': new_order(items='not a list')}))
             burst = [self.sim.push_order(TENANT, new_order()) for _i in range(2 * IMPORT_BATCH + 1)]
+            self.wait_for(lambda env: inbox.received == received + 1 + len(burst))
         self.wait_for(lambda env: env['orderweb.order'].search_count(
             [('orderweb_id', 'in', [order['orderId'] for order in burst]), ('state', '=', 'done')]) == len(burst))
         self.wait_for(lambda env: inbox.idle())
