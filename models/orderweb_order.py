@@ -100,7 +100,8 @@ class OrderWebOrder(models.Model):
         readonly=True, copy=False,
         help="What the kitchen must look at before cooking it (allergies, unavailable products, prices), "
              "one per line. Flags never stop the import.")
-    flagged = fields.Boolean(compute='_compute_flagged', store=True)
+    # Computed before the row is inserted: no UPDATE right after every stored payload's INSERT.
+    flagged = fields.Boolean(compute='_compute_flagged', store=True, precompute=True)
     schedule_note = fields.Char(readonly=True, copy=False)
     unmapped_item_ids = fields.Many2many(
         'orderweb.product.map', string="Items Imported as Placeholders", readonly=True, copy=False,
@@ -334,6 +335,9 @@ class OrderWebOrder(models.Model):
             'created_at': orderweb_order.created_at and orderweb_order.created_at.replace(tzinfo=None),
             'amount_total': float(
                 orderweb_order.total if orderweb_order.total is not None else orderweb_order.items_total),
+            # Not stored (related): the currency the total is rounded in, given rather than
+            # derived again from the company on every insert.
+            'currency_id': company.currency_id.id,
         }
 
     @api.model
