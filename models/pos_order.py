@@ -100,7 +100,10 @@ class PosOrder(models.Model):
         config = company.orderweb_pos_config_id
         if not config:
             raise UserError(_("No receiving POS shop is set in the OrderWeb settings."))
-        session = config.current_session_id
+        # The shop's open session, as config.current_session_id finds it, without computing
+        # the config's session fields from all of its sessions on every order.
+        session = self.env['pos.session'].search([
+            ('config_id', '=', config.id), ('state', '!=', 'closed'), ('rescue', '=', False)], order='id desc', limit=1)
         state = None
         if session:
             # Locked until this transaction ends, so that no import lands in a session closed
@@ -166,7 +169,8 @@ class PosOrder(models.Model):
         """
         orderweb_order, number = prepared.orderweb_order, prepared.number
         config = session.config_id
-        currency = config.currency_id
+        # config.currency_id, from its stored sources: on 18.0 that field is computed anew per order.
+        currency = config.journal_id.currency_id or config.company_id.sudo().currency_id
         fiscal_position = config.default_fiscal_position_id
         order_uuid = self._orderweb_uuid(prepared.company, prepared.orderweb_id)
         PosOrderLine = self.env['pos.order.line']
@@ -191,7 +195,7 @@ class PosOrder(models.Model):
             'uuid': order_uuid,
             'session_id': session.id,
             'sequence_number': int(digits[-1][-6:]) if digits else 0,
-            'user_id': config.current_user_id.id or self.env.uid,
+            'user_id': session.user_id.id or self.env.uid,  # config.current_user_id: the session's
             'partner_id': prepared.customer.id,
             'date_order': fields.Datetime.to_string(fields.Datetime.now()),
             'fiscal_position_id': fiscal_position.id,

@@ -36,7 +36,10 @@ class PosOrderLine(models.Model):
 
         :param item_uuid: for an add-on, the uuid of its item's line
         """
-        amounts = line.taxes.compute_all(line.price_unit, currency, line.qty, product=line.product)
+        if line.taxes:
+            amounts = line.taxes.compute_all(line.price_unit, currency, line.qty, product=line.product)
+        else:  # what compute_all gives without taxes, without its cost on every line
+            amounts = dict.fromkeys(('total_excluded', 'total_included'), currency.round(line.price_unit * line.qty))
         return {
             'uuid': line_uuid,
             'product_id': line.product.id,
