@@ -242,9 +242,10 @@ class PosOrder(models.Model):
         customer's price."""
         self.ensure_one()
         currency = self.config_id.currency_id
-        # Rounded per line, the amounts given to sync_from_ui are what Odoo computes: recompute
-        # only when Odoo rounds otherwise.
-        if self.company_id.tax_calculation_rounding_method != 'round_per_line' or self.config_id.cash_rounding:
+        # Rounded per line, or without taxes to round, the amounts given to sync_from_ui are what
+        # Odoo computes: recompute only when Odoo rounds otherwise.
+        if self.config_id.cash_rounding or (self.company_id.tax_calculation_rounding_method != 'round_per_line'
+                                            and self.lines.tax_ids):
             self._compute_prices()
         residual = prepared.rounding(self.amount_total, currency)
         if residual:
