@@ -184,6 +184,12 @@ class PosOrder(models.Model):
             PosOrderLine._prepare_orderweb_line_values(line, f'{order_uuid}:adjustment:{index}', currency)
             for index, line in enumerate(prepared.priced_charges(fiscal_position, currency))
         ]
+        reference = _("OrderWeb %(number)s", number=number)
+        # Named here, each line takes no number from the shop's line sequence: on 19.0 a no-gap
+        # one, whose row a batch of imports would hold locked until it commits, failing the
+        # other import workers' lines meanwhile.
+        for position, vals in enumerate(line_vals, 1):
+            vals['name'] = f'{reference}/{position}'
         digits = re.findall(r'\d+', number)
         scheduled_for = orderweb_order.scheduled_for
         # An order for later is held until its time (_cron_orderweb_fire), a trusted one for now
@@ -191,7 +197,7 @@ class PosOrder(models.Model):
         status = 'scheduled' if prepared.later and self._orderweb_fire_at(prepared, config) > fields.Datetime.now() \
             else 'accepted' if config.orderweb_auto_accept and not prepared.flags else 'new'
         return {
-            **pos_reference_values(_("OrderWeb %(number)s", number=number), number),
+            **pos_reference_values(reference, number),
             'uuid': order_uuid,
             'session_id': session.id,
             'sequence_number': int(digits[-1][-6:]) if digits else 0,
@@ -250,7 +256,8 @@ class PosOrder(models.Model):
         residual = prepared.rounding(self.amount_total, currency)
         if residual:
             self.write({'lines': [(0, 0, self.env['pos.order.line']._prepare_orderweb_adjustment_values(
-                f'{self.uuid}:rounding', _("Tax rounding"), residual, prepared.adjustment_product))]})
+                f'{self.uuid}:rounding', f'{self.pos_reference}/{len(self.lines) + 1}', _("Tax rounding"), residual,
+                prepared.adjustment_product))]})
             self._compute_prices()
 
     def read_pos_data(self, data, config_id):

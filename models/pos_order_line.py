@@ -57,10 +57,12 @@ class PosOrderLine(models.Model):
         }
 
     @api.model
-    def _prepare_orderweb_adjustment_values(self, line_uuid, label, amount, product):
-        # Odoo's rounding of taxes, set right: it carries no tax of its own.
+    def _prepare_orderweb_adjustment_values(self, line_uuid, name, label, amount, product):
+        # Odoo's rounding of taxes, set right: it carries no tax of its own. Named as the
+        # order's other lines (pos.order._prepare_orderweb_values).
         return {
             'uuid': line_uuid,
+            'name': name,
             'product_id': product.id,
             'full_product_name': label,
             'qty': 1,
