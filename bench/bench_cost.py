@@ -3,7 +3,7 @@
     "$ODOO_PYTHON" bench/bench_cost.py --db DB [--orders 40] [--new 20]
 
 The same orders as ``bench/bench_server.py`` (3 lines; a returning customer, then a new one
-per order), imported as the live listener imports one (``service.intake.receive``, its own
+per order), imported as the live listener imports one (``service.importer.receive``, its own
 cursors and commits), alternating with ``sync_from_ui`` + commit of the equal order in a
 cursor of its own. Per order: wall and Python CPU (this thread's), SQL queries and commits,
 inclusive per step of the import (the steps found by name; a step the code no longer has is
@@ -37,10 +37,10 @@ import bench_import  # noqa: E402
 import odoo_env  # noqa: E402
 from bench_server import RETURNING, platform_order  # noqa: E402
 
-# (model or None for the intake module, function, label), outermost first
+# (model or None for the importer module, function, label), outermost first
 STEPS = [
     (None, 'store_committed', 'store: cursor, payload, commit'),
-    (None, '_import_committed_once', 'import: cursor, import, commit'),
+    (None, '_import_once', 'import: cursor, import, commit'),
     ('orderweb.order', '_import', '  _import (lock, read, each order, notify)'),
     ('orderweb.order', '_read', '    _read (payload -> OrderWeb order)'),
     ('res.partner', '_orderweb_customers', '    customers of a batch'),
@@ -120,9 +120,9 @@ def install_meter(registry):
         return commit(self)
 
     odoo.sql_db.Cursor.execute, odoo.sql_db.Cursor.commit = metered_execute, metered_commit
-    from odoo.addons.pos_orderweb.service import intake
+    from odoo.addons.pos_orderweb.service import importer
     for model, name, label in STEPS:
-        owner = intake if model is None else registry.get(model)
+        owner = importer if model is None else registry.get(model)
         original = getattr(owner, name, None)
         if original is None:
             continue
@@ -131,7 +131,7 @@ def install_meter(registry):
             with METER.step(_label):
                 return _original(*args, **kwargs)
         setattr(owner, name, metered)
-    return intake
+    return importer
 
 
 def main():
@@ -152,7 +152,7 @@ def main():
         company, config, products = bench_import.setup(env)  # no runner here: the URL is never called
         company_id, config_id = company.id, config.id
         product_ids = {name: product.id for name, product in products.items()}
-    intake = install_meter(registry)
+    importer = install_meter(registry)
 
     def ours(number, new_customer, count=1):
         with registry.cursor() as cr:
@@ -160,7 +160,7 @@ def main():
             company = env['res.company'].browse(company_id)
             raws = [platform_order(number + i, new_customer) for i in range(count)]
             with METER.step('TOTAL'):
-                online_orders = intake.receive(env, company, raws, 'push')
+                online_orders = importer.receive(env, company, raws, 'push')
             assert set(online_orders.mapped('state')) == {'done'}, online_orders.mapped('error')
 
     def native(partner_id):

@@ -15,7 +15,7 @@ import collections
 import re
 
 FRAME = re.compile(r'^(?P<function>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$')
-IDLE = ("_next_job (",)  # leaf: the inbox thread waiting in SimpleQueue.get (C code) for its next job
+IDLE = ("_Link._work (", "_Inbox._next_job (")  # leaf: the inbox thread waiting in its queue (C code) for its next job
 
 
 def short(frame):

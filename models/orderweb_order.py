@@ -100,7 +100,8 @@ class OrderWebOrder(models.Model):
         readonly=True, copy=False,
         help="What the kitchen must look at before cooking it (allergies, unavailable products, prices), "
              "one per line. Flags never stop the import.")
-    flagged = fields.Boolean(compute='_compute_flagged', store=True)
+    # Computed before the row is inserted: no UPDATE right after every stored payload's INSERT.
+    flagged = fields.Boolean(compute='_compute_flagged', store=True, precompute=True)
     schedule_note = fields.Char(readonly=True, copy=False)
     unmapped_item_ids = fields.Many2many(
         'orderweb.product.map', string="Items Imported as Placeholders", readonly=True, copy=False,
@@ -334,6 +335,9 @@ class OrderWebOrder(models.Model):
             'created_at': orderweb_order.created_at and orderweb_order.created_at.replace(tzinfo=None),
             'amount_total': float(
                 orderweb_order.total if orderweb_order.total is not None else orderweb_order.items_total),
+            # Not stored (related): the currency the total is rounded in, given rather than
+            # derived again from the company on every insert.
+            'currency_id': company.currency_id.id,
         }
 
     @api.model
@@ -392,14 +396,19 @@ class OrderWebOrder(models.Model):
                 read[online_order] = online_order._read(online_order.payload)
             except PayloadError as error:
                 read[online_order] = error
-        customers = {}
+        customers, known_products = {}, {}  # of a batch's orders, found at once per company
         for company in locked.company_id if len(locked) > 1 else ():
-            customers.update(self.env['res.partner']._orderweb_customers(company, {
-                online_order: orderweb_order for online_order, orderweb_order in read.items()
-                if online_order.company_id == company and not isinstance(orderweb_order, Exception)}))
+            orderweb_orders = {online_order: orderweb_order for online_order, orderweb_order in read.items()
+                               if online_order.company_id == company and not isinstance(orderweb_order, Exception)}
+            customers.update(self.env['res.partner']._orderweb_customers(company, orderweb_orders))
+            known_products[company] = self.env['orderweb.product.map']._orderweb_known_products(
+                company, [source for orderweb_order in orderweb_orders.values()
+                          for source in line_sources(orderweb_order)],
+                for_pos=ORDERWEB_TARGETS[company.orderweb_target][0] == 'pos.order')
         for online_order in locked:
             try:
-                target = online_order._import_locked(read[online_order], customers.get(online_order))
+                target = online_order._import_locked(read[online_order], customers.get(online_order),
+                                                     known_products.get(online_order.company_id))
                 if target:
                     targets[target._name] = targets.get(target._name, target.browse()) | target
             except TRANSIENT_ERRORS:
@@ -410,11 +419,13 @@ class OrderWebOrder(models.Model):
             made._orderweb_imported()
         return conflicted
 
-    def _import_locked(self, orderweb_order, customer=None):
+    def _import_locked(self, orderweb_order, customer=None, known_products=None):
         """Import this online order, whose row this transaction holds, and write what became of it.
 
         :param orderweb_order: its payload as read (``_read``), or the error reading it raised
         :param customer: its customer, found or made with its batch's; else looked up here
+        :param known_products: its batch's products (``orderweb.product.map._orderweb_known_products``);
+            else searched here
         :return: the target made (``pos.order`` or ``sale.order``), or None when not imported
         :raise TRANSIENT_ERRORS: it met a concurrent update; nothing of it was written
         """
@@ -423,7 +434,7 @@ class OrderWebOrder(models.Model):
             with self.env.cr.savepoint():
                 if isinstance(orderweb_order, Exception):
                     raise orderweb_order
-                prepared = self._prepare_import(orderweb_order, customer)
+                prepared = self._prepare_import(orderweb_order, customer, known_products)
                 target = self.env[self._target_model()].with_company(self.company_id)._orderweb_import(prepared)
                 prepared.check_total(target.amount_total, target.currency_id)
         except TRANSIENT_ERRORS:
@@ -472,18 +483,19 @@ class OrderWebOrder(models.Model):
     def _target_link_field(self):
         return ORDERWEB_TARGETS[self.company_id.orderweb_target][1]
 
-    def _prepare_import(self, orderweb_order, customer=None):
+    def _prepare_import(self, orderweb_order, customer=None, known_products=None):
         """This online order's OrderWeb order resolved once for its target: customer, products
         (of the POS or of sales, by the target) and the lines.
 
         :param customer: found or made with its batch's; else looked up here
+        :param known_products: its batch's products, found at once; else searched here
         :return: a ``prepared.PreparedOrder``
         """
         company = self.company_id
         if customer is None:
             customer = self.env['res.partner']._orderweb_customer(company, orderweb_order)
         products, unmapped = self.env['orderweb.product.map']._orderweb_products(
-            company, line_sources(orderweb_order), for_pos=self._target_model() == 'pos.order')
+            company, line_sources(orderweb_order), for_pos=self._target_model() == 'pos.order', known=known_products)
         return PreparedOrder(
             company=company,
             online_order_id=self.id,

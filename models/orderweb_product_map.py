@@ -32,15 +32,34 @@ class OrderWebProductMap(models.Model):
         help="Product used for this OrderWeb item. Empty: matched by exact name, else the fallback product.")
 
     @api.model
-    def _orderweb_products(self, company, items, for_pos):
+    def _orderweb_products(self, company, items, for_pos, known=None):
         """The product of each OrderWeb item or add-on: its mapping, else the product of the
         exact name, else the fallback product (the item is then listed here, to be mapped).
 
         :param items: [(``orderweb.order.Item`` or ``Addon``, is_addon)]; two searches for all
         :param for_pos: products sold in the POS (else sold at all)
+        :param known: ``_orderweb_known_products`` of items including these (a batch's), else searched here
         :return: ([(product, whether it is the fallback)] in the order of ``items``, the mappings of
             the items that fell back)
         :raise UserError: an item falls back and no fallback product is set
+        """
+        mapped, by_name = known or self._orderweb_known_products(company, items, for_pos)
+        products, unmapped = [], self.browse()
+        for item, is_addon in items:
+            product = mapped.get(item.id) or by_name.get(item.name)
+            if product:
+                products.append((product, False))
+                continue
+            products.append((self._orderweb_fallback(company, item, is_addon), True))
+            if item.id:
+                unmapped |= self._orderweb_list_unmapped(company, item)
+        return products, unmapped
+
+    @api.model
+    def _orderweb_known_products(self, company, items, for_pos):
+        """The products that ``items`` have in Odoo: two searches for all of them (a batch's at once).
+
+        :return: ({item id: its mapping's product}, {name: the oldest product of that name})
         """
         item_ids = {item.id for item, _is_addon in items if item.id}
         mapped = {
@@ -57,16 +76,7 @@ class OrderWebProductMap(models.Model):
             ('available_in_pos', '=', True) if for_pos else ('sale_ok', '=', True),
         ], order='id'):
             by_name.setdefault(product.name, product)
-        products, unmapped = [], self.browse()
-        for item, is_addon in items:
-            product = mapped.get(item.id) or by_name.get(item.name)
-            if product:
-                products.append((product, False))
-                continue
-            products.append((self._orderweb_fallback(company, item, is_addon), True))
-            if item.id:
-                unmapped |= self._orderweb_list_unmapped(company, item)
-        return products, unmapped
+        return mapped, by_name
 
     @api.model
     def _orderweb_fallback(self, company, item, is_addon):

@@ -86,7 +86,10 @@ class PosOrder(models.Model):
         config = company.orderweb_pos_config_id
         if not config:
             raise UserError(_("No receiving POS shop is set in the OrderWeb settings."))
-        session = config.current_session_id
+        # The shop's open session, as config.current_session_id finds it, without computing
+        # the config's session fields from all of its sessions on every order.
+        session = self.env['pos.session'].search([
+            ('config_id', '=', config.id), ('state', '!=', 'closed'), ('rescue', '=', False)], order='id desc', limit=1)
         state = None
         if session:
             # Locked until this transaction ends, so that no import lands in a session closed
@@ -152,7 +155,8 @@ class PosOrder(models.Model):
         """
         orderweb_order, number = prepared.orderweb_order, prepared.number
         config = session.config_id
-        currency = config.currency_id
+        # config.currency_id, from its stored sources: on 18.0 that field is computed anew per order.
+        currency = config.journal_id.currency_id or config.company_id.sudo().currency_id
         fiscal_position = config.default_fiscal_position_id
         order_uuid = self._orderweb_uuid(prepared.company, prepared.orderweb_id)
         PosOrderLine = self.env['pos.order.line']
@@ -166,6 +170,12 @@ class PosOrder(models.Model):
             PosOrderLine._prepare_orderweb_line_values(line, f'{order_uuid}:adjustment:{index}', currency)
             for index, line in enumerate(prepared.priced_charges(fiscal_position, currency))
         ]
+        reference = _("OrderWeb %(number)s", number=number)
+        # Named here, each line takes no number from the shop's line sequence: on 19.0 a no-gap
+        # one, whose row a batch of imports would hold locked until it commits, failing the
+        # other import workers' lines meanwhile.
+        for position, vals in enumerate(line_vals, 1):
+            vals['name'] = f'{reference}/{position}'
         digits = re.findall(r'\d+', number)
         scheduled_for = orderweb_order.scheduled_for
         # An order for later is held until its time (_cron_orderweb_fire), a trusted one for now
@@ -173,11 +183,11 @@ class PosOrder(models.Model):
         status = 'scheduled' if prepared.later and self._orderweb_fire_at(prepared, config) > fields.Datetime.now() \
             else 'accepted' if config.orderweb_auto_accept and not prepared.flags else 'new'
         return {
-            **pos_reference_values(_("OrderWeb %(number)s", number=number), number),
+            **pos_reference_values(reference, number),
             'uuid': order_uuid,
             'session_id': session.id,
             'sequence_number': int(digits[-1][-6:]) if digits else 0,
-            'user_id': config.current_user_id.id or self.env.uid,
+            'user_id': session.user_id.id or self.env.uid,  # config.current_user_id: the session's
             'partner_id': prepared.customer.id,
             'date_order': fields.Datetime.to_string(fields.Datetime.now()),
             'fiscal_position_id': fiscal_position.id,
@@ -224,14 +234,16 @@ class PosOrder(models.Model):
         customer's price."""
         self.ensure_one()
         currency = self.config_id.currency_id
-        # Rounded per line, the amounts given to sync_from_ui are what Odoo computes: recompute
-        # only when Odoo rounds otherwise.
-        if self.company_id.tax_calculation_rounding_method != 'round_per_line' or self.config_id.cash_rounding:
+        # Rounded per line, or without taxes to round, the amounts given to sync_from_ui are what
+        # Odoo computes: recompute only when Odoo rounds otherwise.
+        if self.config_id.cash_rounding or (self.company_id.tax_calculation_rounding_method != 'round_per_line'
+                                            and self.lines.tax_ids):
             self._compute_prices()
         residual = prepared.rounding(self.amount_total, currency)
         if residual:
             self.write({'lines': [(0, 0, self.env['pos.order.line']._prepare_orderweb_adjustment_values(
-                f'{self.uuid}:rounding', _("Tax rounding"), residual, prepared.adjustment_product))]})
+                f'{self.uuid}:rounding', f'{self.pos_reference}/{len(self.lines) + 1}', _("Tax rounding"), residual,
+                prepared.adjustment_product))]})
             self._compute_prices()
 
     def read_pos_data(self, data, config_id):

@@ -36,7 +36,10 @@ class PosOrderLine(models.Model):
 
         :param item_uuid: for an add-on, the uuid of its item's line
         """
-        amounts = line.taxes.compute_all(line.price_unit, currency, line.qty, product=line.product)
+        if line.taxes:
+            amounts = line.taxes.compute_all(line.price_unit, currency, line.qty, product=line.product)
+        else:  # what compute_all gives without taxes, without its cost on every line
+            amounts = dict.fromkeys(('total_excluded', 'total_included'), currency.round(line.price_unit * line.qty))
         return {
             'uuid': line_uuid,
             'product_id': line.product.id,
@@ -54,10 +57,12 @@ class PosOrderLine(models.Model):
         }
 
     @api.model
-    def _prepare_orderweb_adjustment_values(self, line_uuid, label, amount, product):
-        # Odoo's rounding of taxes, set right: it carries no tax of its own.
+    def _prepare_orderweb_adjustment_values(self, line_uuid, name, label, amount, product):
+        # Odoo's rounding of taxes, set right: it carries no tax of its own. Named as the
+        # order's other lines (pos.order._prepare_orderweb_values).
         return {
             'uuid': line_uuid,
+            'name': name,
             'product_id': product.id,
             'full_product_name': label,
             'qty': 1,

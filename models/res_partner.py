@@ -79,12 +79,13 @@ class ResPartner(models.Model):
         identity = self._orderweb_identity(company, orderweb_order)
         if not identity:
             return self.browse()
-        self._orderweb_lock_customers(company, [identity])
         partner = self._orderweb_match(company, [identity]).get(identity)
         if partner:
             return partner
-        # This transaction reads a snapshot older than the lock: an import that created this
-        # customer and committed meanwhile is invisible here. A fresh read tells.
+        # Only making a contact needs the lock. This transaction reads a snapshot older than
+        # the lock: an import that created this customer and committed meanwhile is invisible
+        # here. A fresh read tells.
+        self._orderweb_lock_customers(company, [identity])
         if self._orderweb_just_made(company, [identity]):
             raise psycopg2.errors.SerializationFailure("An OrderWeb customer was just created by a concurrent import")
         return self._orderweb_create_customers(company, {identity: orderweb_order})
@@ -114,7 +115,6 @@ class ResPartner(models.Model):
                 first_orders.setdefault(identity, orderweb_order)
         if not identities:
             return {}
-        self._orderweb_lock_customers(company, set(identities.values()))
         # Each way of finding a customer, asked of the database apart: one by one, a phone
         # found among the new contacts wins over an e-mail found among the old ones.
         probes = {(kind, value): tuple(value if index == position else None for index in range(len(IDENTITY_KINDS)))
@@ -139,7 +139,11 @@ class ResPartner(models.Model):
                     made.setdefault((kind, _casefold(kind, value)), customer)
             customer_of[key] = customer
         new_identities = {customer for customer in customer_of.values() if isinstance(customer, tuple)}
-        # Made by an import that committed after this transaction's snapshot: theirs to make.
+        if not new_identities:
+            return customer_of  # all returning: nothing to make, no lock
+        # Only making contacts needs the lock; made by an import that committed after this
+        # transaction's snapshot (taken before the lock), they are theirs to make.
+        self._orderweb_lock_customers(company, new_identities)
         just_made = set(self._orderweb_just_made(company, list(new_identities)))
         to_make = {identity: first_orders[identity] for identity in new_identities - just_made}
         contacts = {}
@@ -161,10 +165,17 @@ class ResPartner(models.Model):
         found: the name only counts without phone and e-mail. None without any of them."""
         if not (orderweb_order.customer_name or orderweb_order.customer_phone or orderweb_order.customer_email):
             return None
-        phone = orderweb_order.customer_phone and phone_key(orderweb_order.customer_phone, company.country_id.code)
+        phone = orderweb_order.customer_phone and phone_key(orderweb_order.customer_phone,
+                                                            self._orderweb_region(company))
         email = orderweb_order.customer_email and email_normalize(orderweb_order.customer_email)
         name = None if phone or email else (orderweb_order.customer_name or '').strip()
         return (phone or None, email or None, name or None)
+
+    @api.model
+    def _orderweb_region(self, company):
+        """The region a number without country code is read in: the company's country, read
+        from its contact (``company.country_id`` recomputes the company's whole address)."""
+        return company.partner_id.country_id.code
 
     @api.model
     def _orderweb_searchable_phone(self, phone):
@@ -224,7 +235,7 @@ class ResPartner(models.Model):
             # Candidates share a number's last digits (an indexed search); the parsed numbers decide.
             candidate_ids = Partner._orderweb_search_phone_tails([re.sub(r'\D', '', phone) for phone in by_phone])
             for partner in Partner.search([('id', 'in', candidate_ids), *company_domain], order='id'):
-                region = (partner.country_id or company.country_id).code
+                region = partner.country_id.code or self._orderweb_region(company)
                 for number in filter(None, (partner[field_name] for field_name in PHONE_FIELDS)):
                     for identity in by_phone.get(phone_key(number, region), ()):
                         found.setdefault(identity, partner)

@@ -60,6 +60,14 @@ class TestPosImport(OrderWebCommon):
         self.assertEqual(shake.product_id, self.env.ref('pos_orderweb.product_orderweb_item'))
         self.assertTrue(self.env['orderweb.product.map'].search([('orderweb_item_id', '=', 'item-vanilla-shake')]))
 
+    def test_lines_are_named_by_their_order(self):
+        # Not numbered by the shop's line sequence: on 19.0 a no-gap one, whose row a batch of
+        # imports would keep locked until it commits, failing the other import workers' lines.
+        pos_order = self.receive(self.sample('KIT-3763')).pos_order_id
+        positions = range(1, len(pos_order.lines) + 1)
+        self.assertEqual(sorted(pos_order.lines.mapped('name')),
+                         sorted(f'{pos_order.pos_reference}/{position}' for position in positions))
+
     def test_excluded_tax_keeps_the_customer_price(self):
         online_order = self.receive(new_order(
             totalAmount=13.50,
