@@ -1,5 +1,5 @@
-from . import test_intake
-from . import test_intake_fuzz
+from . import test_importer
+from . import test_import_fuzz
 from . import test_pos_import
 from . import test_sale_import
 from . import test_settings_security

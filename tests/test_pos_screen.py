@@ -1,6 +1,6 @@
 """The POS screen side of online orders, in Chromium: live arrival, list, accept, pay.
 
-The tours run against the real intake: once a tour has opened the register, a thread of
+The tours run against the real store and import: once a tour has opened the register, a thread of
 the test calls ``service.importer.receive`` (the path the live listener and the pull use),
 while the page keeps running, then wakes the bus websockets up as Odoo's own bus tests do
 (the post-commit hook that normally wakes them does not run in tests).
@@ -67,7 +67,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
 
     def assertCanOpenTestCursor(self):
         # 19.0's WebsocketCase lets only its websockets and requests open the test cursor; here
-        # the intake runs in the test's thread, or in a thread of its own as the runner's inbox.
+        # the import runs in the test's thread, or in a thread of its own as the runner's inbox.
         thread = threading.current_thread()
         if thread is threading.main_thread() or thread.name == 'orderweb-inbox':
             return super(WebsocketCase, self).assertCanOpenTestCursor()
@@ -229,7 +229,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         self.company.partner_id.tz = 'Europe/London'
         self.config.orderweb_preparation_minutes = 20
         self.config.with_user(self.pos_user).open_ui()
-        self.env.flush_all()  # the intake reads through a cursor of its own
+        self.env.flush_all()  # the import reads through a cursor of its own
         london = ZoneInfo('Europe/London')
         tomorrow = (datetime.now(london) + timedelta(days=1)).date()
         scheduled = datetime(tomorrow.year, tomorrow.month, tomorrow.day, 18, 36, tzinfo=london)
@@ -274,7 +274,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
     def test_order_for_later_fires_on_time(self):
         self.config.orderweb_preparation_minutes = 1  # the tour's evening is short
         self.config.with_user(self.pos_user).open_ui()
-        self.env.flush_all()  # the intake reads through a cursor of its own
+        self.env.flush_all()  # the import reads through a cursor of its own
         fire_at = fields.Datetime.now() + timedelta(seconds=20)
         [online] = importer.receive(self.env, self.company, [online_order(
             'KIT-5102', scheduledFor=(fire_at + timedelta(minutes=1)).strftime('%Y-%m-%dT%H:%M:%SZ'))], 'push')
@@ -296,7 +296,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         self.assertFalse(self.config.is_order_printer and self.config.printer_ids, "a shop without kitchen printers")
         self.company.orderweb_payment_method_id = self.bank_payment_method  # Done needs no payment
         self.config.with_user(self.pos_user).open_ui()
-        self.env.flush_all()  # the intake reads through a cursor of its own
+        self.env.flush_all()  # the import reads through a cursor of its own
         [online] = importer.receive(self.env, self.company, [online_order(
             'KIT-5103', specialInstructions="Severe peanut allergy")], 'push')
         pos_order = online.pos_order_id
@@ -315,7 +315,7 @@ class TestPosScreen(TestPointOfSaleHttpCommon, WebsocketCase):
         closed = self.config.current_session_id
         tomorrow = (fields.Datetime.now() + timedelta(days=1)).strftime('%Y-%m-%dT%H:%M:%SZ')
         self.company.orderweb_payment_method_id = self.bank_payment_method
-        self.env.flush_all()  # the intake reads through cursors of its own
+        self.env.flush_all()  # the import reads through cursors of its own
         paid = importer.receive(self.env, self.company, [online_order('KIT-5201'), online_order('KIT-5202')], 'push')
         accepted = paid.pos_order_id.filtered(lambda order: order.orderweb_number == 'KIT-5202')
         accepted.orderweb_accept(self.config.id)

@@ -28,7 +28,7 @@ registry.category("web_tour.tours").add("pos_orderweb_live_order", {
                 content: "the shop receives online orders: the button is there, nothing waits",
                 trigger: `.o_orderweb_navbar_button:not(:has(.o_orderweb_waiting_count))`,
             },
-            // The test now receives KIT-5001 through service.intake.receive.
+            // The test now receives KIT-5001 through service.importer.receive.
             ...notificationShown("KIT-5001", ["Ada Lovelace", "Pickup", "As soon as possible", "To pay"]),
             waitingCountIs(1),
             pageNotReloaded(),

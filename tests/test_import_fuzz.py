@@ -16,7 +16,7 @@ from .common import OrderWebCommon
 _logger = logging.getLogger(__name__)
 
 SEED = 20251125
-PAYLOADS = 2000  # through intake.receive, push and pull shapes alternating by batch
+PAYLOADS = 2000  # through importer.receive, push and pull shapes alternating by batch
 BATCH = 40
 SIMULATED_PULL = 80  # more through a real pull from the stand-in (at most one pull's worth)
 
@@ -137,8 +137,8 @@ def usable_id(raw):
 
 
 @tagged('post_install', '-at_install')
-class TestIntakeFuzz(OrderWebCommon):
-    """Thousands of hostile payloads through the real intake path: nothing escapes, nothing
+class TestImportFuzz(OrderWebCommon):
+    """Thousands of hostile payloads through the real store and import: nothing escapes, nothing
     is lost or doubled, and the next good order is still imported."""
 
     def test_hostile_payloads(self):

@@ -86,7 +86,7 @@ class TestPoisonOrders(OrderWebCommon):
         self.assertIn('nested too deeply', online_order.error)
         self.assertTrue(online_order.payload.startswith('{') and online_order.payload.count('[') == 3000 + 2)
 
-    def test_an_order_that_cannot_be_stored_is_set_aside_and_the_intake_goes_on(self):
+    def test_an_order_that_cannot_be_stored_is_set_aside_and_the_others_go_on(self):
         # PostgreSQL itself refuses this order's row, as it refused lone surrogates before.
         self.env.cr.execute("ALTER TABLE orderweb_order ADD CONSTRAINT test_refused "
                             "CHECK (customer_name IS DISTINCT FROM 'Refused by PostgreSQL')")
@@ -266,7 +266,7 @@ class TestRetryRights(OrderWebCommon):
 
 
 @tagged('post_install', '-at_install')
-class TestIntake(OrderWebCommon):
+class TestImporter(OrderWebCommon):
     """Each platform order is stored once, whatever the channel, and kept whatever it holds."""
 
     def setUp(self):
