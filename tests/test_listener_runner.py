@@ -236,7 +236,8 @@ class TestListenerRunner(OrderWebCommon):
                 taken += 1
             self.assertEqual(taken, threads.DB_SLOTS)
             order = self.sim.push_order(TENANT, new_order())
-            time.sleep(1.0)
+            # The inbox holds the order and waits for a slot (stored without one, it never would).
+            self.wait_for(lambda env: threads.db_slots.waiting, message="the inbox did not wait for a slot")
             self.assertFalse(self.in_transaction(lambda env: env['orderweb.order'].search_count(
                 [('orderweb_id', '=', order['orderId'])])), "stored without a slot")
             # The pass and the status writes do not wait behind the inboxes' work.
