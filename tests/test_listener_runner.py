@@ -284,15 +284,21 @@ class TestListenerRunner(OrderWebCommon):
             return env['ir.cron.trigger'].search_count([('cron_id', '=', cron.id)])
         before = self.in_transaction(triggers)
         inbox = self.runner._inboxes[self.env.cr.dbname, self.company.id]
-        with self.registry.cursor():
+        # One order first, which the inbox takes and holds while it waits for a database slot (all
+        # taken here); the rest of the burst queues behind it (the listener needs none) and is
+        # stored at once. A loaded machine's listener would otherwise hand it over in smaller stores.
+        taken = 0
+        try:
+            while threads.db_slots.acquire(blocking=False):
+                taken += 1
             received = inbox.received
-            # One order first: the inbox takes it and waits for the database; the rest of the
-            # burst then queues behind it (the listener needs no database) and is stored at once.
-            # A loaded machine's listener would otherwise hand a burst over in smaller stores.
             burst = [self.sim.push_order(TENANT, new_order())]
-            self.wait_for(lambda env: inbox.received == received + 1)
+            self.wait_for(lambda env: threads.db_slots.waiting == 1, message="the inbox did not wait for a slot")
             burst += [self.sim.push_order(TENANT, new_order()) for _i in range(2 * IMPORT_BATCH)]
             self.wait_for(lambda env: inbox.received == received + len(burst))
+        finally:
+            for _i in range(taken):
+                threads.db_slots.release()
         self.wait_for(lambda env: env['orderweb.order'].search_count(
             [('orderweb_id', 'in', [order['orderId'] for order in burst]), ('state', '=', 'done')]) == len(burst))
         self.wait_for(lambda env: inbox.idle())
